@@ -1,0 +1,3 @@
+from persona_assistant.cli.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""`analyze`: placeholder until the ingestion/analysis work lands."""

@@ -1,0 +1,49 @@
+"""Entry point: registers the command modules and turns errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import sys
+
+from persona_assistant.cli.app import STATE, app
+
+# Each module registers its commands on `app` when imported.
+from persona_assistant.cli import cmd_workspace  # noqa: F401,E402  init, schema
+from persona_assistant.cli import cmd_analyze  # noqa: F401,E402  analyze
+
+
+def run() -> None:
+    from persona_assistant.errors import PersonaError
+
+    try:
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except PersonaError as exc:
+        if STATE.get("debug"):
+            raise
+        from persona_assistant.safe_text import clean
+
+        sys.stderr.write(f"error: {clean(exc.message, keep_newlines=False)}\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.stderr.write("aborted\n")
+            sys.exit(130)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if STATE.get("debug"):
+            raise
+        sys.stderr.write(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for a traceback)\n")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    run()

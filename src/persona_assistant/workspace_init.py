@@ -1,0 +1,41 @@
+"""Create a new workspace folder with its commented templates."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from persona_assistant.errors import UsageError
+from persona_assistant.workspace import Workspace, atomic_write
+
+CONFIG_TEMPLATE = """\
+# persona-assistant settings for this workspace. Command options and environment
+# variables (PERSONA_ASSISTANT_MODEL, PERSONA_ASSISTANT_BASE_URL, OPENAI_API_KEY) win over these.
+# With no model endpoint configured the offline engine drafts everything.
+
+[llm]
+# model = "gpt-4o-mini"
+# base_url = "http://localhost:11434/v1"   # Ollama, vLLM, LM Studio, llama.cpp server...
+# prompt_budget_tokens = 6000
+
+[analysis]
+min_support = 30
+"""
+
+
+def init_workspace(directory: Path) -> list[Path]:
+    """Create the workspace layout; existing files are left untouched. Returns what was created."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"init: {directory} exists and is not a folder")
+    ws = Workspace(directory)
+    created: list[Path] = []
+    for folder in (ws.crm_dir, ws.notes_dir, ws.state_dir):
+        if not folder.exists():
+            folder.mkdir(parents=True)
+            created.append(folder)
+    brief = resources.files("persona_assistant").joinpath("brief_template.yaml").read_text("utf-8")
+    for path, text in ((ws.brief_path, brief), (ws.config_path, CONFIG_TEMPLATE)):
+        if not path.exists():
+            atomic_write(path, text)
+            created.append(path)
+    return created
