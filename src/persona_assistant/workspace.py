@@ -192,3 +192,28 @@ def open_workspace(root: str | Path | None, *, must_exist: bool = True) -> Works
     if must_exist and not ws.root.is_dir():
         raise UsageError(f"--workspace: {ws.root} is not a folder (create one with `persona-assistant init DIR`)")
     return ws
+
+
+def load_brief(ws: Workspace) -> "Brief":
+    """The product brief, validated; an empty Brief when the file is absent."""
+    import yaml
+
+    from persona_assistant.schemas import Brief
+
+    if not ws.brief_path.is_file():
+        return Brief()
+    try:
+        data = yaml.safe_load(ws.brief_path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError(f"{ws.brief_path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{ws.brief_path}: expected a mapping of fields (product, value_propositions, ...)")
+    # Allow proof points written as plain strings.
+    data["proof_points"] = [p if isinstance(p, dict) else {"claim": str(p)} for p in data.get("proof_points") or []]
+    data = {k: v for k, v in data.items() if v is not None}
+    try:
+        return Brief.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise InputError(f"{ws.brief_path}: field {loc}: {first['msg']}") from None

@@ -9,6 +9,13 @@ from persona_assistant.cli.app import STATE, app
 # Each module registers its commands on `app` when imported.
 from persona_assistant.cli import cmd_workspace  # noqa: F401,E402  init, schema
 from persona_assistant.cli import cmd_analyze  # noqa: F401,E402  analyze
+from persona_assistant.cli import cmd_draft  # noqa: F401,E402  draft icp|personas, history, diff
+from persona_assistant.cli import cmd_campaign  # noqa: F401,E402  campaign
+from persona_assistant.cli import cmd_score  # noqa: F401,E402  score, backtest
+from persona_assistant.cli import cmd_export  # noqa: F401,E402  export
+from persona_assistant.cli import cmd_chat  # noqa: F401,E402  chat
+from persona_assistant.cli import cmd_demo  # noqa: F401,E402  demo
+from persona_assistant.cli import cmd_llm  # noqa: F401,E402  keys, log, usage
 
 
 def run() -> None:
