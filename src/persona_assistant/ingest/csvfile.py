@@ -1,0 +1,461 @@
+"""Read one delimited or XLSX file, as users really have them, into a DuckDB table.
+
+Python only looks at bytes: it sniffs the encoding, delimiter, header and line
+ending on the first megabyte and validates the encoding in one streaming pass.
+DuckDB's `read_csv` (all columns VARCHAR, every option explicit, no guessing)
+does the bulk parse, so a million-row export never becomes Python objects.
+
+Every normalisation is recorded in `FileReport.notices`; everything that cannot
+be read without guessing is an `InputError` naming the file and the line or byte:
+
+- encoding: valid UTF-8 (with or without BOM) is UTF-8. UTF-16 is recognised by
+  its BOM (or, without one, by NUL bytes in every other position). Anything else
+  that is not valid UTF-8 is read as cp1252 (Windows-1252) and a notice says so,
+  giving the offset of the first byte that is not UTF-8. Bytes that are neither
+  (0x81, 0x8D, 0x8F, 0x90, 0x9D) are an error naming the byte offset and line.
+  Non-UTF-8 files are transcoded to a temporary UTF-8 file in a streaming pass.
+- NUL bytes are stripped (transcoding pass) and counted in a notice.
+- delimiter: the one of `,` `;` tab `|` giving the most consistent field counts
+  over the sampled records; quoting is `"` with `""` as escape; the line ending
+  (LF, CRLF or CR-only) is detected and passed to DuckDB explicitly.
+- header: the first record. Blank names become `column_N`; duplicate names (case
+  is ignored, as DuckDB does) are renamed `x`, `x_2`, ... and reported. Whether a
+  duplicated name may be mapped is decided in `ingest.crm`, which refuses to pick
+  one of two same-named columns by itself.
+- empty file: error. Header only: a table with no rows and a notice.
+- short rows: padded with blanks; the count and first line are reported.
+  Long rows: an error naming the line (the columns would shift otherwise).
+- cells of any size up to 64 MB per line are read.
+- XLSX: the sheet named like deals/opportunities/accounts/companies/leads, else
+  the first sheet, is streamed (openpyxl read-only) into a temporary CSV and read
+  by the same path. Entirely empty rows are skipped and counted.
+
+Line numbers in messages are the file's lines (the header is line 1). The table
+keeps file order, so `rowid + 1` is the 1-based data row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from persona_assistant.errors import InputError
+from persona_assistant.schemas import FileReport
+
+CHUNK = 4 << 20  # bytes per streaming read
+SAMPLE = 1 << 20  # bytes sniffed for delimiter and header
+DELIMITERS = (",", ";", "\t", "|")
+MAX_LINE = 64 << 20
+_SHEET_HINT = re.compile(r"deal|opportunit|pipeline|account|compan|organi[sz]ation|lead|contact", re.I)
+
+
+@dataclass
+class RawTable:
+    """One file loaded as VARCHAR columns in file order (rowid + 1 = data row)."""
+
+    name: str  # table name in the connection
+    path: Path
+    columns: list[str]
+    report: FileReport
+    duplicates: dict[str, list[str]] = field(default_factory=dict)  # header -> all its column names
+
+
+def quote_ident(name: str) -> str:
+    """A quoted SQL identifier: headers may hold anything."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_str(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+@dataclass
+class _Encoding:
+    name: str  # python codec
+    label: str  # for the report
+    bom: int = 0  # bytes to skip
+    transcode: bool = False
+    nuls: int = 0
+    notices: list[str] = field(default_factory=list)
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when NULs sit in every other byte of ASCII-ish text."""
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.7 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.7 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """1-based line of a byte offset (only computed on the error path)."""
+    line = 1
+    with path.open("rb") as fh:
+        done = 0
+        while done < offset:
+            chunk = fh.read(min(CHUNK, offset - done))
+            if not chunk:
+                break
+            line += chunk.count(b"\n") or 0
+            done += len(chunk)
+    return line
+
+
+def _check_stream(path: Path, codec: str, skip: int) -> tuple[int, int | None]:
+    """Decode the whole file in chunks: (NUL count, offset of the first undecodable byte or None)."""
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    nuls = 0
+    offset = skip
+    with path.open("rb") as fh:
+        fh.seek(skip)
+        while True:
+            chunk = fh.read(CHUNK)
+            final = not chunk
+            pending = len(decoder.getstate()[0])
+            try:
+                decoder.decode(chunk, final)
+            except UnicodeDecodeError as exc:
+                return nuls, max(skip, offset - pending + exc.start)
+            if final:
+                return nuls, None
+            nuls += chunk.count(b"\x00")
+            offset += len(chunk)
+
+
+def detect_encoding(path: Path) -> _Encoding:
+    """Decide the encoding deterministically (see the module docstring)."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(codecs.BOM_UTF8):
+        enc = _Encoding("utf-8", "utf-8 (BOM)", bom=3)
+    elif head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        codec = "utf-16-le" if head.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
+        enc = _Encoding(codec, codec + " (BOM)", bom=2, transcode=True)
+        enc.notices.append(f"encoding {codec} (BOM): transcoded to UTF-8")
+    elif (guess := _utf16_without_bom(head)) is not None:
+        enc = _Encoding(guess, guess, transcode=True)
+        enc.notices.append(f"encoding {guess} without BOM (NUL bytes in every other position): transcoded to UTF-8")
+    else:
+        enc = _Encoding("utf-8", "utf-8")
+    nuls, bad = _check_stream(path, enc.name, enc.bom)
+    if bad is not None and enc.name == "utf-8":
+        nuls, bad_cp = _check_stream(path, "cp1252", enc.bom)
+        if bad_cp is not None:
+            raise InputError(f"{path}: byte {bad_cp} (line {_line_at(path, bad_cp)}) is neither UTF-8 nor "
+                             "cp1252 (Windows-1252); save the file as UTF-8")
+        enc = _Encoding("cp1252", "cp1252", transcode=True)
+        enc.notices.append(f"not valid UTF-8 (first non-UTF-8 byte at offset {bad}, line {_line_at(path, bad)}): "
+                           "read as cp1252 (Windows-1252) and transcoded to UTF-8")
+    elif bad is not None:
+        raise InputError(f"{path}: byte {bad} (line {_line_at(path, bad)}) is not valid {enc.name}")
+    if enc.name == "utf-8":
+        enc.nuls = nuls
+    else:  # count NUL characters, not NUL bytes of UTF-16 code units: done while transcoding
+        enc.nuls = 0
+    if enc.nuls:
+        enc.transcode = True
+    return enc
+
+
+def _transcode(path: Path, enc: _Encoding, dest: Path) -> int:
+    """Stream `path` into UTF-8 `dest`, stripping NULs; returns the NUL characters removed."""
+    decoder = codecs.getincrementaldecoder(enc.name)("strict")
+    removed = 0
+    with path.open("rb") as src, dest.open("w", encoding="utf-8", newline="") as out:
+        src.seek(enc.bom)
+        while True:
+            chunk = src.read(CHUNK)
+            text = decoder.decode(chunk, not chunk)
+            if "\x00" in text:
+                removed += text.count("\x00")
+                text = text.replace("\x00", "")
+            out.write(text)
+            if not chunk:
+                return removed
+
+
+# --------------------------------------------------------------------------- sniffing
+
+
+def _sample_text(path: Path, skip: int) -> tuple[str, bool]:
+    """The first SAMPLE bytes of a UTF-8 file as text, and whether that is the whole file."""
+    with path.open("rb") as fh:
+        fh.seek(skip)
+        raw = fh.read(SAMPLE + 1)
+    complete = len(raw) <= SAMPLE
+    raw = raw[:SAMPLE]
+    text = codecs.getincrementaldecoder("utf-8")("replace").decode(raw, complete)
+    return text, complete
+
+
+def _newline(sample: str) -> str:
+    if "\r\n" in sample:
+        return "\r\n"
+    if "\r" in sample and "\n" not in sample:
+        return "\r"
+    return "\n"
+
+
+def _records(sample: str, delimiter: str, complete: bool, limit: int = 200) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
+                        strict=False)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+            if len(rows) > limit:
+                break
+    except csv.Error:
+        pass
+    if not complete and len(rows) <= limit and rows:
+        rows.pop()  # the sample may end inside the last record
+    return [r for r in rows if r]  # csv yields [] for blank lines
+
+
+def sniff_delimiter(sample: str, complete: bool = True) -> str:
+    """The candidate delimiter whose records most consistently have the header's field count (>1)."""
+    best, best_key = ",", (-1.0, 0)
+    for delim in DELIMITERS:
+        rows = _records(sample, delim, complete)
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        body = rows[1:] or rows
+        share = sum(len(r) == width for r in body) / len(body)
+        key = (share, width)
+        if key > best_key:
+            best, best_key = delim, key
+    return best
+
+
+def clean_header(names: list[str]) -> tuple[list[str], dict[str, list[str]], list[str]]:
+    """Blank names -> column_N; duplicates (case-insensitive) -> x, x_2. Returns (names, duplicates, notices)."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    dupes: dict[str, list[str]] = {}
+    notices: list[str] = []
+    blanks = 0
+    taken = {n.strip().lower() for n in names}
+    for i, raw in enumerate(names):
+        name = raw.strip().lstrip("\ufeff").strip()
+        if not name:
+            name = f"column_{i + 1}"
+            blanks += 1
+        key = name.lower()
+        if key in seen:
+            seen[key] += 1
+            new = f"{name}_{seen[key]}"
+            while new.lower() in taken or new.lower() in seen:
+                seen[key] += 1
+                new = f"{name}_{seen[key]}"
+            first = next(o for o in out if o.lower() == key)
+            dupes.setdefault(first, [first]).append(new)
+            notices.append(f"duplicate header '{name}' (column {i + 1}): renamed to '{new}'")
+            seen[new.lower()] = 1
+            name = new
+        else:
+            seen[key] = 1
+        out.append(name)
+    if blanks:
+        notices.append(f"{blanks} blank header name(s) named column_N by position")
+    return out, dupes, notices
+
+
+# --------------------------------------------------------------------------- xlsx
+
+
+def _cell_text(value: Any) -> str:
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_to_csv(path: Path, dest: Path) -> tuple[str, list[str]]:
+    """Stream the chosen sheet into a UTF-8 CSV. Returns (sheet name, notices)."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable XLSX workbook ({exc})") from None
+    try:
+        names = wb.sheetnames
+        if not names:
+            raise InputError(f"{path}: the workbook has no sheets")
+        sheet = next((n for n in names if _SHEET_HINT.search(n)), names[0])
+        notices = [f"XLSX: read sheet '{sheet}'" + (f" (of {len(names)})" if len(names) > 1 else "")]
+        empty = 0
+        with dest.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            for row in wb[sheet].iter_rows(values_only=True):
+                cells = [_cell_text(v) for v in row]
+                if not any(c.strip() for c in cells):
+                    empty += 1
+                    continue
+                writer.writerow(cells)
+        if empty:
+            notices.append(f"XLSX: skipped {empty} empty row(s)")
+        return sheet, notices
+    finally:
+        wb.close()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+_counter = 0
+
+
+def _unique(prefix: str) -> str:
+    global _counter
+    _counter += 1
+    return f"{prefix}_{_counter}"
+
+
+def _read_csv_sql(path: Path, columns: list[str], delim: str, newline: str, *, padding: bool,
+                  rejects: str) -> str:
+    cols = "{" + ", ".join(f"{quote_str(c)}: 'VARCHAR'" for c in columns) + "}"
+    nl = {"\n": "\\n", "\r\n": "\\r\\n", "\r": "\\r"}[newline]
+    opts = [
+        "auto_detect=false", f"columns={cols}", "header=true", f"delim={quote_str(delim)}",
+        "quote='\"'", "escape='\"'", f"new_line='{nl}'", f"max_line_size={MAX_LINE}",
+        "store_rejects=true", f"rejects_table='{rejects}'", f"rejects_scan='{rejects}_scan'",
+    ]
+    if padding:
+        opts += ["null_padding=true", "parallel=false"]
+    return f"SELECT * FROM read_csv({quote_str(str(path))}, {', '.join(opts)})"
+
+
+_FOUND = re.compile(r"Found:\s*(\d+)")
+
+
+def _load(con, table: str, source: Path, shown: Path, columns: list[str], delim: str, newline: str) -> list[str]:
+    """CREATE the table from `source`; ragged rows handled as documented. Returns notices."""
+    rejects = _unique("pa_rejects")
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS "
+                    + _read_csv_sql(source, columns, delim, newline, padding=False, rejects=rejects))
+        errors = con.execute(f"SELECT line, error_type, error_message FROM {rejects} ORDER BY line").fetchall()
+    except Exception as exc:  # duckdb.Error: report the first line of it, naming the file
+        raise InputError(f"{shown}: could not be read as CSV ({str(exc).splitlines()[0]})") from None
+    finally:
+        _drop_rejects(con, rejects)
+    if not errors:
+        return []
+    longs = [e for e in errors if e[1] == "TOO MANY COLUMNS"]
+    if longs:
+        line, _, msg = longs[0]
+        found = _FOUND.search(msg or "")
+        count = len({e[0] for e in longs})
+        more = f" ({count} such rows)" if count > 1 else ""
+        raise InputError(f"{shown}: line {line} has {found.group(1) if found else 'more'} fields but the header "
+                         f"has {len(columns)}{more}; fix the row (its columns would shift)")
+    others = [e for e in errors if e[1] != "MISSING COLUMNS"]
+    if others:
+        line, kind, msg = others[0]
+        raise InputError(f"{shown}: line {line}: {kind.lower()} ({(msg or '').splitlines()[0]})")
+    shorts = sorted({e[0] for e in errors})
+    rejects = _unique("pa_rejects")
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS "
+                    + _read_csv_sql(source, columns, delim, newline, padding=True, rejects=rejects))
+    except Exception as exc:
+        raise InputError(f"{shown}: could not be read as CSV ({str(exc).splitlines()[0]})") from None
+    finally:
+        _drop_rejects(con, rejects)
+    return [f"{len(shorts)} short row(s) padded with blanks (first at line {shorts[0]})"]
+
+
+def _drop_rejects(con, name: str) -> None:
+    for t in (name, name + "_scan"):
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+        except Exception:
+            pass
+
+
+def read_table(con, path: Path, table: str) -> RawTable:
+    """Load one CSV/TSV/TXT/XLSX file into `table` (all VARCHAR), with a filled-in FileReport."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    report = FileReport(path=str(path))
+    tmpdir = Path(tempfile.mkdtemp(prefix="pa-ingest-"))
+    try:
+        source, skip = path, 0
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            source = tmpdir / (path.stem + ".csv")
+            _, notes = _xlsx_to_csv(path, source)
+            report.notices += notes
+            report.encoding = "xlsx"
+        if path.stat().st_size == 0 or (source is not path and source.stat().st_size == 0):
+            raise InputError(f"{path}: the file is empty (no header row)")
+        if source is path:
+            enc = detect_encoding(path)
+            report.encoding = enc.label
+            report.notices += enc.notices
+            if enc.transcode:
+                source = tmpdir / (path.stem + ".utf8.csv")
+                removed = _transcode(path, enc, source)
+                if removed:
+                    report.notices.append(f"stripped {removed} NUL byte(s)")
+            else:
+                skip = enc.bom
+        sample, complete = _sample_text(source, skip)
+        if not sample.strip():
+            raise InputError(f"{path}: the file is empty (no header row)")
+        newline = _newline(sample)
+        if newline == "\r":
+            report.notices.append("CR-only line endings (old Mac format)")
+        delim = sniff_delimiter(sample, complete)
+        report.delimiter = delim
+        first = _records(sample, delim, complete=True, limit=0)
+        if not first:
+            raise InputError(f"{path}: no header row")
+        columns, dupes, notes = clean_header(first[0])
+        report.notices += notes
+        report.notices += _load(con, table, source, path, columns, delim, newline)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    report.rows = con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()[0]
+    report.columns = len(columns)
+    if report.rows == 0:
+        report.notices.append("header only: no data rows")
+    return RawTable(table, path, columns, report, dupes)
+
+
+def read_file(path: Path) -> tuple[Any, RawTable]:
+    """Convenience for tools and tests: a fresh connection with the file loaded as table `raw`."""
+    import duckdb
+
+    con = duckdb.connect()
+    return con, read_table(con, path, "raw")
+
+
+__all__ = ["RawTable", "read_table", "read_file", "detect_encoding", "sniff_delimiter", "clean_header",
+           "quote_ident", "quote_str"]
