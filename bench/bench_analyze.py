@@ -1,0 +1,151 @@
+"""Benchmark: `analyze` on 1,000,000 deals against a bare DuckDB GROUP BY, and CLI start-up time.
+
+    /tmp/venv/bin/python bench/bench_analyze.py [--deals N] [--regenerate]
+
+Writes a seeded deals CSV (Maven-CRM-style columns) and an accounts CSV into bench/out/
+(git-ignored; reused when already there for the same size), then runs each measurement
+in a fresh child process and reads its wall time and peak RSS (os.wait4 rusage):
+
+  (a) bare DuckDB: read_csv both files, join deals to accounts, GROUP BY sector
+  (b) load_crm + analyze, called as functions; and the CLI `analyze --json` once
+  (c) `persona-assistant --help`, median of 5
+
+Targets: (b) <= 2x (a) wall time, <= 400 MB peak RSS; --help < 0.3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+SEED = 1234
+SECTORS = ["Software", "Manufacturing", "Healthcare", "Retail", "Financial Services", "Logistics",
+           "Education", "Energy", "Telecom", "Media"]
+COUNTRIES = ["United States", "Canada", "United Kingdom", "Germany", "France", "Australia", "Japan", "Brazil"]
+PRODUCTS = ["Core", "Plus", "Enterprise", "Add-on"]
+STAGES = ["Won"] * 4 + ["Lost"] * 4 + ["Engaging", "Prospecting"]
+
+
+def generate(n_deals: int, out: Path = OUT) -> tuple[Path, Path]:
+    """Seeded accounts and deals CSVs; reused when the same size already exists."""
+    out.mkdir(parents=True, exist_ok=True)
+    accounts, deals = out / "accounts.csv", out / f"deals_{n_deals}.csv"
+    if accounts.is_file() and deals.is_file():
+        return accounts, deals
+    rng = random.Random(SEED)
+    n_accounts = 20_000
+    names = [f"Account {i:05d}" for i in range(n_accounts)]
+    with accounts.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["account", "sector", "year_established", "revenue", "employees", "office_location"])
+        for name in names:
+            emp = int(rng.lognormvariate(5.5, 1.4)) + 1
+            w.writerow([name, rng.choice(SECTORS), rng.randint(1950, 2022), round(emp * rng.uniform(0.1, 0.3), 2),
+                        emp, rng.choice(COUNTRIES)])
+    agents = [f"Agent {i:03d}" for i in range(60)]
+    start = date(2020, 1, 1)
+    tmp = deals.with_suffix(".tmp")
+    with tmp.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["opportunity_id", "sales_agent", "product", "account", "deal_stage", "engage_date",
+                    "close_date", "close_value"])
+        for i in range(n_deals):
+            stage = rng.choice(STAGES)
+            engaged = start + timedelta(days=rng.randint(0, 1400))
+            closed = (engaged + timedelta(days=rng.randint(5, 150))).isoformat() if stage in ("Won", "Lost") else ""
+            value = rng.randint(500, 30000) if stage == "Won" else 0 if stage == "Lost" else ""
+            w.writerow([f"OP{i:08d}", rng.choice(agents), rng.choice(PRODUCTS), rng.choice(names), stage,
+                        engaged.isoformat(), closed, value])
+    tmp.replace(deals)
+    return accounts, deals
+
+
+BARE = """
+import duckdb, sys
+con = duckdb.connect()
+rows = con.execute('''
+    SELECT a.sector, count(*) AS closed, count(*) FILTER (WHERE d.deal_stage = 'Won') AS won,
+           median(d.close_value) FILTER (WHERE d.deal_stage = 'Won') AS median_won
+    FROM read_csv(?) d LEFT JOIN read_csv(?) a USING (account)
+    WHERE d.deal_stage IN ('Won', 'Lost')
+    GROUP BY a.sector ORDER BY a.sector
+''', [sys.argv[1], sys.argv[2]]).fetchall()
+print(len(rows), "groups")
+"""
+
+OURS = """
+import sys, time
+from persona_assistant.ingest.crm import load_crm
+from persona_assistant.analysis.segments import analyze
+t0 = time.perf_counter()
+crm = load_crm([sys.argv[1], sys.argv[2]])
+t1 = time.perf_counter()
+a = analyze(crm)
+t2 = time.perf_counter()
+print(f"load_crm {t1 - t0:.2f} s, analyze {t2 - t1:.2f} s; {a.baseline.closed} closed, "
+      f"{len(a.segments)} segments, dimensions {a.dimensions}", file=sys.stderr)
+"""
+
+
+def measure(cmd: list[str]) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS MB, stderr) of one child process."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        message = err.read().decode(errors="replace")
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd[:3])} ... failed ({proc.returncode}):\n{message}")
+    return wall, usage.ru_maxrss / 1024, message  # Linux: ru_maxrss is in KiB
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deals", type=int, default=1_000_000)
+    parser.add_argument("--regenerate", action="store_true")
+    args = parser.parse_args()
+    if args.regenerate and OUT.is_dir():
+        shutil.rmtree(OUT)
+    t0 = time.perf_counter()
+    accounts, deals = generate(args.deals)
+    print(f"data: {deals.name} ({deals.stat().st_size / 1e6:.0f} MB), {accounts.name} "
+          f"(ready in {time.perf_counter() - t0:.1f} s)")
+
+    py = sys.executable
+    cli = shutil.which("persona-assistant", path=str(Path(py).parent)) or "persona-assistant"
+    bare = measure([py, "-c", BARE, str(deals), str(accounts)])
+    ours = measure([py, "-c", OURS, str(deals), str(accounts)])
+    cli_run = measure([cli, "analyze", str(deals), str(accounts), "--json"])
+    helps = sorted(measure([cli, "--help"])[0] for _ in range(5))
+
+    print(f"(a) bare DuckDB read_csv + join + GROUP BY : {bare[0]:6.2f} s  {bare[1]:6.0f} MB peak RSS")
+    print(f"(b) load_crm + analyze (functions)         : {ours[0]:6.2f} s  {ours[1]:6.0f} MB peak RSS"
+          f"   [{ours[2].strip().splitlines()[-1] if ours[2].strip() else ''}]")
+    print(f"    persona-assistant analyze --json       : {cli_run[0]:6.2f} s  {cli_run[1]:6.0f} MB peak RSS")
+    print(f"(c) persona-assistant --help (median of 5) : {statistics.median(helps):6.3f} s")
+    ratio = ours[0] / bare[0]
+    print("targets:")
+    print(f"  analyze / bare DuckDB wall time = {ratio:.2f}x (target <= 2x): {'ok' if ratio <= 2 else 'OVER'}")
+    peak = max(ours[1], cli_run[1])
+    print(f"  peak RSS {peak:.0f} MB (target <= 400 MB): {'ok' if peak <= 400 else 'OVER'}")
+    med = statistics.median(helps)
+    print(f"  --help {med:.3f} s (target < 0.3 s): {'ok' if med < 0.3 else 'OVER'}")
+
+
+if __name__ == "__main__":
+    main()

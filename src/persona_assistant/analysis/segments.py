@@ -1,0 +1,350 @@
+"""Which CRM segments win more (or less) often than the rest, and how sure we are.
+
+Everything is computed by DuckDB GROUP BYs over the canonical `deals` table that
+ingestion builds, so a million-deal export never becomes Python objects; Python
+only sees one row per segment. The result is deterministic for the same input.
+
+Method, in short (the words also land in `Analysis.correction` and `.verdict`):
+- Only closed deals (won or lost) count. Win rate = won / closed. Median value and
+  median cycle days are over won deals (what a win is worth, how long it takes).
+- Each segment (one dimension value, or a pair of values) gets a Wilson 95%
+  interval and a two-sided score-test p-value against the baseline win rate.
+- Segments with fewer than `min_support` closed deals are "insufficient support"
+  and are not tested. Pairs below `min_support` are left out altogether (there are
+  many of them and none of them could be judged).
+- A tested segment is "better"/"worse" only when its Wilson interval at the
+  Bonferroni level alpha = 0.05 / (number of tested segments) excludes the
+  baseline; otherwise "not significant".
+- ICP candidates are the significantly better segments, ranked by expected value
+  per day of sales cycle: win_rate x median won value / median won cycle days
+  (falls back to win_rate x median won value without dates, to lift without values).
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from persona_assistant.analysis.stats import bonferroni_alpha, score_test_p, wilson_interval
+from persona_assistant.errors import InputError, UsageError
+from persona_assistant.schemas import Analysis, DataSufficiency, Segment, SegmentStats
+
+if TYPE_CHECKING:  # the ingestion module imports duckdb; keep this module import-light
+    from persona_assistant.ingest.crm import CrmData
+
+ALPHA = 0.05
+SAMPLE_IDS = 5  # receipts per outcome: the first N won and N lost deal ids, by id
+# Sufficiency thresholds (closed deals overall).
+MIN_WON_SUFFICIENT = 50
+MIN_WON = 10
+MIN_LOST = 20
+
+# Dimension columns the canonical deals table always has; others come from --dimension.
+CANONICAL_DIMENSIONS = ("industry", "employee_band", "revenue_band", "region", "country", "product",
+                        "lead_source", "owner", "technologies")
+
+_CLOSED = "outcome IN ('won', 'lost')"
+
+
+def _q(name: str) -> str:
+    """A quoted SQL identifier (user-named dimension columns may hold anything)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _columns(con) -> list[str]:
+    try:
+        return [row[0] for row in con.execute("DESCRIBE deals").fetchall()]
+    except Exception:  # duckdb.CatalogException, without importing duckdb here
+        raise InputError("no deals table: the CRM files held no deals (won/lost/open opportunities)") from None
+
+
+def _pick_dimensions(crm: "CrmData", dimensions: Sequence[str] | None, columns: list[str]) -> list[str]:
+    """The dimensions to analyse, in a fixed (alphabetical) order so segment ids are stable."""
+    chosen = list(crm.dimensions if dimensions is None else dimensions)
+    for name in chosen:
+        if name not in columns:
+            known = ", ".join(c for c in crm.dimensions) or "none"
+            raise UsageError(f"--dimension {name}: no such column in the deals data (dimensions with data: {known})")
+    return sorted(set(chosen))
+
+
+def _counts(receipts: bool = True) -> str:
+    """Additive aggregates (and the first deal ids as receipts), over closed deals."""
+    won = "FILTER (WHERE outcome = 'won')"
+    ids = f""",
+        min(CAST(deal_id AS VARCHAR), {SAMPLE_IDS}) {won} AS won_ids,
+        min(CAST(deal_id AS VARCHAR), {SAMPLE_IDS}) FILTER (WHERE outcome = 'lost') AS lost_ids"""
+    return f"""
+        count(*) AS closed,
+        count(*) {won} AS won,
+        count(*) FILTER (WHERE outcome = 'lost') AS lost,
+        CAST(sum(amount) {won} AS DOUBLE) AS total_won_value{ids if receipts else ""}
+    """
+
+
+# Rolling the finest-grain cube up: counts and sums add, the first-N id lists merge.
+_ROLLUP = f"""
+    sum(closed), sum(won), sum(lost), sum(total_won_value),
+    list_sort(flatten(list(won_ids)))[1:{SAMPLE_IDS}], list_sort(flatten(list(lost_ids)))[1:{SAMPLE_IDS}]
+"""
+# Medians do not roll up: they run over won deals only (half the rows, no FILTER on a
+# holistic aggregate), a few grouping sets per query. All sets at once holds every
+# set's values in memory together; one set per query rescans each time. ~6 is the knee.
+_MEDIANS = "CAST(median(amount) AS DOUBLE), CAST(median(cycle_days) AS DOUBLE)"
+SETS_PER_QUERY = 6
+
+
+def _stats(closed: int, won: int, lost: int, total_won_value, median_won_value, median_cycle_days) -> dict:
+    lo, hi = wilson_interval(won, closed, alpha=ALPHA)
+    return dict(
+        closed=closed, won=won, lost=lost,
+        win_rate=won / closed if closed else 0.0, ci_low=lo, ci_high=hi,
+        median_won_value=_float(median_won_value),
+        total_won_value=_float(total_won_value) or 0.0,
+        median_cycle_days=_float(median_cycle_days),
+    )
+
+
+def _baseline(con) -> SegmentStats:
+    closed, won, lost, total = con.execute(f"SELECT {_counts(False)} FROM deals WHERE {_CLOSED}").fetchone()
+    medians = con.execute(f"SELECT {_MEDIANS} FROM deals WHERE outcome = 'won'").fetchone()
+    return SegmentStats(**_stats(closed, won, lost, total, *medians))
+
+
+def _grouped(con, source: str, select: str, dims: list[str], dim_sets: list[tuple[str, ...]],
+             having: str = "") -> dict:
+    """{((dimension, value), ...): aggregate row} per set in `dim_sets`, one GROUPING SETS query.
+
+    `source` is a query with columns d0, d1, ... for `dims` (in that order).
+    """
+    alias = {d: f"d{i}" for i, d in enumerate(dims)}
+    used = sorted({d for s in dim_sets for d in s}, key=dims.index)
+    sets = ", ".join("(" + ", ".join(alias[d] for d in s) + ")" for s in dim_sets)
+    flags = ", ".join(f"GROUPING({alias[d]})" for d in used)
+    # A grouped dimension whose value is NULL (blank in the CRM) is not a segment.
+    no_blanks = " AND ".join(f"(GROUPING({alias[d]}) = 1 OR {alias[d]} IS NOT NULL)" for d in used)
+    grouped = " + ".join(f"(1 - GROUPING({alias[d]}))" for d in used)
+    having = f"{no_blanks} AND ({having.format(grouped=grouped)})" if having else no_blanks
+    sql = f"""
+        WITH src AS ({source})
+        SELECT {", ".join(alias[d] for d in used)}, {flags}, {select}
+        FROM src GROUP BY GROUPING SETS ({sets}) HAVING {having}
+    """
+    n = len(used)
+    out = {}
+    for row in con.execute(sql).fetchall():
+        key = tuple((d, row[i]) for i, d in enumerate(used) if row[n + i] == 0)
+        out[key] = row[2 * n:]
+    return out
+
+
+def _segment_rows(con, dims: list[str], *, pairs: bool, min_support: int) -> list[tuple[dict[str, str], tuple]]:
+    """One row per segment: ({dimension: value}, aggregates); pairs only with min_support closed deals.
+
+    Counts come from one scan into a cube at the finest grain (every dimension at once;
+    a few thousand rows for typical CRMs), rolled up to singles and pairs.
+    """
+    if not dims:
+        return []
+    cols = ", ".join(f"CAST({_q(d)} AS VARCHAR) AS d{i}" for i, d in enumerate(dims))
+    names = ", ".join(f"d{i}" for i in range(len(dims)))
+    sets = [(d,) for d in dims] + (list(combinations(dims, 2)) if pairs else [])
+    cube = f"""SELECT {names}, {_counts()} FROM (SELECT deal_id, outcome, amount, {cols} FROM deals
+               WHERE {_CLOSED}) GROUP BY ALL"""
+    counts = _grouped(con, cube, _ROLLUP, dims, sets,
+                      having=f"{{grouped}} = 1 OR sum(closed) >= {int(min_support)}")
+    won = f"SELECT amount, cycle_days, {cols} FROM deals WHERE outcome = 'won'"
+    medians: dict = {}
+    for i in range(0, len(sets), SETS_PER_QUERY):
+        medians.update(_grouped(con, won, _MEDIANS, dims, sets[i:i + SETS_PER_QUERY]))
+    out = []
+    for key, (closed, won_n, lost, total, won_ids, lost_ids) in counts.items():
+        med = medians.get(key, (None, None))
+        out.append((dict(key), (int(closed), int(won_n), int(lost), total, *med, won_ids, lost_ids)))
+    return out
+
+
+def sufficiency(won: int, lost: int) -> DataSufficiency:
+    if won < MIN_WON or lost < MIN_LOST:
+        verdict, note = "insufficient", (
+            f"{won} won and {lost} lost closed deals: at least {MIN_WON} won and {MIN_LOST} lost are "
+            "needed before any win-rate comparison means anything; treat every figure as anecdote.")
+    elif won < MIN_WON_SUFFICIENT:
+        verdict, note = "directional only", (
+            f"only {won} won deals (fewer than {MIN_WON_SUFFICIENT}): segment differences are directional "
+            "only; few segments can reach significance.")
+    else:
+        verdict, note = "sufficient", f"{won} won and {lost} lost closed deals: enough to compare segments."
+    return DataSufficiency(won=won, lost=lost, verdict=verdict, note=note)
+
+
+EV_FORMULAS = {
+    "per_day": "win rate x median won value / median won cycle days",
+    "value": "win rate x median won value (no close dates to measure cycle length)",
+    "lift": "lift over baseline (no deal amounts)",
+}
+
+
+def _ev_kind(baseline: SegmentStats) -> str:
+    """One formula for the whole analysis, so candidates are ranked in the same unit."""
+    if baseline.median_won_value is not None and baseline.median_cycle_days:
+        return "per_day"
+    if baseline.median_won_value is not None:
+        return "value"
+    return "lift"
+
+
+def _expected_value(seg: Segment, kind: str) -> float | None:
+    if kind == "lift":
+        return seg.lift
+    if seg.median_won_value is None:
+        return None
+    if kind == "per_day":
+        return seg.win_rate * seg.median_won_value / seg.median_cycle_days if seg.median_cycle_days else None
+    return seg.win_rate * seg.median_won_value
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _verdict(baseline: SegmentStats, segments: list[Segment], icp: list[str], anti: list[str],
+             tests: int, suff: DataSufficiency, formula: str) -> str:
+    if baseline.closed == 0:
+        return "There are no closed (won or lost) deals, so the CRM data says nothing yet about who wins."
+    base = (f"the baseline of {_pct(baseline.win_rate)} ({baseline.won} won of {baseline.closed} closed, "
+            f"95% CI {_pct(baseline.ci_low)}-{_pct(baseline.ci_high)})")
+    by_id = {s.id: s for s in segments}
+    parts = []
+    if tests == 0:
+        parts.append(f"No segment has enough closed deals to be tested against {base}; "
+                     "the CRM data does not single out an ICP.")
+    elif not icp:
+        how = "is significantly higher than" if anti else "differs significantly from"
+        parts.append(f"No segment's win rate {how} {base} after a Bonferroni correction for {tests} "
+                     "tests; the CRM data does not single out an ICP.")
+    else:
+        top = by_id[icp[0]]
+        parts.append(
+            f"{len(icp)} segment(s) win significantly more often than {base} after a Bonferroni correction "
+            f"for {tests} tests. Best by expected value ({formula}): {top.id}, winning "
+            f"{_pct(top.win_rate)} of {top.closed} closed deals (95% CI {_pct(top.ci_low)}-{_pct(top.ci_high)}, "
+            f"lift {top.lift:.2f}x).")
+    if anti:
+        worst = by_id[anti[0]]
+        parts.append(
+            f"{len(anti)} segment(s) win significantly less often (anti-ICP); lowest: {worst.id} at "
+            f"{_pct(worst.win_rate)} of {worst.closed} closed deals (lift {worst.lift:.2f}x).")
+    elif icp:
+        parts.append("No segment wins significantly less often than the baseline.")
+    if suff.verdict != "sufficient":
+        parts.append(f"Data: {suff.verdict} ({suff.note})")
+    return " ".join(parts)
+
+
+def analyze(crm: "CrmData", *, min_support: int = 30, dimensions: Sequence[str] | None = None,
+            pairs: bool = True) -> Analysis:
+    """Baseline, per-segment statistics with verdicts, ICP and anti-ICP candidates (pure, deterministic)."""
+    if min_support < 1:
+        raise UsageError(f"--min-support: must be at least 1, got {min_support}")
+    con = crm.con
+    dims = _pick_dimensions(crm, dimensions, _columns(con))
+    baseline = _baseline(con)
+    p0 = baseline.win_rate
+
+    segments: list[Segment] = []
+    for key, agg in _segment_rows(con, dims, pairs=pairs, min_support=min_support):
+        stats = _stats(*agg[:6])
+        won_ids, lost_ids = agg[6] or [], agg[7] or []
+        segments.append(Segment(
+            id="&".join(f"{d}={v}" for d, v in key.items()),  # key is in the sorted dimension order
+            dimensions=key,
+            lift=stats["win_rate"] / p0 if p0 > 0 else None,
+            share_won_revenue=(stats["total_won_value"] / baseline.total_won_value
+                               if baseline.total_won_value else 0.0),
+            deal_ids=list(won_ids) + list(lost_ids),
+            **stats,
+        ))
+
+    tested = [s for s in segments if s.closed >= min_support]
+    tests = len(tested)
+    alpha_c = bonferroni_alpha(ALPHA, tests)
+    for seg in segments:
+        if seg.closed < min_support:
+            seg.verdict = "insufficient support"
+            continue
+        seg.p_value = score_test_p(seg.won, seg.closed, p0)
+        if seg.p_value is None:
+            seg.verdict = "not significant"  # a baseline of 0% or 100% leaves nothing to compare
+            continue
+        lo, hi = wilson_interval(seg.won, seg.closed, alpha=alpha_c)
+        seg.verdict = "better" if lo > p0 else "worse" if hi < p0 else "not significant"
+
+    kind = _ev_kind(baseline)
+    for seg in segments:
+        seg.expected_value = _expected_value(seg, kind)
+
+    better = [s for s in segments if s.verdict == "better"]
+    # Highest expected value first; segments missing a figure go last, by lift; id breaks ties.
+    better.sort(key=lambda s: (s.expected_value is None, -(s.expected_value or 0.0), -(s.lift or 0.0), s.id))
+    worse = sorted((s for s in segments if s.verdict == "worse"), key=lambda s: (s.win_rate, -s.closed, s.id))
+    segments.sort(key=lambda s: (len(s.dimensions), list(s.dimensions), -s.closed, s.id))
+
+    suff = sufficiency(baseline.won, baseline.lost)
+    icp, anti = [s.id for s in better], [s.id for s in worse]
+    correction = (
+        f"Bonferroni: {tests} segment(s) with at least {min_support} closed deals tested, each at "
+        f"alpha = 0.05 / {tests} = {alpha_c:.2g} (family-wise 5%); a segment is better or worse only when "
+        f"its Wilson interval at that level excludes the baseline win rate. p-values: two-sided score test "
+        f"against the baseline (normal approximation), the test the Wilson interval inverts."
+        if tests else
+        f"none: no segment had at least {min_support} closed deals, so nothing was tested.")
+    return Analysis(
+        baseline=baseline, dimensions=dims, min_support=min_support, correction=correction,
+        segments=segments, icp_candidates=icp, anti_icp=anti, sufficiency=suff,
+        verdict=_verdict(baseline, segments, icp, anti, tests, suff, EV_FORMULAS[kind]),
+        ingest=getattr(crm, "report", None),
+    )
+
+
+def workspace_min_support(ws) -> int:
+    """[analysis].min_support from the workspace settings, else 30; a bad value names the file."""
+    value = ws.config().get("analysis", {}).get("min_support", 30)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"{ws.config_path}: [analysis] min_support must be a positive integer, got {value!r}")
+    return value
+
+
+def analyze_workspace(ws, files: Sequence[Path] | None = None, *, mapping_file: Path | None = None,
+                      min_support: int | None = None, dimensions: Sequence[str] | None = None,
+                      pairs: bool = True) -> Analysis:
+    """Load a workspace's CRM exports (or the given files) and analyse them with its settings.
+
+    The one place that applies the defaults `analyze`, drafting and chat share: the workspace's
+    crm/ files, its mapping.toml when present, and [analysis].min_support.
+    """
+    if files:
+        for path in files:
+            if not Path(path).is_file():
+                raise UsageError(f"FILES: {path} is not a file")
+    else:
+        files = ws.crm_files()
+        if not files:
+            raise UsageError(f"no CRM files in {ws.crm_dir}: put CSV/XLSX exports there or pass FILES")
+    if mapping_file is not None:
+        if not Path(mapping_file).is_file():
+            raise UsageError(f"--map: {mapping_file} is not a file")
+    elif ws.mapping_path.is_file():
+        mapping_file = ws.mapping_path
+    if min_support is None:
+        min_support = workspace_min_support(ws)
+    from persona_assistant.ingest.crm import load_crm
+
+    extra = [d for d in dimensions or () if d not in CANONICAL_DIMENSIONS]
+    crm = load_crm(list(files), mapping_file=mapping_file, extra_dimensions=tuple(extra))
+    return analyze(crm, min_support=min_support, dimensions=dimensions or None, pairs=pairs)
