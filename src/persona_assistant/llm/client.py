@@ -1,0 +1,422 @@
+"""One way to ask any OpenAI-compatible endpoint for language, never for numbers.
+
+`LLM.structured_async` asks for JSON matching a Pydantic model and returns only an answer that
+validated and passed the caller's code `check` (e.g. every quote found in its source). Modes, in
+order: strict json_schema, then json_object with the schema, then the schema in the prompt. A
+server that rejects a mode (HTTP 400/422/500 naming response_format/json_schema/json_object,
+e.g. llama.cpp's "Input should be 'text' or 'json_object'") or ignores it (answers non-JSON) moves
+the endpoint to the next mode for the rest of the session. A rejection is marked on the response
+(x-should-retry: false) so the SDK does not spend its retries on it; every other retry is the
+SDK's own (max_retries), there is no second retry layer. Invalid answers are re-asked with the
+errors fed back, at most MAX_REASKS times, then ModelError.
+
+Requests go through an explicit httpx client (the SDK's default transport is httpx2, which respx
+does not intercept): one code path in production and tests. Personal data is redacted before
+every request and restored in the answer (llm/redact.py); each call is logged (llm/store.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, AsyncIterator, Callable, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from persona_assistant.errors import ModelError
+from persona_assistant.llm.redact import Redactor
+from persona_assistant.llm.settings import LLMSettings
+from persona_assistant.llm.store import Store, cache_key
+from persona_assistant.llm.structured import extract_json, schema_name, strict_schema, validation_errors
+
+M = TypeVar("M", bound=BaseModel)
+MODES = ("json_schema", "json_object", "prompt")
+MAX_REASKS = 2
+REJECTED_HEADER = "x-persona-assistant-mode-rejected"
+_REJECTION_WORDS = ("response_format", "json_schema", "json_object")
+# Per endpoint and model: the first mode worth trying, learnt during this session.
+_ENDPOINT_MODE: dict[tuple[str, str], str] = {}
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, usage: Any) -> None:
+        if usage is not None:
+            self.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
+            self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+
+
+@dataclass
+class StructuredResult(Generic[M]):
+    value: M
+    usage: Usage  # summed over every attempt, including rejected ones
+    attempts: int  # answers asked for (1 + re-asks); cache hits are 0
+    mode: str  # json_schema | json_object | prompt | cache
+    cached: bool = False
+    notes: list[str] = field(default_factory=list)
+    cost: float | None = None
+
+
+# --------------------------------------------------------------------------- transport
+
+
+async def _mark_mode_rejection(response) -> None:
+    """httpx response hook: a server refusing our response_format is not a transient failure.
+
+    Marked so the SDK raises at once instead of retrying (x-should-retry), and so the LLM
+    recognises it (REJECTED_HEADER) and falls back to the next mode."""
+    if response.status_code not in (400, 422, 500):
+        return
+    try:
+        sent = response.request.content
+    except Exception:  # a streamed request body: not ours
+        return
+    if b'"response_format"' not in sent:
+        return
+    await response.aread()
+    body = response.text.lower()
+    if any(word in body for word in _REJECTION_WORDS):
+        response.headers["x-should-retry"] = "false"
+        response.headers[REJECTED_HEADER] = "1"
+
+
+@lru_cache(maxsize=1)
+def _ssl_context():
+    """Built once: loading the CA bundle costs tens of ms, and the sync wrapper makes a client per call."""
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
+def make_client(settings: LLMSettings):
+    """An AsyncOpenAI client on an explicit httpx.AsyncClient (which respx intercepts)."""
+    import httpx
+    import openai
+
+    timeout = httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout))
+    http = httpx.AsyncClient(timeout=timeout, verify=_ssl_context(),
+                             event_hooks={"response": [_mark_mode_rejection]})
+    return openai.AsyncOpenAI(api_key=settings.api_key.get_secret_value(), base_url=settings.base_url,
+                              http_client=http, max_retries=settings.max_retries, timeout=timeout)
+
+
+_KEYLIKE = re.compile(r"\b(?:sk|pk|key)-[A-Za-z0-9_*\-]{4,}")
+
+
+def scrub(text: str, secret: str | None = None, limit: int = 200) -> str:
+    """One line, no key (servers echo a masked key in 401 bodies), no longer than `limit`."""
+    text = " ".join(str(text).split())
+    if secret and len(secret) >= 4:
+        text = text.replace(secret, "***")
+    text = _KEYLIKE.sub("***", text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _body_message(exc) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+        if isinstance(inner, str):
+            return inner
+        if body.get("detail"):
+            return str(body["detail"])
+    return getattr(exc, "message", "") or str(exc)
+
+
+# --------------------------------------------------------------------------- the LLM
+
+
+class LLM:
+    """A model endpoint with log, cache and redaction; async first, `structured` for sync callers."""
+
+    def __init__(self, settings: LLMSettings, store: Store | None = None, redactor: Redactor | None = None,
+                 *, ws=None):
+        self.settings = settings
+        self.store = store if store is not None else Store.for_workspace(ws)
+        self.redactor = redactor if redactor is not None else Redactor()
+        self._clients: dict[int, Any] = {}
+
+    # ------------------------------------------------------------------ clients per event loop
+    def _client(self):
+        """One SDK client per running event loop (an httpx pool cannot cross loops)."""
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(id(loop))
+        if client is None:
+            client = self._clients[id(loop)] = make_client(self.settings)
+        return client
+
+    async def aclose(self) -> None:
+        client = self._clients.pop(id(asyncio.get_running_loop()), None)
+        if client is not None:
+            await client.close()
+
+    async def __aenter__(self) -> "LLM":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+
+    @property
+    def _endpoint(self) -> tuple[str, str]:
+        return (self.settings.base_url, self.settings.model)
+
+    def _redact(self, messages: list[dict]) -> list[dict]:
+        return self.redactor.redact_messages(messages) if self.settings.redact else messages
+
+    # ------------------------------------------------------------------ errors
+    def _fail(self, task: str, message: str, *, usage: Usage, started: float, mode: str | None,
+              attempts: int, key: str | None) -> ModelError:
+        message = scrub(message, self.settings.api_key.get_secret_value(), limit=300)
+        self._log(task, usage, started, status="error", error=message, mode=mode, attempts=attempts, key=key)
+        return ModelError(message)
+
+    def _api_error_message(self, task: str, exc: Exception) -> str:
+        import openai
+
+        host = self.settings.endpoint_host
+        tries = self.settings.max_retries + 1
+        if isinstance(exc, openai.APITimeoutError):
+            return (f"{task}: model endpoint {host} did not answer within {self.settings.timeout:g} s "
+                    f"(up to {tries} attempts); raise [llm].timeout or use a smaller model")
+        if isinstance(exc, openai.APIConnectionError):
+            return f"{task}: cannot reach model endpoint {host} (up to {tries} attempts): {exc.__class__.__name__}"
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            hint = ""
+            if status == 401:
+                hint = " (check the API key: `persona-assistant keys set` or OPENAI_API_KEY)"
+            elif status == 404:
+                hint = f" (is model {self.settings.model!r} served there?)"
+            retried = f" after up to {tries} attempts" if status in (408, 409, 429) or status >= 500 else ""
+            return f"{task}: model endpoint {host} answered HTTP {status}{retried}: {_body_message(exc)}{hint}"
+        return f"{task}: model endpoint {host} failed: {exc.__class__.__name__}"
+
+    # ------------------------------------------------------------------ log
+    def _log(self, task: str, usage: Usage, started: float, *, status: str, mode: str | None, attempts: int,
+             key: str | None, error: str | None = None, cached: bool = False, version: str | None = None) -> None:
+        self.store.record(
+            task=task, model=self.settings.model, endpoint=self.settings.endpoint_host,
+            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            latency_ms=int((time.monotonic() - started) * 1000),
+            cost=0.0 if cached else self.settings.cost(usage.prompt_tokens, usage.completion_tokens),
+            cache_key=key, cached=int(cached), status=status, error=error, mode=mode, attempts=attempts,
+            prompt_version=version)
+
+    # ------------------------------------------------------------------ structured output
+    @staticmethod
+    def _request_messages(messages: list[dict], mode: str, schema: dict) -> list[dict]:
+        if mode == "json_schema":
+            return list(messages)
+        instruction = ("Answer with one JSON object and nothing else (no prose, no code fence). "
+                       "It must match this JSON Schema:\n" + json.dumps(schema, ensure_ascii=False))
+        out = list(messages)
+        if out and out[0].get("role") == "system":
+            out[0] = {**out[0], "content": f"{out[0]['content']}\n\n{instruction}"}
+        else:
+            out.insert(0, {"role": "system", "content": instruction})
+        return out
+
+    @staticmethod
+    def _format(mode: str, name: str, schema: dict, strict: bool) -> dict:
+        if mode == "json_schema":
+            return {"response_format": {"type": "json_schema",
+                                        "json_schema": {"name": name, "schema": schema, "strict": strict}}}
+        if mode == "json_object":
+            return {"response_format": {"type": "json_object", "schema": schema}}
+        return {}
+
+    def _next_mode(self, mode: str) -> str:
+        nxt = MODES[min(MODES.index(mode) + 1, len(MODES) - 1)]
+        _ENDPOINT_MODE[self._endpoint] = nxt
+        return nxt
+
+    async def structured_async(self, task: str, messages: list[dict], response_model: type[M], *,
+                               check: Callable[[M], list[str]] | None = None,
+                               cache_key_parts: dict | None = None,
+                               max_tokens: int | None = None) -> StructuredResult[M]:
+        """A validated, checked answer; ModelError (one line) when there is none after re-asks.
+
+        cache_key_parts: what else identifies the request, at least {"prompt": name, "version": v}
+        (RenderedPrompt.name/.version); it is part of the cache key and the log."""
+        import openai
+
+        if self.settings.offline:
+            raise ModelError(f"{task}: {self.settings.offline_notice}")
+        started = time.monotonic()
+        max_tokens = max_tokens or self.settings.max_tokens
+        schema, strict = strict_schema(response_model)
+        parts = cache_key_parts or {}
+        version = str(parts.get("version")) if parts.get("version") is not None else None
+        key = cache_key(model=self.settings.model, endpoint=self.settings.base_url, task=task, parts=parts,
+                        schema=schema, messages=messages, max_tokens=max_tokens, redact=self.settings.redact)
+        usage = Usage()
+        notes: list[str] = []
+
+        if self.settings.cache:
+            hit = self.store.cache_get(key)
+            if hit is not None:
+                try:
+                    value = response_model.model_validate_json(hit)
+                    if not (check and check(value)):
+                        self._log(task, usage, started, status="ok", mode="cache", attempts=0, key=key,
+                                  cached=True, version=version)
+                        return StructuredResult(value, usage, 0, "cache", cached=True, cost=0.0)
+                except ValidationError:
+                    pass  # the contract changed since: ask again
+
+        client = self._client()
+        mode = _ENDPOINT_MODE.get(self._endpoint, "json_schema")
+        convo = list(messages)
+        attempts = 0
+        problems: list[str] = []
+        while True:
+            attempts += 1
+            request = self._redact(self._request_messages(convo, mode, schema))
+            extra: dict[str, Any] = self._format(mode, schema_name(response_model), schema, strict)
+            if max_tokens:
+                extra["max_tokens"] = max_tokens
+            try:
+                response = await client.chat.completions.create(model=self.settings.model, messages=request,
+                                                                **extra)
+            except openai.APIStatusError as exc:
+                if exc.response.headers.get(REJECTED_HEADER) and mode != "prompt":
+                    old, mode = mode, self._next_mode(mode)
+                    notes.append(f"{self.settings.endpoint_host} rejected response_format {old}; using {mode}")
+                    attempts -= 1  # the server refused the format; the model was not asked
+                    continue
+                raise self._fail(task, self._api_error_message(task, exc), usage=usage, started=started,
+                                 mode=mode, attempts=attempts, key=key) from None
+            except openai.APIError as exc:
+                raise self._fail(task, self._api_error_message(task, exc), usage=usage, started=started,
+                                 mode=mode, attempts=attempts, key=key) from None
+            usage.add(response.usage)
+            if not response.choices:
+                problems = ["the answer had no choices"]
+                content = ""
+            else:
+                choice = response.choices[0]
+                message = choice.message
+                fail = dict(usage=usage, started=started, mode=mode, attempts=attempts, key=key)
+                if getattr(message, "refusal", None):
+                    raise self._fail(task, f"{task}: the model refused: {message.refusal}", **fail)
+                if choice.finish_reason == "length":
+                    limit = f"max_tokens={max_tokens}" if max_tokens else "the server's output limit"
+                    raise self._fail(task, f"{task}: answer truncated at {limit}; raise --max-tokens or lower "
+                                           "the prompt budget ([llm].prompt_budget_tokens)", **fail)
+                if choice.finish_reason == "content_filter":
+                    raise self._fail(task, f"{task}: the endpoint's content filter stopped the answer", **fail)
+                content = message.content or ""
+                problems, value, more_notes = self._judge(content, response_model, check)
+                if not problems:
+                    notes.extend(more_notes)
+                    if self.settings.cache:
+                        self.store.cache_put(key, value.model_dump_json(), task=task, model=self.settings.model)
+                    self._log(task, usage, started, status="ok", mode=mode, attempts=attempts, key=key,
+                              version=version)
+                    return StructuredResult(value, usage, attempts, mode, notes=notes,
+                                            cost=self.settings.cost(usage.prompt_tokens, usage.completion_tokens))
+                if problems[0].startswith("not JSON:") and mode != "prompt":
+                    old, mode = mode, self._next_mode(mode)
+                    notes.append(f"{self.settings.endpoint_host} ignored response_format {old}; using {mode}")
+            if attempts > MAX_REASKS:
+                raise self._fail(task, f"{task}: no valid answer from {self.settings.model} after {attempts} "
+                                       f"attempts: {problems[0]}", usage=usage, started=started, mode=mode,
+                                 attempts=attempts, key=key)
+            convo = convo + [
+                {"role": "assistant", "content": content},
+                {"role": "user", "content": "Your answer was not usable:\n- " + "\n- ".join(problems[:12])
+                 + "\nAnswer again with the corrected JSON object only."},
+            ]
+
+    def _judge(self, content: str, response_model: type[M], check) -> tuple[list[str], M | None, list[str]]:
+        """(problems, value, notes): problems empty when the answer is valid and passes `check`."""
+        try:
+            data = extract_json(content)
+        except ValueError as exc:
+            return [f"not JSON: {exc}"], None, []
+        notes: list[str] = []
+        if self.settings.redact:
+            data, notes = self.redactor.restore_data(data)
+        try:
+            value = response_model.model_validate(data)
+        except ValidationError as exc:
+            return validation_errors(exc), None, []
+        problems = list(check(value) or []) if check else []
+        return problems, value, notes
+
+    def structured(self, task: str, messages: list[dict], response_model: type[M], **kwargs) -> StructuredResult[M]:
+        """Sync wrapper of structured_async (its own event loop; a worker thread inside a running loop)."""
+
+        async def once():
+            try:
+                return await self.structured_async(task, messages, response_model, **kwargs)
+            finally:
+                await self.aclose()
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(once())
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, once()).result()
+
+    # ------------------------------------------------------------------ chat streaming
+    async def stream_chat(self, messages: list[dict], tools: list[dict] | None = None, *,
+                          task: str = "chat") -> AsyncIterator[tuple[str, Any]]:
+        """Yields ("text", delta), then ("tool_call", {"id", "name", "arguments"}) per complete
+        call, then ("usage", {"prompt_tokens", "completion_tokens"}). Redacted values are restored
+        in the text; a delta is held back until a space so a placeholder is never split."""
+        import openai
+
+        if self.settings.offline:
+            raise ModelError(f"{task}: {self.settings.offline_notice}")
+        started = time.monotonic()
+        usage = Usage()
+        restore = (lambda t: self.redactor.restore(t)[0]) if self.settings.redact else (lambda t: t)
+        extra: dict[str, Any] = {"stream_options": {"include_usage": True}}
+        if tools:
+            extra["tools"] = tools
+        calls: dict[int, dict[str, str]] = {}
+        pending = ""
+        try:
+            stream = await self._client().chat.completions.create(
+                model=self.settings.model, messages=self._redact(messages), stream=True, **extra)
+            async for chunk in stream:
+                usage.add(getattr(chunk, "usage", None))
+                for choice in chunk.choices or []:
+                    delta = choice.delta
+                    if delta is None:
+                        continue
+                    if delta.content:
+                        pending += delta.content
+                        cut = max(pending.rfind(" "), pending.rfind("\n"))
+                        if cut >= 0 or len(pending) > 80:
+                            cut = cut if cut >= 0 else len(pending) - 1
+                            text, pending = pending[: cut + 1], pending[cut + 1:]
+                            yield "text", restore(text)
+                    for tc in delta.tool_calls or []:
+                        slot = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
+                        slot["id"] = tc.id or slot["id"]
+                        if tc.function is not None:
+                            slot["name"] += tc.function.name or ""
+                            slot["arguments"] += tc.function.arguments or ""
+        except openai.APIError as exc:
+            raise self._fail(task, self._api_error_message(task, exc), usage=usage, started=started,
+                             mode="stream", attempts=1, key=None) from None
+        if pending:
+            yield "text", restore(pending)
+        for index in sorted(calls):
+            yield "tool_call", {**calls[index], "arguments": restore(calls[index]["arguments"])}
+        self._log(task, usage, started, status="ok", mode="stream", attempts=1, key=None)
+        yield "usage", {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}

@@ -1,0 +1,128 @@
+"""The request log and the answer cache: one SQLite file in the workspace state dir.
+
+Why SQLite: concurrent campaign items append rows safely (WAL, busy timeout), `log` and
+`usage` are plain queries, and a crash never leaves a half-written file (SQLite's own
+journal gives the atomicity that workspace.atomic_write gives other files).
+
+What is stored: time, task, model, endpoint HOST (never a path, query or key), token counts,
+latency, estimated cost, cache key, status with a one-line error, mode and attempts. The
+cache holds only answers that passed validation and every code check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+LOG_NAME = "log.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL,
+    task TEXT NOT NULL,
+    model TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    latency_ms INTEGER NOT NULL DEFAULT 0,
+    cost REAL,
+    cache_key TEXT,
+    cached INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    error TEXT,
+    mode TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    prompt_version TEXT
+);
+CREATE TABLE IF NOT EXISTS cache (
+    key TEXT PRIMARY KEY,
+    time REAL NOT NULL,
+    task TEXT NOT NULL,
+    model TEXT NOT NULL,
+    value TEXT NOT NULL
+);
+"""
+
+CALL_FIELDS = ("time", "task", "model", "endpoint", "prompt_tokens", "completion_tokens", "latency_ms",
+               "cost", "cache_key", "cached", "status", "error", "mode", "attempts", "prompt_version")
+
+
+def cache_key(**parts: Any) -> str:
+    """sha256 of the parts as canonical JSON: model, endpoint, template name+version, schema,
+    rendered messages, parameters. Any difference in any of them is a different key."""
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class Store:
+    """Log and cache; `Store(None)` keeps both in memory (no workspace)."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path) if path else ":memory:", timeout=30,
+                                   check_same_thread=False, isolation_level=None)
+        if path is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def for_workspace(cls, ws) -> "Store":
+        return cls(ws.state_dir / LOG_NAME if ws is not None else None)
+
+    @staticmethod
+    def existing(ws) -> "Store | None":
+        """The workspace's store if one was ever written (read commands do not create it)."""
+        path = ws.state_dir / LOG_NAME
+        return Store(path) if path.is_file() else None
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ------------------------------------------------------------------ log
+    def record(self, **row: Any) -> None:
+        unknown = set(row) - set(CALL_FIELDS)
+        if unknown:
+            raise TypeError(f"unknown log fields: {sorted(unknown)}")
+        row.setdefault("time", time.time())
+        cols = ", ".join(row)
+        with self._lock:
+            self._db.execute(f"INSERT INTO calls ({cols}) VALUES ({', '.join('?' * len(row))})",
+                             tuple(row.values()))
+
+    def recent(self, n: int = 20) -> list[dict[str, Any]]:
+        """The last `n` calls, newest first."""
+        cur = self._db.execute(f"SELECT id, {', '.join(CALL_FIELDS)} FROM calls ORDER BY id DESC LIMIT ?",
+                               (n,))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def usage(self) -> list[dict[str, Any]]:
+        """Totals per model and task. Cost is None when any call of the group had no price."""
+        cur = self._db.execute(
+            "SELECT model, task, COUNT(*) AS calls, SUM(cached) AS cached, "
+            "SUM(status != 'ok') AS errors, SUM(prompt_tokens) AS prompt_tokens, "
+            "SUM(completion_tokens) AS completion_tokens, "
+            "CASE WHEN SUM(cost IS NULL AND cached = 0 AND prompt_tokens + completion_tokens > 0) > 0 "
+            "THEN NULL ELSE COALESCE(SUM(cost), 0) END AS cost "
+            "FROM calls GROUP BY model, task ORDER BY model, task")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    # ------------------------------------------------------------------ cache
+    def cache_get(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM cache WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def cache_put(self, key: str, value: str, *, task: str, model: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO cache (key, time, task, model, value) VALUES (?,?,?,?,?)",
+                             (key, time.time(), task, model, value))

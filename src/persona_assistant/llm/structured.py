@@ -1,0 +1,150 @@
+"""Structured output: JSON Schemas a strict server accepts, and parsing answers back.
+
+Why a converter: OpenAI's strict json_schema mode (and llama.cpp/vLLM grammars) accept a subset
+of JSON Schema: every object closed (additionalProperties false) with every property required,
+no `default`, no `oneOf`/`discriminator`, no `$ref` siblings. Pydantic emits all of those. Fields
+with defaults stay required with their plain type (the model writes "unknown" or []), so the
+answer still validates against the original Pydantic model, which is always the final judge.
+A free-form mapping (dict[str, ...]) cannot be strict; the schema is then sent with strict false.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from persona_assistant.schemas import BuyingRole, Contract, Seniority
+
+# Keys a strict server understands; everything else (title, default, minLength, ...) is dropped.
+# Pydantic still enforces the dropped constraints, and a violation is fed back in a re-ask.
+_KEEP = {"type", "properties", "required", "additionalProperties", "items", "enum", "const", "anyOf",
+         "$ref", "$defs", "description"}
+
+
+def strict_schema(model: type[BaseModel]) -> tuple[dict[str, Any], bool]:
+    """(schema, strict_ok): the model's JSON Schema made strict-compatible where possible."""
+    strict_ok = True
+
+    def convert(node: Any) -> Any:
+        nonlocal strict_ok
+        if isinstance(node, list):
+            return [convert(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        node = dict(node)
+        if "oneOf" in node:  # discriminated unions: anyOf is what strict mode supports
+            node["anyOf"] = node.pop("oneOf")
+        if "$ref" in node:
+            return {k: v for k, v in node.items() if k in ("$ref", "description")}
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key not in _KEEP:
+                continue
+            if key == "properties":
+                out[key] = {name: convert(sub) for name, sub in value.items()}
+            elif key == "$defs":
+                out[key] = {name: convert(sub) for name, sub in value.items()}
+            elif key == "additionalProperties":
+                if value not in (False, None):
+                    strict_ok = False
+                    out[key] = convert(value) if isinstance(value, dict) else value
+            else:
+                out[key] = convert(value)
+        if out.get("type") == "object" and "properties" in out:
+            out["required"] = list(out["properties"])
+            out.setdefault("additionalProperties", False)
+        elif out.get("type") == "object" and "additionalProperties" not in out:
+            strict_ok = False
+        return out
+
+    return convert(model.model_json_schema()), strict_ok
+
+
+def schema_name(model: type[BaseModel]) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", model.__name__)[:64]
+
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+
+
+def extract_json(text: str) -> Any:
+    """The JSON value in an answer: the whole text, a ```json fence, or the outermost {...}.
+
+    Raises ValueError with a short reason when there is none."""
+    text = (text or "").strip()
+    if not text:
+        raise ValueError("the answer was empty")
+    candidates = [text]
+    fence = _FENCE.search(text)
+    if fence:
+        candidates.append(fence.group(1).strip())
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        candidates.append(text[start:end + 1])
+    last = "no JSON object found"
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except json.JSONDecodeError as exc:
+            last = f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+    raise ValueError(last)
+
+
+def validation_errors(exc: ValidationError, limit: int = 12) -> list[str]:
+    """Pydantic errors as short lines the model can act on: 'field.path: message'."""
+    lines = []
+    for err in exc.errors()[:limit]:
+        loc = ".".join(str(x) for x in err["loc"]) or "(root)"
+        lines.append(f"{loc}: {err['msg']}")
+    if len(exc.errors()) > limit:
+        lines.append(f"... and {len(exc.errors()) - limit} more errors")
+    return lines
+
+
+# --------------------------------------------------------------------------- answers of bundled tasks
+# The contracts persona_synthesis (schemas.Persona) and icp_draft (schemas.ICP) answer with live in
+# schemas.py; these two are intermediate answers of the drafting pipeline.
+
+EvidenceCategory = Literal["goals", "pains", "objections", "motivations", "triggers", "decision_criteria",
+                           "channels", "success_metrics"]
+
+
+class EvidenceCandidate(Contract):
+    """A quote the model proposes; draft/evidence.py decides whether it is really in the source."""
+
+    category: EvidenceCategory
+    line_start: int = Field(ge=1)
+    line_end: int = Field(ge=1)
+    quote: str = Field(min_length=1)
+    summary: str
+
+
+class ExtractedEvidence(Contract):
+    """Answer of `extract_evidence` for one chunk of one source."""
+
+    source_id: str
+    items: list[EvidenceCandidate]
+    role: str  # as stated in the text, or "unknown"
+    seniority: Seniority
+    function: str
+    buying_role: BuyingRole
+
+
+class PersonaGroup(Contract):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    label: str
+    role: str
+    function: str
+    seniority: Seniority
+    source_ids: list[str]
+    rationale: str
+
+
+class PersonaGrouping(Contract):
+    """Answer of `persona_grouping`."""
+
+    groups: list[PersonaGroup]
+    ungrouped: list[str]
