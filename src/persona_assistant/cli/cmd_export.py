@@ -1,1 +1,59 @@
-"""placeholder: filled in by the export work."""
+"""`export`: the playbook as Markdown, JSON, CSV (assets) or a self-contained HTML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from persona_assistant.cli.app import JsonOpt, WorkspaceOpt, app, emit_json, notice
+
+FORMATS = {"md": "playbook.md", "json": "playbook.json", "csv": "assets.csv", "html": "report.html"}
+
+
+@app.command("export")
+def export(
+    format: Annotated[str, typer.Option("--format", help="md, json, csv (assets) or html.")],
+    workspace: WorkspaceOpt = Path("."),
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output file (default: output/<name> in the workspace).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Export the latest ICP, personas and campaign."""
+    import json
+
+    from persona_assistant.errors import UsageError
+    from persona_assistant.export.json_export import export_json, load_all
+    from persona_assistant.workspace import atomic_write, open_workspace
+
+    if format not in FORMATS:
+        raise UsageError(f"--format: unknown format {format!r} (use {', '.join(FORMATS)})")
+    ws = open_workspace(workspace)
+    parts = load_all(ws)
+    personas = parts["personas"].personas if parts["personas"] else []
+    if parts["icp"] is None and not personas and parts["campaign"] is None:
+        raise UsageError(f"nothing to export in {ws.root}: run `persona-assistant draft icp` / "
+                         "`draft personas` / `campaign` first")
+    path = out if out is not None else ws.output_dir / FORMATS[format]
+    if path.is_dir():
+        raise UsageError(f"--out: {path} is a folder; give a file name")
+    if format == "csv":
+        from persona_assistant.export.csv_assets import write_assets_csv
+
+        if parts["campaign"] is None:
+            raise UsageError("--format csv: no campaign yet; run `persona-assistant campaign` first")
+        write_assets_csv(path, parts["campaign"], personas)
+    elif format == "json":
+        atomic_write(path, json.dumps(export_json(parts), indent=2, ensure_ascii=False) + "\n")
+    elif format == "md":
+        from persona_assistant.export.markdown import playbook_markdown
+
+        atomic_write(path, playbook_markdown(parts["icp"], personas, parts["campaign"], parts["analysis"]))
+    else:
+        from persona_assistant.export.html import render_report
+
+        atomic_write(path, render_report(parts["icp"], personas, parts["campaign"], parts["analysis"]))
+    if json_out:
+        emit_json({"format": format, "path": str(path)})
+    else:
+        notice(f"wrote {path}")

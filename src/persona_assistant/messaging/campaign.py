@@ -1,0 +1,317 @@
+"""The campaign matrix (personas x channels x stages x variants), generated concurrently
+and resumably.
+
+Why files per item: a run may be interrupted (Ctrl-C, kill, a failing endpoint) after
+paying for half its items. Each finished item is written at once, atomically, to
+<state>/campaign/<campaign id>/<item>.json; a rerun with the same selection and inputs
+gets the same campaign id, skips every item already on disk and asks only for the rest.
+The campaign id hashes the selection, the personas, the brief, the channel limits and
+the engine, so changed inputs never reuse stale copy.
+
+The loop takes any async `generate_item(spec) -> Asset`: the offline engine and the LLM
+path plug into the same loop (and tests plug in a slow fake).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from persona_assistant.messaging.channels import PLANNING_CHANNELS, Channel, LintConfig
+from persona_assistant.messaging.lint import errors, lint_asset
+from persona_assistant.messaging.offline_copy import (
+    STAGES, angle_for, asset_id, content_ideas, journey_map, offline_asset,
+)
+from persona_assistant.schemas import (
+    ICP, PERSONA_ITEM_FIELDS, Asset, Brief, Campaign, Contract, ItemRef, Persona, Stage,
+)
+from persona_assistant.workspace import Workspace, atomic_write
+
+MAX_LINT_REASKS = 2
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One cell of the matrix."""
+
+    persona_id: str
+    channel: str
+    stage: Stage
+    variant: int
+
+    @property
+    def id(self) -> str:
+        return asset_id(self.persona_id, self.channel, self.stage, self.variant)
+
+    @property
+    def angle(self):
+        return angle_for(self.variant)
+
+    @property
+    def filename(self) -> str:
+        return re.sub(r"[^\w.-]+", "_", self.id.replace("/", "--")) + ".json"
+
+
+def plan_items(persona_ids: list[str], channels: list[str], stages: list[Stage], variants: int) -> list[ItemSpec]:
+    """Copy items of the matrix, in a stable order; planning channels are not items."""
+    return [ItemSpec(p, c, s, v) for p in persona_ids for c in channels if c not in PLANNING_CHANNELS
+            for s in stages for v in range(1, variants + 1)]
+
+
+@dataclass
+class Context:
+    """What every item is generated from."""
+
+    personas: dict[str, Persona]
+    brief: Brief
+    channels: dict[str, Channel]
+    config: LintConfig
+    known: str
+    icp: ICP | None = None
+
+
+def campaign_id(ctx: Context, persona_ids: list[str], channels: list[str], stages: list[str], variants: int,
+                engine: str) -> str:
+    """Same selection + same inputs + same engine -> same id (so a rerun resumes)."""
+    payload = {
+        "personas": [ctx.personas[p].model_dump(mode="json") for p in persona_ids],
+        "channels": channels, "stages": stages, "variants": variants, "engine": engine,
+        "brief": ctx.brief.model_dump(mode="json"),
+        "limits": {c: asdict(ctx.channels[c]) for c in channels if c in ctx.channels},
+        "lint": asdict(ctx.config),
+    }
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    return "c" + digest[:12]
+
+
+def items_dir(ws: Workspace, cid: str) -> Path:
+    return ws.state_dir / "campaign" / cid
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+@dataclass
+class RunResult:
+    total: int
+    done: list[str] = field(default_factory=list)  # on disk (earlier runs and this one)
+    generated: list[str] = field(default_factory=list)  # written by this run
+    failed: dict[str, str] = field(default_factory=dict)  # item id -> one-line reason
+    interrupted: bool = False
+
+    @property
+    def pending(self) -> int:
+        return self.total - len(self.done) - len(self.failed)
+
+    @property
+    def complete(self) -> bool:
+        return len(self.done) == self.total
+
+    def summary(self) -> str:
+        return f"{len(self.done)} done / {len(self.failed)} failed / {self.pending} pending"
+
+
+def load_item(out_dir: Path, spec: ItemSpec) -> Asset | None:
+    path = out_dir / spec.filename
+    if not path.is_file():
+        return None
+    try:
+        asset = Asset.model_validate_json(path.read_text(encoding="utf-8"))
+    except (ValidationError, UnicodeDecodeError):
+        return None  # unreadable: generate again
+    return asset if asset.id == spec.id else None
+
+
+GenerateItem = Callable[[ItemSpec], Awaitable[Asset]]
+
+
+async def run_items(specs: list[ItemSpec], generate_item: GenerateItem, out_dir: Path, *,
+                    concurrency: int = 8, on_item: Callable[[ItemSpec, bool], None] | None = None) -> RunResult:
+    """Generate the items missing from `out_dir`, at most `concurrency` at a time, each saved
+    as soon as it is finished. Cancellation (Ctrl-C) stops the rest; what is saved stays."""
+    result = RunResult(total=len(specs))
+    todo = []
+    for spec in specs:
+        if load_item(out_dir, spec) is not None:
+            result.done.append(spec.id)
+        else:
+            todo.append(spec)
+    sem = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(spec: ItemSpec) -> None:
+        async with sem:
+            try:
+                asset = await generate_item(spec)
+                atomic_write(out_dir / spec.filename, asset.model_dump_json(indent=2) + "\n")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # one failing item must not stop the others
+                message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+                result.failed[spec.id] = " ".join(str(message).split())[:300]
+                if on_item:
+                    on_item(spec, False)
+                return
+            result.done.append(spec.id)
+            result.generated.append(spec.id)
+            if on_item:
+                on_item(spec, True)
+
+    tasks = [asyncio.create_task(one(s)) for s in todo]
+    try:
+        await asyncio.gather(*tasks)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        result.interrupted = True
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return result
+
+
+# --------------------------------------------------------------------------- generators
+
+
+def offline_generator(ctx: Context) -> GenerateItem:
+    async def generate(spec: ItemSpec) -> Asset:
+        return offline_asset(ctx.personas[spec.persona_id], ctx.channels[spec.channel], spec.stage, spec.variant,
+                             brief=ctx.brief, config=ctx.config, known=ctx.known)
+    return generate
+
+
+class DraftField(Contract):
+    name: str
+    text: str  # for text fields ("" for list fields)
+    items: list[str]  # for list fields ([] for text fields)
+
+
+class AssetDraft(Contract):
+    """What the model answers for one asset (strict-schema friendly: no free-form mapping)."""
+
+    fields: list[DraftField]
+    addresses: list[ItemRef]
+    proof_points: list[str]
+
+
+def persona_items(persona: Persona) -> list[dict]:
+    """The persona's items as the prompt lists them: field, index, text."""
+    return [{"field": f, "index": i, "text": c.text}
+            for f in PERSONA_ITEM_FIELDS for i, c in enumerate(getattr(persona, f))
+            if c.text.strip() and c.text.lower() != "unknown"]
+
+
+def check_refs(draft: AssetDraft, persona: Persona, brief: Brief, channel: Channel) -> list[str]:
+    """Problems a re-ask can fix: addresses that point nowhere, proof points not in the brief,
+    field names the channel does not have."""
+    problems = []
+    for ref in draft.addresses:
+        items = getattr(persona, ref.field, None) if ref.field in PERSONA_ITEM_FIELDS else None
+        if items is None or ref.index >= len(items):
+            problems.append(f"addresses: {ref.field}[{ref.index}] is not an item of persona {persona.id}")
+    claims = {p.claim for p in brief.proof_points}
+    for p in draft.proof_points:
+        if p not in claims:
+            problems.append(f"proof_points: {p[:80]!r} is not a proof point of the brief (copy it exactly)")
+    names = {r.name for r in channel.fields}
+    for f in draft.fields:
+        if f.name not in names:
+            problems.append(f"fields: {channel.name} has no field {f.name!r} (fields: {', '.join(sorted(names))})")
+    return problems
+
+
+def draft_to_asset(draft: AssetDraft, spec: ItemSpec, persona: Persona, channel: Channel, engine: str) -> Asset:
+    fields: dict[str, str | list[str]] = {}
+    for f in draft.fields:
+        rule = channel.rule(f.name)
+        fields[f.name] = list(f.items) if rule is not None and rule.is_list else f.text
+    refs = [ItemRef(field=r.field, index=r.index, text=getattr(persona, r.field)[r.index].text)
+            for r in draft.addresses]
+    return Asset(id=spec.id, persona_id=spec.persona_id, channel=spec.channel, stage=spec.stage,
+                 variant=spec.variant, angle=spec.angle, fields=fields, addresses=refs,
+                 proof_points=list(dict.fromkeys(draft.proof_points)), engine=engine)
+
+
+def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
+    """Assets written by the model: validated and ref-checked by the LLM layer, then linted here;
+    an asset with lint errors is re-asked with the findings at most MAX_LINT_REASKS times and
+    then saved with its findings."""
+    from persona_assistant import prompts
+
+    async def generate(spec: ItemSpec) -> Asset:
+        persona = ctx.personas[spec.persona_id]
+        channel = ctx.channels[spec.channel]
+        rendered = prompts.render(
+            "asset", ws, channel={"name": channel.name, "description": channel.description,
+                                  "fields": [{"name": r.name, "limits": r.describe()} for r in channel.fields],
+                                  "cta_field": channel.cta_field},
+            stage=spec.stage, angle=spec.angle, variant=spec.variant,
+            persona={"id": persona.id, "name": persona.name, "role": persona.role,
+                     "archetype": persona.archetype, "vocabulary": persona.vocabulary},
+            items=persona_items(persona), objections=[c.text for c in persona.objections],
+            brief=ctx.brief.model_dump(mode="json"), merge_fields=ctx.config.merge_fields,
+            ai_phrases=ctx.config.ai_phrases)
+        messages = rendered.messages()
+        asset: Asset | None = None
+        for attempt in range(MAX_LINT_REASKS + 1):
+            result = await llm.structured_async(
+                "asset", messages, AssetDraft,
+                check=lambda d: check_refs(d, persona, ctx.brief, channel),
+                cache_key_parts={"prompt": rendered.name, "version": rendered.version, "item": spec.id,
+                                 "attempt": attempt})
+            asset = draft_to_asset(result.value, spec, persona, channel, llm.settings.model)
+            asset = lint_asset(asset, channel, brief=ctx.brief, config=ctx.config, known=ctx.known,
+                               persona=persona)
+            bad = errors(asset.lint)
+            if not bad:
+                break
+            messages = messages + [
+                {"role": "assistant", "content": result.value.model_dump_json()},
+                {"role": "user", "content": "The copy breaks these rules; fix every one and answer with the "
+                                            "corrected JSON only:\n- "
+                                            + "\n- ".join(f"{f.field}: {f.rule}: {f.message}" for f in bad)},
+            ]
+        assert asset is not None
+        return asset
+    return generate
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def assemble(cid: str, specs: list[ItemSpec], out_dir: Path, ctx: Context, persona_ids: list[str],
+             channels: list[str], stages: list[Stage], variants: int) -> Campaign:
+    """The Campaign from the saved items plus journeys and content ideas (planned offline from data)."""
+    assets = [a for a in (load_item(out_dir, s) for s in specs) if a is not None]
+    personas = [ctx.personas[p] for p in persona_ids]
+    journeys = [journey_map(p, ctx.brief, ctx.config, channels) for p in personas] if "journey" in channels else []
+    ideas = content_ideas(ctx.icp, personas, ctx.brief, ctx.config) if "content_ideas" in channels else []
+    return Campaign(id=cid, personas=persona_ids, channels=channels, stages=stages, variants=variants,
+                    assets=assets, journeys=journeys, content_ideas=ideas)
+
+
+def select_personas(requested: list[str] | None, personas: list[Persona]) -> list[str]:
+    from persona_assistant.errors import UsageError
+
+    ids = [p.id for p in personas]
+    if not requested:
+        return ids
+    for r in requested:
+        if r not in ids:
+            raise UsageError(f"--persona: no persona {r!r} in the latest personas draft (ids: {', '.join(ids)})")
+    return list(dict.fromkeys(requested))
+
+
+def select_stages(requested: list[str] | None) -> list[Stage]:
+    from persona_assistant.errors import UsageError
+
+    if not requested:
+        return list(STAGES)
+    for s in requested:
+        if s not in STAGES:
+            raise UsageError(f"--stage: unknown stage {s!r} (use {', '.join(STAGES)})")
+    return [s for s in STAGES if s in requested]
