@@ -1,0 +1,347 @@
+"""The chat loop: read a line, run a slash command or ask the model, show the answer.
+
+Input: prompt_toolkit (line editing, history in the workspace, a status toolbar)
+when stdin is a terminal; plain `readline()` when it is piped, so a session can be
+scripted one line a turn, with no prompts and no colours.
+
+A model turn streams: text deltas are rendered as they arrive, tool calls are run
+(workspace lookups and edit proposals, see chat/tools.py) and their results sent
+back, at most MAX_TOOL_ROUNDS times. Ctrl-C (SIGINT, or KeyboardInterrupt inside
+the stream) stops the answer, keeps what was said and returns to the prompt;
+Ctrl-D or /exit leaves. Every turn is saved (chat/session.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any, AsyncIterator, Callable
+
+from persona_assistant.chat import commands
+from persona_assistant.chat.render import (
+    MarkdownRenderer, PlainRenderer, make_console, show_diff, show_markdown, show_text,
+)
+from persona_assistant.chat.session import Session, chat_dir, history_path
+from persona_assistant.chat.tools import TOOLS, Context, Edit, run_tool
+from persona_assistant.safe_text import clean
+from persona_assistant.workspace import Workspace
+
+MAX_TOOL_ROUNDS = 5
+DEFAULT_BUDGET_TOKENS = 6000
+OFFLINE_HINT = ("no model configured: set OPENAI_API_KEY (or `persona-assistant keys set`), or base_url "
+                "under [llm] in persona-assistant.toml, or pass --base-url; slash commands work offline (/help)")
+
+
+# --------------------------------------------------------------------------- the model stream
+
+
+def stream_events(llm: Any, messages: list[dict], tools: list[dict] | None) -> AsyncIterator[tuple[str, Any]]:
+    """The one place that knows the streaming API (llm.client.LLM.stream_chat): an async iterator of
+    ("text", delta), ("tool_call", {"id", "name", "arguments"}) and ("usage", {...}) events."""
+    return llm.stream_chat(messages, tools=tools, task="chat")
+
+
+# --------------------------------------------------------------------------- input
+
+
+class PlainInput:
+    """Piped input: one line a turn, no prompt shown."""
+
+    def __init__(self, stream: IO[str] | None = None):
+        self.stream = stream or sys.stdin
+
+    def read(self, prompt: str = "") -> str | None:
+        line = self.stream.readline()
+        return None if line == "" else line.rstrip("\r\n")
+
+
+class TerminalInput:
+    """prompt_toolkit line editing with history kept in the workspace and a status toolbar."""
+
+    def __init__(self, history_file: Path, toolbar: Callable[[], str], runner: asyncio.Runner):
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import FileHistory
+
+        history_file.parent.mkdir(parents=True, exist_ok=True)
+        self.session = PromptSession(history=FileHistory(str(history_file)))
+        self.toolbar = toolbar
+        self.runner = runner
+
+    def read(self, prompt: str = "> ") -> str | None:
+        try:
+            return self.runner.run(self.session.prompt_async(prompt, bottom_toolbar=lambda: clean(self.toolbar())))
+        except EOFError:
+            return None
+
+
+# --------------------------------------------------------------------------- the chat
+
+
+class Chat:
+    """One chat session over a workspace. `llm_factory(settings, ws)` builds the model client."""
+
+    def __init__(self, ws: Workspace, settings: Any, *, resume: bool = False, out: IO[str] | None = None,
+                 stdin: IO[str] | None = None, terminal: bool | None = None,
+                 llm_factory: Callable[[Any, Workspace], Any] | None = None, model_given: bool = False):
+        self.ws = ws
+        self.settings = settings
+        self.ctx = Context(ws)
+        self.session = Session.open(ws, resume=resume)
+        stdin = stdin or sys.stdin
+        out = out or sys.stdout
+        self.terminal = (stdin.isatty() and out.isatty()) if terminal is None else terminal
+        self.console = make_console(out, terminal=self.terminal)
+        self.out = out
+        self.runner = asyncio.Runner()
+        self.llm_factory = llm_factory or default_llm_factory
+        self._llm = None
+        if self.session.model and not self.offline and not model_given:  # --resume keeps /model unless --model
+            self.set_model(self.session.model, quiet=True)
+        self.input = (TerminalInput(history_path(ws), self.status, self.runner) if self.terminal
+                      else PlainInput(stdin))
+
+    # ------------------------------------------------------------------ output helpers used by commands
+    def text(self, message: str) -> None:
+        show_text(self.console, message)
+
+    def markdown(self, text: str) -> None:
+        show_markdown(self.console, text)
+
+    def error(self, message: str) -> None:
+        show_text(self.console, f"error: {clean(message, keep_newlines=False)}", style="red")
+
+    def dim(self, message: str) -> None:
+        show_text(self.console, message, style="dim")
+
+    # ------------------------------------------------------------------ model
+    @property
+    def offline(self) -> bool:
+        return bool(getattr(self.settings, "offline", True))
+
+    def model_label(self) -> str:
+        return "offline" if self.offline else str(getattr(self.settings, "model", None) or "?")
+
+    def status(self) -> str:
+        u = self.session.usage
+        return (f"{self.model_label()} | tokens {u.get('prompt_tokens', 0)} in, "
+                f"{u.get('completion_tokens', 0)} out | /help")
+
+    def set_model(self, name: str, *, quiet: bool = False) -> None:
+        if self.offline:
+            from persona_assistant.errors import UsageError
+
+            raise UsageError(f"/model: no endpoint configured, so no model to switch to; {OFFLINE_HINT}")
+        self.settings = _with_model(self.settings, name)
+        self._close_llm()
+        self.session.model = name
+        if not quiet:
+            self.text(f"model: {name}")
+
+    def _close_llm(self) -> None:
+        llm, self._llm = self._llm, None
+        if llm is not None and hasattr(llm, "aclose"):
+            try:
+                self.runner.run(llm.aclose())
+            except Exception:  # closing a pool must not end the session
+                pass
+
+    def llm(self) -> Any:
+        if self._llm is None:
+            self._llm = self.llm_factory(self.settings, self.ws)
+        return self._llm
+
+    def log_totals(self) -> list[str]:
+        """Token totals per model and task from the workspace's model log (all commands)."""
+        from persona_assistant.llm.store import Store
+
+        store = Store.existing(self.ws)
+        if store is None:
+            return []
+        try:
+            rows = store.usage()
+        finally:
+            store.close()
+        return [f"{r['model']} {r['task']}: {r['calls']} calls, {r['prompt_tokens'] or 0} prompt + "
+                f"{r['completion_tokens'] or 0} completion tokens, cost "
+                + ("unknown" if r["cost"] is None else f"${r['cost']:.4f}") for r in rows]
+
+    def resolve_path(self, name: str) -> Path:
+        """A file named in a command: relative to the workspace, and never outside it."""
+        from persona_assistant.errors import UsageError
+
+        path = (self.ws.root / name).resolve()
+        if not path.is_relative_to(self.ws.root):
+            raise UsageError(f"{name}: outside the workspace {self.ws.root}")
+        if not path.is_file():
+            raise UsageError(f"{name}: no such file in the workspace")
+        return path
+
+    # ------------------------------------------------------------------ edits
+    def confirm(self, edit: Edit) -> bool:
+        self.text(f"proposed edit of {edit.persona_id} {edit.path}" + (f": {edit.reason}" if edit.reason else ""))
+        show_diff(self.console, edit.diff)
+        answer = self.input.read("apply this edit? [y/N] ") if self.terminal else self.input.read()
+        return (answer or "").strip().lower() in ("y", "yes")
+
+    def apply(self, edit: Edit) -> int:
+        applied = self.session.apply(edit.persona_set, edit.persona_id, edit.path)
+        self.text(f"applied: personas v{applied.version:04d} (/undo reverts it)")
+        return applied.version
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> int:
+        if self.terminal:
+            self.dim(f"persona-assistant chat in {self.ws.root} ({self.model_label()}); /help, Ctrl-D to leave")
+            if self.session.messages:
+                self.dim(f"resumed: {len(self.session.turns())} messages")
+        try:
+            while True:
+                try:
+                    line = self.input.read("> ")
+                except KeyboardInterrupt:
+                    continue
+                if line is None:
+                    break
+                if not self.handle(line):
+                    break
+        finally:
+            self.session.save()
+            self._close_llm()
+            self.runner.close()
+        return 0
+
+    def handle(self, line: str) -> bool:
+        """One input line; False means leave."""
+        line = line.strip()
+        if not line:
+            return True
+        if line.startswith("/"):
+            keep = commands.dispatch(self, line)
+            self.session.save()
+            return keep
+        if self.offline:
+            mapped = commands.offline_intent(line, self.ctx)
+            if mapped is None:
+                self.text(OFFLINE_HINT)
+                return True
+            self.dim(f"(offline) {mapped}")
+            return commands.dispatch(self, mapped)
+        self.ask(line)
+        return True
+
+    def ask(self, text: str) -> None:
+        """One model turn, run to completion or until interrupted; the session always survives."""
+        try:
+            self.runner.run(self.answer(text))
+        except KeyboardInterrupt:
+            self.dim("[interrupted]")
+        except Exception as exc:  # a failing endpoint ends the turn, not the session
+            from persona_assistant.errors import PersonaError
+
+            self.error(exc.message if isinstance(exc, PersonaError) else f"model call failed: {type(exc).__name__}: {exc}")
+        finally:
+            self.session.save()
+
+    async def answer(self, text: str) -> None:
+        self.session.add({"role": "user", "content": text})
+        for _ in range(MAX_TOOL_ROUNDS + 1):
+            calls = await self._one_round()
+            if calls is None or not calls:
+                return
+            for call in calls:
+                self.dim(f"[tool] {call['name']} {clean(call['arguments'], keep_newlines=False)[:120]}")
+                result = run_tool(self.ctx, call["name"], call["arguments"], confirm=self.confirm, apply=self.apply)
+                self.session.add({"role": "tool", "tool_call_id": call["id"], "content": result})
+        self.dim(f"stopped after {MAX_TOOL_ROUNDS} rounds of tool calls")
+
+    async def _one_round(self) -> list[dict] | None:
+        """Stream one model reply. Returns its tool calls, or None when interrupted."""
+        renderer = MarkdownRenderer(self.console) if self.terminal else PlainRenderer(self.out)
+        renderer.start()
+        parts: list[str] = []
+        calls: list[dict] = []
+        interrupted = False
+        events = stream_events(self.llm(), self.messages(), TOOLS)
+        try:
+            async for kind, value in events:
+                if kind == "text":
+                    parts.append(value)
+                    renderer.feed(value)
+                elif kind == "tool_call":
+                    calls.append(value)
+                elif kind == "usage":
+                    self.session.add_usage(value)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            interrupted = True
+        finally:
+            renderer.end(interrupted=interrupted)
+            try:
+                await events.aclose()
+            except (Exception, KeyboardInterrupt, asyncio.CancelledError):
+                pass
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(parts), "model": self.model_label()}
+        if interrupted:
+            message["interrupted"] = True
+            calls = []
+        if calls:
+            message["tool_calls"] = [{"id": c["id"], "type": "function",
+                                      "function": {"name": c["name"], "arguments": c["arguments"] or "{}"}}
+                                     for c in calls]
+        if message["content"] or calls:
+            self.session.add(message)
+        if self.terminal and not interrupted:
+            self.dim(self.status())
+        return None if interrupted else calls
+
+    # ------------------------------------------------------------------ prompt
+    def messages(self) -> list[dict]:
+        """System prompt (workspace context) plus as much recent conversation as fits the budget."""
+        from persona_assistant.chat.tools import system_prompt
+
+        budget = int(getattr(self.settings, "prompt_budget_tokens", None) or DEFAULT_BUDGET_TOKENS)
+        system = system_prompt(self.ctx, budget_tokens=budget // 2)
+        history = [_for_model(m) for m in self.session.messages]
+        room = budget * 4 - len(system)  # ~4 characters a token
+        kept: list[dict] = []
+        used = 0
+        for m in reversed(history):
+            size = len(json.dumps(m, ensure_ascii=False))
+            if kept and used + size > room:
+                break
+            kept.append(m)
+            used += size
+        kept.reverse()
+        while len(kept) > 1 and kept[0]["role"] != "user":  # never start with an orphaned tool result
+            kept.pop(0)
+        return [{"role": "system", "content": system}, *kept]
+
+
+def _for_model(message: dict) -> dict:
+    return {k: v for k, v in message.items() if k in ("role", "content", "tool_calls", "tool_call_id")}
+
+
+def _with_model(settings: Any, name: str) -> Any:
+    if hasattr(settings, "model_copy"):
+        return settings.model_copy(update={"model": name})
+    import dataclasses
+
+    if dataclasses.is_dataclass(settings):
+        return dataclasses.replace(settings, model=name)
+    settings.model = name
+    return settings
+
+
+def default_llm_factory(settings: Any, ws: Workspace) -> Any:
+    """The LLM layer's client: logs each chat call in the workspace log, redacts personal data."""
+    from persona_assistant.llm.client import LLM
+
+    return LLM(settings, ws=ws)
+
+
+def run_chat(ws: Workspace, settings: Any, *, resume: bool = False, model_given: bool = False) -> int:
+    """Entry point for `persona-assistant chat`."""
+    chat_dir(ws).mkdir(parents=True, exist_ok=True)
+    return Chat(ws, settings, resume=resume, model_given=model_given).run()
+
