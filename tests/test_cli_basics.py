@@ -52,3 +52,10 @@ def test_schema_prints_json_schema_and_rejects_unknown():
     assert schema["additionalProperties"] is False
     bad = run_cli("schema", "persona2")
     assert bad.returncode == 2 and "did you mean persona" in bad.stderr and bad.stdout == ""
+
+
+def test_usage_errors_are_one_line_exit_2_without_traceback():
+    for args in (("init",), ("nosuch-command",), ("schema", "--bogus")):
+        out = run_cli(*args)
+        assert out.returncode == 2, (args, out.stderr)
+        assert "Traceback" not in out.stderr and out.stderr.strip()

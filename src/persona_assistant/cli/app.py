@@ -46,7 +46,9 @@ def emit_json(data: Any) -> None:
     """Write JSON to stdout. pydantic models are dumped by their own serializer."""
     if hasattr(data, "model_dump"):
         data = data.model_dump(mode="json")
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    # Indented for a person at a terminal; compact (and ~3x faster to encode) when piped.
+    indent = 2 if sys.stdout.isatty() else None
+    sys.stdout.write(json.dumps(data, indent=indent, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
 
 

@@ -36,21 +36,21 @@ def run() -> None:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
     except Exception as exc:  # click usage errors and the unexpected
-        import click
+        # typer bundles its own click in newer releases, so match by shape, not by import.
+        import typer
 
-        if isinstance(exc, click.exceptions.Exit):
+        if isinstance(exc, typer.Exit):
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        if type(exc).__name__ == "Abort":
             sys.stderr.write("aborted\n")
             sys.exit(130)
-        if isinstance(exc, click.ClickException):
-            exc.show()
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()  # usage error: one line plus a hint, exit code 2
             sys.exit(exc.exit_code)
         if STATE.get("debug"):
             raise
         sys.stderr.write(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for a traceback)\n")
         sys.exit(1)
-
 
 if __name__ == "__main__":
     run()
