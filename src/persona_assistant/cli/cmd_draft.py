@@ -1,1 +1,156 @@
-"""placeholder: filled in by the draft work."""
+"""`draft icp|personas`, `history` and `diff`: versioned, evidence-checked drafts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from persona_assistant.cli.app import JsonOpt, WorkspaceOpt, app, emit_json, notice
+
+draft_app = typer.Typer(help="Draft the ICP or the personas (model, or the offline engine) as a new version.",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(draft_app, name="draft")
+
+OfflineOpt = Annotated[bool, typer.Option("--offline", help="Use the offline engine even if a model is configured.")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", metavar="M", help="Model name.", show_default=False)]
+BaseUrlOpt = Annotated[Optional[str], typer.Option("--base-url", metavar="U", help="OpenAI-compatible base URL.",
+                                                   show_default=False)]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Ask the model again instead of using cached answers.")]
+NoRedactOpt = Annotated[bool, typer.Option("--no-redact", help="Send names, emails and phones unredacted.")]
+MaxTokensOpt = Annotated[Optional[int], typer.Option("--max-tokens", metavar="N", help="Output token limit per call.",
+                                                     show_default=False)]
+
+
+def _run(kind: str, workspace: Path, json_out: bool, offline: bool, model: Optional[str], base_url: Optional[str],
+         no_cache: bool, no_redact: bool, max_tokens: Optional[int]) -> None:
+    from persona_assistant.llm.settings import resolve_settings
+    from persona_assistant.workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    settings = resolve_settings(ws, model=model, base_url=base_url, offline=offline, cache=not no_cache,
+                                redact=not no_redact, max_tokens=max_tokens)
+    if settings.offline:
+        notice(settings.offline_notice)
+    else:
+        notice(f"drafting {kind} with {settings.model} at {settings.endpoint_host}")
+    if kind == "icp":
+        from persona_assistant.draft.icp import draft_icp as run
+    else:
+        from persona_assistant.draft.personas import draft_personas as run
+    result, version, notes = run(ws, settings, progress=notice)
+    for line in notes:
+        notice(f"note: {line}")
+    if json_out:
+        emit_json({"kind": kind, "version": version.label, "path": str(version.path),
+                   "draft": result.model_dump(mode="json"), "notes": notes})
+        return
+    what = f"{len(result.personas)} persona(s)" if kind == "personas" else "the ICP"
+    typer.echo(f"saved {what} as {kind} {version.label}: {version.path} (and {version.path.with_suffix('.md').name})")
+
+
+@draft_app.command("icp")
+def draft_icp_command(
+    workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False, offline: OfflineOpt = False,
+    model: ModelOpt = None, base_url: BaseUrlOpt = None, no_cache: NoCacheOpt = False,
+    no_redact: NoRedactOpt = False, max_tokens: MaxTokensOpt = None,
+) -> None:
+    """Draft the ICP from CRM segment figures and interview quotes; saved as drafts/icp/vNNNN."""
+    _run("icp", workspace, json_out, offline, model, base_url, no_cache, no_redact, max_tokens)
+
+
+@draft_app.command("personas")
+def draft_personas_command(
+    workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False, offline: OfflineOpt = False,
+    model: ModelOpt = None, base_url: BaseUrlOpt = None, no_cache: NoCacheOpt = False,
+    no_redact: NoRedactOpt = False, max_tokens: MaxTokensOpt = None,
+) -> None:
+    """Draft buyer personas from the interview notes; saved as drafts/personas/vNNNN."""
+    _run("personas", workspace, json_out, offline, model, base_url, no_cache, no_redact, max_tokens)
+
+
+KINDS = ("icp", "personas")
+
+
+def _kind(kind: str) -> str:
+    from persona_assistant.errors import UsageError
+
+    if kind not in KINDS:
+        raise UsageError(f"KIND: {kind!r} is not a draft kind (use icp or personas)")
+    return kind
+
+
+@app.command("history")
+def history(
+    kind: Annotated[Optional[str], typer.Argument(help="icp or personas (default: both).", show_default=False)] = None,
+    workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False,
+) -> None:
+    """List the saved versions of the drafts: label, time and counts."""
+    from datetime import datetime, timezone
+
+    from persona_assistant.draft.diff import MODELS, version_summary
+    from persona_assistant.errors import UsageError
+    from persona_assistant.workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    kinds = [_kind(kind)] if kind else list(KINDS)
+    rows = []
+    for k in kinds:
+        for v in ws.versions(k):
+            when = datetime.fromtimestamp(v.path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+            rows.append({"kind": k, "version": v.label, "time": when, "path": str(v.path),
+                         **version_summary(k, ws.load_version(k, MODELS[k], v.number))})
+    if not rows:
+        raise UsageError(f"no draft versions of {' or '.join(kinds)} in {ws.drafts_dir} "
+                         "(run `persona-assistant draft icp` or `draft personas`)")
+    if json_out:
+        emit_json(rows)
+        return
+    for r in rows:
+        counts = ", ".join(f"{k.replace('_', ' ')} {r[k]}" for k in ("personas", "quotes", "claims_and_items",
+                                                                       "sources_cited") if k in r)
+        typer.echo(f"{r['kind']:<9} {r['version']}  {r['time']}  {counts}")
+
+
+@app.command("diff")
+def diff(
+    kind: Annotated[str, typer.Argument(help="icp or personas.")],
+    workspace: WorkspaceOpt = Path("."),
+    from_: Annotated[Optional[int], typer.Option("--from", metavar="N", help="Older version number (default: the "
+                                                 "one before --to).", show_default=False)] = None,
+    to: Annotated[Optional[int], typer.Option("--to", metavar="M", help="Newer version number (default: the latest).",
+                                              show_default=False)] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Which fields changed between two versions, and which sources their evidence comes from."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from persona_assistant.draft.diff import diff_versions
+    from persona_assistant.safe_text import as_rich_text
+    from persona_assistant.workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    d = diff_versions(ws, _kind(kind), from_, to)
+    if json_out:
+        emit_json(d.to_dict())
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(Text(f"{d.kind}: {d.old} -> {d.new}, {len(d.changes)} field(s) changed", style="bold"))
+    if d.new_sources:
+        console.print(Text("new sources: ") + as_rich_text(", ".join(d.new_sources)))
+    for c in d.changes:
+        console.print(as_rich_text(c.field, style="bold"))
+        if c.before is not None or c.after is not None:
+            console.print(Text("  ~ ") + as_rich_text(f"{c.before} -> {c.after}"))
+        for t in c.added:
+            console.print(Text("  + ", style="green") + as_rich_text(t))
+        for t in c.removed:
+            console.print(Text("  - ", style="red") + as_rich_text(t))
+        for t in c.evidence:
+            console.print(Text("  * evidence changed: ") + as_rich_text(t))
+        if c.sources:
+            new = set(c.new_sources)
+            console.print(Text("  from: ") + as_rich_text(", ".join(s + (" (new)" if s in new else "")
+                                                                   for s in c.sources)))
