@@ -112,3 +112,23 @@ def test_unknown_dimension_is_a_usage_error(sample_ws):
     out = run_cli("analyze", "-w", str(sample_ws), "--dimension", "nope", "--json")
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.strip().splitlines()[-1].startswith("error: ") and "nope" in out.stderr
+
+
+def test_analyze_on_workspace_saves_a_version_once(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from persona_assistant.schemas import Analysis
+    from persona_assistant.workspace import Workspace
+
+    ws = tmp_path / "ws"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "sample-workspace", ws)
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-m", "persona_assistant", "analyze", "-w", str(ws), "--json"],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+    versions = Workspace(ws).versions("analysis")
+    assert len(versions) == 1  # unchanged data is not saved twice
+    saved = Workspace(ws).load_version("analysis", Analysis)
+    assert saved.model_dump() == Analysis.model_validate_json(out.stdout).model_dump()
