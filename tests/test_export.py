@@ -57,7 +57,7 @@ def campaign_for(tmp_path: Path, personas) -> Campaign:
 def test_markdown_playbook_has_every_part_and_escapes_html(tmp_path):
     personas = hostile_personas()
     md = playbook_markdown(make_icp(), personas, campaign_for(tmp_path, personas))
-    assert "## ICP: Mid-market finance teams" in md
+    assert "# ICP: Mid-market finance teams" in md
     assert "notes/c.md:4" in md  # evidence cited with file and line
     assert "## Journey:" in md and "cold_email" in md and "Content ideas" in md
     assert "<script>" not in md and "<img" not in md

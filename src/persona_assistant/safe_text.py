@@ -29,3 +29,13 @@ def as_rich_text(text: str, style: str | None = None):
     from rich.text import Text
 
     return Text(clean(text), style=style or "")
+
+
+def md_escape(text: object) -> str:
+    """Untrusted text for Markdown: a viewer shows it and never renders it as HTML."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def md_cell(text: object) -> str:
+    """md_escape for a Markdown table cell: no pipes or line breaks."""
+    return md_escape(text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")

@@ -15,6 +15,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from persona_assistant.draft.markdown import icp_markdown, persona_markdown
 from persona_assistant.errors import PersonaError, UsageError
 
 
@@ -264,50 +265,6 @@ def _version_markdown(chat, kind: str) -> str | None:
     versions = chat.ctx.ws.versions(kind)
     md = versions[-1].path.with_suffix(".md") if versions else None
     return md.read_text(encoding="utf-8") if md is not None and md.is_file() else None
-
-
-def _claim_line(c) -> str:
-    cites = []
-    for ev in c.evidence:
-        if ev.kind == "quote":
-            cites.append(f"{ev.path}:{ev.line_start}" + (f"-{ev.line_end}" if ev.line_end != ev.line_start else ""))
-        else:
-            cites.append(f"{ev.segment_id}: {ev.won}/{ev.closed} won")
-    status = "" if c.status == "supported" else f" _({c.status})_"
-    return f"- {c.text}{status}" + (f" [{'; '.join(cites)}]" if cites else "")
-
-
-def persona_markdown(p) -> str:
-    """A persona as Markdown with every item's citations (file:line or segment figures)."""
-    from persona_assistant.schemas import PERSONA_ITEM_FIELDS
-
-    out = [f"# {p.name}", f"*{p.archetype}*", "",
-           f"- id: {p.id}", f"- role: {p.role} ({p.seniority}, {p.function})", f"- buying role: {p.buying_role}"]
-    if p.title_patterns:
-        out.append(f"- titles: {', '.join(p.title_patterns)}")
-    for name in ("demographics", *PERSONA_ITEM_FIELDS):
-        items = getattr(p, name)
-        if items:
-            out += ["", f"## {name.replace('_', ' ')}", *(_claim_line(c) for c in items)]
-    if p.quotes:
-        out += ["", "## quotes", *(f"> {q.text} ({q.path}:{q.line_start})" for q in p.quotes)]
-    return "\n".join(out)
-
-
-def icp_markdown(icp) -> str:
-    out = [f"# {icp.name}", icp.summary, "",
-           f"- CRM singles out a segment: {'yes' if icp.crm_singles_out_segment else 'no'}",
-           f"- data: {icp.data_sufficiency.verdict} ({icp.data_sufficiency.won} won, {icp.data_sufficiency.lost} lost)"]
-    for name in ("industries", "employee_bands", "revenue_bands", "regions", "technographics", "other"):
-        items = getattr(icp.firmographics, name)
-        if items:
-            out += ["", f"## {name.replace('_', ' ')}", *(_claim_line(c) for c in items)]
-    if icp.qualification_signals:
-        out += ["", "## qualification signals",
-                *(f"- {s.criterion} (weight {s.weight:.2f}, {s.confidence})" for s in icp.qualification_signals)]
-    if icp.disqualifiers:
-        out += ["", "## disqualifiers", *(f"- {d.criterion}: {d.reason}" for d in icp.disqualifiers)]
-    return "\n".join(out)
 
 
 def _describe(result: Any, what: str) -> str:

@@ -1,10 +1,10 @@
 """The Markdown saved beside each draft version: readable, with every citation (file:lines or
 segment figures) and the status of claims that are not supported. Untrusted text is escaped
-(export.markdown.esc) so a viewer never renders it as HTML."""
+(safe_text.md_escape); the one renderer for drafts, exports and chat so a viewer never renders it as HTML."""
 
 from __future__ import annotations
 
-from persona_assistant.export.markdown import esc
+from persona_assistant.safe_text import md_cell, md_escape as esc
 from persona_assistant.schemas import (
     ICP, PERSONA_ITEM_FIELDS, Analysis, Claim, Persona, PersonaSet, QuoteEvidence,
 )
@@ -59,6 +59,10 @@ def icp_markdown(icp: ICP, analysis: Analysis | None = None) -> str:
            f"- data: {ds.verdict} ({ds.won} won, {ds.lost} lost){' - ' + esc(ds.note) if ds.note else ''}"]
     if analysis is not None:
         out.append(f"- baseline win rate {analysis.baseline.win_rate:.0%} on {analysis.baseline.closed} closed deals")
+        if analysis.segments:
+            out += ["", "| Segment | Closed | Won | Win rate | 95% interval | Verdict |", "|---|---|---|---|---|---|"]
+            out += [f"| {md_cell(s.id)} | {s.closed} | {s.won} | {s.win_rate:.0%} | "
+                    f"{s.ci_low:.0%}-{s.ci_high:.0%} | {s.verdict} |" for s in analysis.segments]
     f = icp.firmographics
     for name in type(f).model_fields:
         out += _section(name.replace("_", " ").capitalize(), getattr(f, name))

@@ -1,4 +1,4 @@
-"""Markdown playbook: ICP, personas with their evidence, journey maps, assets.
+"""Markdown playbook: ICP, personas with their evidence (rendered by draft.markdown), journey maps, assets.
 
 Untrusted text (notes, CRM cells, model output) is escaped so a Markdown viewer shows
 it and never renders it as HTML: `<`, `>` and `&` become entities, table cells lose
@@ -9,64 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from persona_assistant.schemas import ICP, Analysis, Campaign, Claim, Persona
-
-
-def esc(text: object) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def cell(text: object) -> str:
-    return esc(text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-
-def _cite(claim: Claim) -> str:
-    cites = []
-    for e in claim.evidence:
-        if e.kind == "quote":
-            cites.append(f"{e.path}:{e.line_start}")
-        else:
-            cites.append(f"{e.segment_id}: {e.won}/{e.closed} won, {e.win_rate:.0%} "
-                         f"[{e.ci_low:.0%}-{e.ci_high:.0%}]")
-    return f" ({'; '.join(esc(c) for c in cites)})" if cites else f" ({claim.status})"
-
-
-def _claims(title: str, claims: Iterable[Claim]) -> list[str]:
-    claims = list(claims)
-    if not claims:
-        return []
-    return [f"**{title}**", ""] + [f"- {esc(c.text)}{_cite(c)}" for c in claims] + [""]
-
-
-def icp_markdown(icp: ICP, analysis: Analysis | None = None) -> str:
-    out = [f"## ICP: {esc(icp.name)}", "", esc(icp.summary), ""]
-    if not icp.crm_singles_out_segment:
-        out += ["_The CRM data singles out no segment; interview evidence leads._", ""]
-    out += [f"Data: {esc(icp.data_sufficiency.verdict)} ({icp.data_sufficiency.won} won, "
-            f"{icp.data_sufficiency.lost} lost)", ""]
-    if analysis is not None and analysis.segments:
-        out += ["| Segment | Closed | Won | Win rate | 95% interval | Verdict |", "|---|---|---|---|---|---|"]
-        for s in analysis.segments:
-            out.append(f"| {cell(s.id)} | {s.closed} | {s.won} | {s.win_rate:.0%} | "
-                       f"{s.ci_low:.0%}-{s.ci_high:.0%} | {cell(s.verdict)} |")
-        out.append("")
-    out += _claims("Challenges", icp.challenges) + _claims("Goals", icp.goals) + _claims("Traits", icp.traits)
-    if icp.qualification_signals:
-        out += ["**Qualification signals**", ""] + [f"- {esc(q.criterion)} (weight {q.weight:.2f})"
-                                                     for q in icp.qualification_signals] + [""]
-    if icp.disqualifiers:
-        out += ["**Anti-ICP**", ""] + [f"- {esc(d.criterion)}: {esc(d.reason)}" for d in icp.disqualifiers] + [""]
-    return "\n".join(out)
-
-
-def persona_markdown(p: Persona) -> str:
-    out = [f"## {esc(p.name)} ({esc(p.id)})", "", f"_{esc(p.archetype)}_", "",
-           f"Role: {esc(p.role)}; seniority {esc(p.seniority)}; buying role {esc(p.buying_role)}", ""]
-    for field in ("goals", "pains", "objections", "triggers", "decision_criteria", "channels", "success_metrics"):
-        out += _claims(field.replace("_", " ").capitalize(), getattr(p, field))
-    if p.quotes:
-        out += ["**Quotes**", ""] + [f"> {esc(q.text)} ({esc(q.path)}:{q.line_start})" for q in p.quotes] + [""]
-    return "\n".join(out)
+from persona_assistant.draft.markdown import icp_markdown, persona_markdown
+from persona_assistant.safe_text import md_cell as cell
+from persona_assistant.safe_text import md_escape as esc
+from persona_assistant.schemas import ICP, Analysis, Campaign, Persona
 
 
 def campaign_markdown(campaign: Campaign, personas: Iterable[Persona] = ()) -> str:
