@@ -21,6 +21,8 @@ from persona_assistant.schemas import ICP, Analysis, Claim, StatEvidence
 ICP_ID = "icp-primary"
 MAX_SEGMENTS = 40
 MAX_DEAL_IDS = 10
+MAX_LISTED = 10  # icp_candidates / anti_icp ids named in the prompt (the table is capped apart)
+PROMPT_RATE_TOL = 0.5e-4 + 1e-9  # icp_draft.j2 prints rates with "%.4f"
 
 
 def _fill_stats(icp: ICP, analysis: Analysis | None) -> ICP:
@@ -35,6 +37,28 @@ def _fill_stats(icp: ICP, analysis: Analysis | None) -> ICP:
                 return ev.model_copy(update={"deal_ids": list(seg.deal_ids[:MAX_DEAL_IDS])})
         return ev
 
+    return _map_evidence(icp, fill)
+
+
+def _snap_stats(icp: ICP, analysis: Analysis) -> ICP:
+    """Rates copied at the prompt's precision (4 decimals) take the analysis' exact value.
+
+    The checker compares to 1e-6, so without this a correctly copied figure would be dropped;
+    counts must still match exactly and any rate off by more than the rounding still fails."""
+    def snap(ev):
+        if isinstance(ev, StatEvidence):
+            seg = analysis.segment(ev.segment_id)
+            names = ("win_rate", "ci_low", "ci_high")
+            if seg is not None and (ev.closed, ev.won) == (seg.closed, seg.won) and all(
+                    abs(getattr(ev, n) - getattr(seg, n)) <= PROMPT_RATE_TOL for n in names):
+                return ev.model_copy(update={n: getattr(seg, n) for n in names})
+        return ev
+
+    return _map_evidence(icp, snap)
+
+
+def _map_evidence(icp: ICP, fill) -> ICP:
+    """The ICP with `fill` applied to every evidence item."""
     def claim(c: Claim) -> Claim:
         return c.model_copy(update={"evidence": [fill(e) for e in c.evidence]})
 
@@ -83,12 +107,15 @@ def llm_icp(ws, settings, analysis: Analysis, sources: list, notes: list[str], p
     by_id = {s.id: s for s in sources}
     if progress:
         progress("writing the ICP")
-    rendered = render("icp_draft", ws, icp_id=ICP_ID, analysis=analysis, max_segments=MAX_SEGMENTS,
+    # The candidate lists grow with the number of significant segments: capped like the table.
+    shown = analysis.model_copy(update={"icp_candidates": analysis.icp_candidates[:MAX_LISTED],
+                                        "anti_icp": analysis.anti_icp[:MAX_LISTED]})
+    rendered = render("icp_draft", ws, icp_id=ICP_ID, analysis=shown, max_segments=MAX_SEGMENTS,
                       evidence=evidence[:80])
     res = llm.structured("icp_draft", rendered.messages(), ICP,
-                         check=check_once(lambda m: verify_claims(m, by_id, analysis)[1]),
+                         check=check_once(lambda m: verify_claims(_snap_stats(m, analysis), by_id, analysis)[1]),
                          cache_key_parts=_parts(rendered))
-    icp = res.value.model_copy(update={"id": ICP_ID})
+    icp = _snap_stats(res.value.model_copy(update={"id": ICP_ID}), analysis)
     fabricated = fabricated_quotes(icp, by_id)
     icp, failures = verify_claims(icp, by_id, analysis)
     notes.extend(f"icp: dropped {without_text(f)}" for f in failures)
