@@ -178,3 +178,19 @@ def test_without_an_icp_the_analysis_anti_icp_segments_gate(con, model):
     assert retail_gate.evidence[0]["segment_id"] == "industry=Retail" and retail_gate.evidence[0]["deal_ids"]
     rows = score_leads(con, model, gates=gates).rows
     assert all(r["result"]["tier"] == NO_FIT for r in rows if r["values"]["industry"] == "Retail")
+
+
+def test_fit_is_identical_whatever_order_the_rows_come_in():
+    import duckdb
+
+    from persona_assistant.scoring.model import explain, fit
+
+    rows = [(f"d{i}", ["Software", "Retail", "Finance", None][i % 4], ["US", "DE", "FR"][i % 3],
+             "won" if (i * 7) % 5 < 2 + (i % 4 == 0) else "lost") for i in range(600)]
+    models = []
+    for ordered in (rows, rows[::-1], rows[1::2] + rows[::2]):
+        con = duckdb.connect()
+        con.execute("CREATE TABLE deals (deal_id VARCHAR, industry VARCHAR, country VARCHAR, outcome VARCHAR)")
+        con.executemany("INSERT INTO deals VALUES (?, ?, ?, ?)", ordered)
+        models.append(explain(fit(con, ["industry", "country"])))
+    assert models[0] == models[1] == models[2]

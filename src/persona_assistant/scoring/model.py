@@ -131,6 +131,9 @@ def aggregate(con: Any, dimensions: Sequence[str], *, table: str = "deals",
         f"SELECT {cols}, count(*) FILTER (WHERE outcome = 'won'), count(*) FILTER (WHERE outcome = 'lost') "
         f"FROM {table} WHERE {cond} {group}").fetchall()
     n = len(dimensions)
+    # DuckDB returns groups in no fixed order; a fixed order makes the fit's float sums,
+    # and so every coefficient, identical from run to run.
+    rows.sort(key=lambda r: tuple((v is None, v or "") for v in r[:n]))
     return [(tuple(r[:n]) if n else (), int(r[-2]), int(r[-1])) for r in rows]
 
 
