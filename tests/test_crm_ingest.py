@@ -259,3 +259,19 @@ def test_maven_crm_acceptance(shared_dir):
                               "series", "manager"]
     # The blank-account open deals stay, with NULL firmographics.
     assert rows(crm, "SELECT count(*), count(industry) FROM deals WHERE account IS NULL")[0] == (1425, 0)
+
+
+def test_day_first_evidence_after_the_sniffed_sample_still_decides_the_order(tmp_path):
+    # Every date in the first 25,000 rows fits M/D; only the last row proves D/M.
+    body = "".join(f"D{i},Won,01/02/2024\n" for i in range(25_000)) + "DLAST,Won,25/02/2024\n"
+    f = write(tmp_path / "late.csv", "deal_id,stage,closed\n" + body)
+    crm = load_crm([f])
+    assert deal(crm, "DLAST")["closed"] == dt.date(2024, 2, 25)
+    assert deal(crm, "D0")["closed"] == dt.date(2024, 2, 1)  # read day-first like the rest of the column
+    assert any("late.csv:closed: dates read as D/M/YYYY" in n for n in crm.report.value_notices)
+
+
+def test_padded_keys_are_trimmed_and_blank_ids_name_file_and_row(tmp_path):
+    f = write(tmp_path / "pad.csv", "deal_id,account,stage\n  A1 ,  Acme  ,Won\n,Beta,Lost\n")
+    crm = load_crm([f])
+    assert rows(crm, "SELECT deal_id, account FROM deals ORDER BY account") == [("A1", "Acme"), ("pad:2", "Beta")]

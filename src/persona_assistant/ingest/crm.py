@@ -1,9 +1,12 @@
 """CRM exports -> one canonical DuckDB table (`deals` or `leads`) that analysis and scoring read.
 
-Each file is read by `csvfile.read_table` (all VARCHAR), classified from its
-columns (deals: a stage/status column; accounts: an account plus firmographics;
-products: product + price; teams: sales agent + manager/office; else unused),
-mapped to canonical fields (`mapping.py`) and normalised in SQL: stage names to
+Every file is first sniffed (`csvfile.open_csv`: encoding, delimiter, header),
+classified from its columns (deals: a stage/status column; accounts: an account
+plus firmographics; products: product + price; teams: sales agent + manager/office;
+else unused) and mapped to canonical fields (`mapping.py`). The small files are then
+read as text (`CsvSource.load`); a deals file, the bulk, is typed in the same pass as
+the CSV read (`_stage_deals`), with no all-text copy of a million-deal export. Values
+are normalised in SQL: stage names to
 won/lost/open through a small table built from the DISTINCT raw stages, money
 strings, dates (D/M vs M/D decided per column from its values), revenue units,
 bands (`bands.band_sql`). Deals are joined to accounts (by id when both sides
@@ -22,11 +25,12 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from persona_assistant.bands import EMPLOYEE_BANDS, REVENUE_BANDS, band_sql
 from persona_assistant.errors import InputError, UsageError
-from persona_assistant.ingest.csvfile import RawTable, quote_ident as qi, quote_str as qs, read_table
+from persona_assistant.ingest.csvfile import (CsvSource, RawTable, open_csv, quote_ident as qi, quote_str as qs,
+                                              read_table)
 from persona_assistant.ingest.mapping import MappingFile, infer_field, load_mapping, stage_outcome
 from persona_assistant.schemas import IngestReport, UnmatchedKeys
 
@@ -93,9 +97,14 @@ class CrmData:
 # --------------------------------------------------------------------------- SQL value parsing
 
 
+def needs_trim_sql(col: str) -> str:
+    """True where `blank_sql` would change the value."""
+    return f"({col} LIKE ' %' OR {col} LIKE '% ' OR {col} = '')"
+
+
 def blank_sql(col: str) -> str:
     """Trimmed text; blank -> NULL. trim() only runs on values that need it (it copies every string)."""
-    return f"(CASE WHEN {col} LIKE ' %' OR {col} LIKE '% ' OR {col} = '' THEN NULLIF(trim({col}), '') ELSE {col} END)"
+    return f"(CASE WHEN {needs_trim_sql(col)} THEN NULLIF(trim({col}), '') ELSE {col} END)"
 
 
 def money_sql(col: str) -> str:
@@ -141,6 +150,7 @@ class _File:
     fields: dict[str, str]  # canonical -> header
     source: dict[str, str] = field(default_factory=dict)  # canonical -> inferred | mapping file
     stg: str = ""
+    example: Callable[[str, int], str] | None = None  # (field, data row) -> raw text, when not in stg
 
 
 def _map_file(raw: RawTable, mapping: MappingFile, forced_kind: str | None = None) -> _File:
@@ -194,12 +204,15 @@ def _classify(fields: dict[str, str]) -> str:
 # --------------------------------------------------------------------------- staging one file
 
 
-def _revenue_factor(con, f: _File, report: IngestReport, mapping: MappingFile) -> float:
-    """1e6 when revenue is given in millions (mapping file, or every value below 100,000: reported)."""
+def _revenue_factor(con, f: _File, report: IngestReport, mapping: MappingFile, *, parsed: bool = False) -> float:
+    """1e6 when revenue is given in millions (mapping file, or every value below 100,000: reported).
+
+    `parsed`: the file's table already holds revenue as a number (the deals fast path).
+    """
     unit = mapping.units.get("revenue")
     col = f"{f.raw.path.name}:{f.fields['revenue']}"
     if unit is None:
-        expr = money_sql(blank_sql(qi(f.fields["revenue"])))
+        expr = "revenue" if parsed else money_sql(blank_sql(qi(f.fields["revenue"])))
         n, top = con.execute(f"SELECT count({expr}), max(abs({expr})) FROM {qi(f.raw.name)}").fetchone()
         if not n or top >= REVENUE_MILLIONS_BELOW:
             return 1.0
@@ -213,7 +226,15 @@ def _revenue_factor(con, f: _File, report: IngestReport, mapping: MappingFile) -
     return 1.0
 
 
-def _date_orders(con, f: _File, report: IngestReport) -> dict[str, str]:
+def _slash_tests(c: str) -> tuple[str, str, str]:
+    """(is a D/M or M/D slash date, first part is a day above 12, second part above 12) for raw column `c`."""
+    first = f"TRY_CAST(split_part({c}, '/', 1) AS INTEGER)"
+    second = f"TRY_CAST(split_part({c}, '/', 2) AS INTEGER)"
+    slash = f"contains({c}, '/') AND NOT regexp_matches({c}, '^\\s*[0-9]{{4}}/')"
+    return slash, f"{first} > 12 AND {first} <= 31", f"{second} > 12"
+
+
+def _date_orders(con, f: _File, report: IngestReport, table: str | None = None) -> dict[str, str]:
     """'mdy' or 'dmy' per date column, decided from all its slash dates in one scan; ambiguity reported."""
     cols = [(c, h) for c, h in f.fields.items() if c in DATE_FIELDS]
     if not cols:
@@ -221,15 +242,20 @@ def _date_orders(con, f: _File, report: IngestReport) -> dict[str, str]:
     aggs, any_slash = [], []
     for _, h in cols:
         c = qi(h)
-        first = f"TRY_CAST(split_part({c}, '/', 1) AS INTEGER)"
-        second = f"TRY_CAST(split_part({c}, '/', 2) AS INTEGER)"
-        slash = f"contains({c}, '/') AND NOT regexp_matches({c}, '^\\s*[0-9]{{4}}/')"
+        slash, over1, over2 = _slash_tests(c)
         aggs += [f"count(*) FILTER (WHERE {slash})",
-                 f"count(*) FILTER (WHERE {slash} AND {first} > 12 AND {first} <= 31)",
-                 f"count(*) FILTER (WHERE {slash} AND {second} > 12)"]
+                 f"count(*) FILTER (WHERE {slash} AND {over1})",
+                 f"count(*) FILTER (WHERE {slash} AND {over2})"]
         any_slash.append(f"contains({c}, '/')")
     # The WHERE keeps the per-row work to the (usually no) rows with slash dates.
-    row = con.execute(f"SELECT {', '.join(aggs)} FROM {qi(f.raw.name)} WHERE {' OR '.join(any_slash)}").fetchone()
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM {table or qi(f.raw.name)} "
+                      f"WHERE {' OR '.join(any_slash)}").fetchone()
+    return _decide_orders(f, cols, row, report)
+
+
+def _decide_orders(f: _File, cols: list[tuple[str, str]], row: Sequence[int], report: IngestReport
+                   ) -> dict[str, str]:
+    """Orders from (slash dates, first part > 12, second part > 12) counts per date column."""
     orders = {}
     for i, (canon, h) in enumerate(cols):
         n, over1, over2 = row[3 * i: 3 * i + 3]
@@ -251,13 +277,12 @@ def _date_orders(con, f: _File, report: IngestReport) -> dict[str, str]:
     return orders
 
 
-def _stage(con, f: _File, report: IngestReport, mapping: MappingFile, extras: dict[str, str], idx: int,
-           *, view: bool = False) -> None:
+def _stage(con, f: _File, report: IngestReport, mapping: MappingFile, extras: dict[str, str], idx: int) -> None:
     """Typed, trimmed, canonical columns of one file as stg_<idx>.
 
     Money and date fields also keep their trimmed text as "raw:<field>" so unparseable values can be
-    counted. A view (deals: the bulk, read once by the final CREATE TABLE) or a table (the small files:
-    accounts, products, teams, leads) whose raw table is then dropped.
+    counted. For the small files (accounts, products, teams, leads), read as text first; the raw table is
+    then dropped. Deals take `_stage_deals`.
     """
     raw, name = f.raw, f.raw.name
     orders = _date_orders(con, f, report)
@@ -280,9 +305,6 @@ def _stage(con, f: _File, report: IngestReport, mapping: MappingFile, extras: di
     for extra, h in extras.items():
         cols.append(f"{blank_sql(qi(h))} AS {qi('x:' + extra)}")
     f.stg = f"stg_{idx}"
-    if view:
-        con.execute(f"CREATE VIEW {f.stg} AS SELECT {', '.join(cols)} FROM {qi(name)}")
-        return
     con.execute(f"CREATE TABLE {f.stg} AS SELECT {', '.join(cols)} FROM {qi(name)}")
     con.execute(f"DROP TABLE {qi(name)}")
     checked = [c for c in f.fields if c in MONEY_FIELDS or c in DATE_FIELDS]
@@ -291,6 +313,110 @@ def _stage(con, f: _File, report: IngestReport, mapping: MappingFile, extras: di
                          for i, c in enumerate(checked))
         con.execute(f"ALTER TABLE {f.stg} ADD COLUMN _bad INTEGER; UPDATE {f.stg} SET _bad = {bad}")
         _report_unparseable(con, f.stg, [f], checked, report)
+
+
+CHECKED = ("amount", "created", "closed", "won_time", "lost_time", "employees", "revenue", "price")
+SAMPLE_ROWS = 20_000  # rows read up front to guess date orders; the full-column counts then confirm them
+
+
+def _deal_select(f: _File, orders: dict[str, str], extras: dict[str, str]):
+    """SELECT over the checked read_csv (a callable for `CsvSource.load`): typed, trimmed canonical columns.
+
+    Parsed in the same pass as the CSV itself; no all-text copy of the file is kept. Text fields are stored
+    as read and trimmed afterwards where needed (`_trim_blanks`): computing a new string per row in the
+    read costs more than the parsing. A money or date value that does not parse sets its bit (`CHECKED`
+    order) in "_bad" (a text column, mostly NULL, would still cost 16 bytes a row; the notice re-reads
+    its example from the file). Date fields add a small "o:<field>" code for slash dates (1, + 2 if a
+    first part is a day above 12, + 4 if a second part is above 12) from which the D/M or M/D decision
+    is checked on every row.
+    """
+    inner, mid, outer, bad = [], [], [], []
+    for canon, h in f.fields.items():
+        c, col = blank_sql(qi(h)), qi(canon)
+        if canon in MONEY_FIELDS or canon in DATE_FIELDS:
+            text = qi("t:" + canon)
+            parsed = money_sql(text) if canon in MONEY_FIELDS else date_sql(text, orders[canon])
+            inner.append(f"{c} AS {text}")
+            mid += [text, f"{parsed} AS {col}"]
+            outer.append(col)
+            bad.append(f"(CASE WHEN {text} IS NOT NULL AND {col} IS NULL THEN {1 << CHECKED.index(canon)} ELSE 0 END)")
+            if canon in DATE_FIELDS:
+                slash, over1, over2 = _slash_tests(qi(h))
+                code = qi("o:" + canon)
+                inner.append(f"CAST(CASE WHEN {slash} THEN 1 + (CASE WHEN {over1} THEN 2 ELSE 0 END) + "
+                             f"(CASE WHEN {over2} THEN 4 ELSE 0 END) END AS UTINYINT) AS {code}")
+                mid.append(code)
+                outer.append(code)
+        else:  # as read (a plain column costs nothing to store); `_trim_blanks` fixes the few that need it
+            inner.append(f"{qi(h)} AS {col}")
+            mid.append(col)
+            outer.append(col)
+    for extra, h in extras.items():
+        inner.append(f"{qi(h)} AS {qi('x:' + extra)}")
+        mid.append(qi("x:" + extra))
+        outer.append(qi("x:" + extra))
+    outer.append(f"CAST({' | '.join(bad) or '0'} AS UTINYINT) AS _bad")
+    # Three levels so each parse runs once and its result is reused for the unparseable check.
+    return lambda src: (f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(mid)} FROM "
+                        f"(SELECT {', '.join(inner)} FROM ({src})))")
+
+
+def _trim_blanks(con, table: str, cols: list[str]) -> None:
+    """`blank_sql` applied in place, one aggregate to find the columns that need it, then only their rows."""
+    if not cols:
+        return
+    counts = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {needs_trim_sql(c)})' for c in cols)} "
+                         f"FROM {table}").fetchone()
+    for c, n in zip(cols, counts):
+        if n:
+            con.execute(f"UPDATE {table} SET {c} = {blank_sql(c)} WHERE {needs_trim_sql(c)}")
+
+
+def _stage_deals(con, src: CsvSource, f: _File, report: IngestReport, mapping: MappingFile,
+                 extras: dict[str, str], idx: int) -> None:
+    """The deals fast path: typed table raw_<idx> straight from the CSV, view stg_<idx> over it.
+
+    Same columns and notices as `_stage`, but a view over a typed table. Date orders are guessed from the
+    first rows and confirmed from the per-row codes; a guess the whole column contradicts costs one more read.
+    """
+    cols = [(c, h) for c, h in f.fields.items() if c in DATE_FIELDS]
+    orders: dict[str, str] = {}
+    if cols:
+        sample = f"(SELECT * FROM ({src.scan_sql()}) LIMIT {SAMPLE_ROWS})"
+        orders = _date_orders(con, f, IngestReport(), table=sample)
+    read_notices = len(f.raw.report.notices)
+    src.load(con, _deal_select(f, orders, extras))
+    table = qi(f.raw.name)
+    if cols:
+        aggs = ", ".join(f"count({qi('o:' + c)}), count(*) FILTER (WHERE {qi('o:' + c)} & 2 <> 0), "
+                         f"count(*) FILTER (WHERE {qi('o:' + c)} & 4 <> 0)" for c, _ in cols)
+        exact = _decide_orders(f, cols, con.execute(f"SELECT {aggs} FROM {table}").fetchone(), report)
+        if exact != orders:
+            del f.raw.report.notices[read_notices:]  # the reload adds the same read notices again
+            src.load(con, _deal_select(f, exact, extras))
+    _trim_blanks(con, table, [qi(c) for c in f.fields if c not in MONEY_FIELDS and c not in DATE_FIELDS]
+                 + [qi("x:" + x) for x in extras])
+    if "revenue" in f.fields:
+        factor = _revenue_factor(con, f, report, mapping, parsed=True)
+        if factor != 1.0:
+            con.execute(f"UPDATE {table} SET revenue = revenue * {factor!r}")
+    keep = [qi(r[0]) for r in con.execute(f"DESCRIBE {table}").fetchall()
+            if not r[0].startswith("o:") and r[0] != "_bad"]
+    # A marker where the value did not parse (what `_union`/`_build_deals` test), the text itself on demand.
+    keep += [f"CASE WHEN _bad & {1 << CHECKED.index(c)} <> 0 THEN '' END AS {qi('raw:' + c)}"
+             for c in f.fields if c in MONEY_FIELDS or c in DATE_FIELDS]
+
+    def example(canon: str, row: int) -> str:
+        text = blank_sql(qi(f.fields[canon]))
+        return con.execute(f"SELECT {text} FROM ({src.scan_sql()}) LIMIT 1 OFFSET {int(row) - 1}").fetchone()[0]
+
+    f.example = example
+    row = "(rowid + 1)"
+    ident = (f"COALESCE({qi('deal_id')}, {qs(f.raw.path.stem + ':')} || {row})" if "deal_id" in f.fields
+             else f"{qs(f.raw.path.stem + ':')} || {row}")
+    f.stg = f"stg_{idx}"
+    con.execute(f"CREATE VIEW {f.stg} AS SELECT CAST({row} AS BIGINT) AS _row, {idx} AS _src, "
+                f"{', '.join(keep)}, {ident} AS _id FROM {table}")
 
 
 def _report_unparseable(con, table: str, files: list[_File], checked: list[str], report: IngestReport) -> None:
@@ -307,7 +433,8 @@ def _report_unparseable(con, table: str, files: list[_File], checked: list[str],
             continue
         src, first = divmod(int(key), 1_000_000_000_000)
         f = by_src[src]
-        example = con.execute(f"SELECT {qi('raw:' + canon)} FROM {f.stg} WHERE _row = ?", [first]).fetchone()[0]
+        example = (f.example(canon, first) if f.example else
+                   con.execute(f"SELECT {qi('raw:' + canon)} FROM {f.stg} WHERE _row = ?", [first]).fetchone()[0])
         what = "dates" if canon in DATE_FIELDS else "numbers"
         where = f"{f.raw.path.name}:{f.fields[canon]}" if len(files) == 1 else canon
         at = f"row {first}" if len(files) == 1 else f"{f.raw.path.name} row {first}"
@@ -413,9 +540,24 @@ def load_crm(paths: Sequence[Path], *, mapping_file: Path | None = None,
     mapping = load_mapping(mapping_file)
     report = IngestReport()
     con = duckdb.connect()
-    files = _read_all(con, paths, mapping, report)
+    sources: list[CsvSource] = []
+    try:
+        for i, p in enumerate(paths):  # sniff and map every file first: extras are resolved across files
+            sources.append(open_csv(Path(p), f"raw_{i}"))
+            report.files.append(sources[-1].raw.report)
+        files = [_map_file(s.raw, mapping) for s in sources]
+        return _load_crm(con, sources, files, mapping, report, extra_dimensions)
+    finally:
+        for s in sources:
+            s.close()
+
+
+def _load_crm(con, sources: list[CsvSource], files: list[_File], mapping: MappingFile, report: IngestReport,
+              extra_dimensions: Sequence[str]) -> CrmData:
     by_kind = {k: [f for f in files if f.kind == k] for k in ("deals", "accounts", "products", "teams")}
     if not by_kind["deals"]:
+        for src in sources:  # a file that cannot be read is the more useful message
+            src.load(con)
         kinds = ", ".join(f"{f.raw.path.name} ({f.kind})" for f in files)
         raise InputError(f"no deals file among {kinds}: a deals export needs a stage or status column "
                          "(or name it in the mapping file: [columns] stage = \"...\")")
@@ -423,11 +565,15 @@ def load_crm(paths: Sequence[Path], *, mapping_file: Path | None = None,
     per_file, extras = _resolve_extras(files, extra_dimensions, reserved)
     _record_mapping(files, report, per_file)
     for i, f in enumerate(files):
+        if f.kind == "deals":
+            _stage_deals(con, sources[i], f, report, mapping, per_file[i], i)
+            continue
+        sources[i].load(con)
         if f.kind == "unused":
             con.execute(f"DROP TABLE {qi(f.raw.name)}")
             f.raw.report.notices.append("not used: no deals, accounts, products or sales-team columns recognised")
             continue
-        _stage(con, f, report, mapping, per_file[i], i, view=f.kind == "deals")
+        _stage(con, f, report, mapping, per_file[i], i)
 
     def extras_of(kind: str) -> list[str]:
         return [x for i, f in enumerate(files) if f.kind == kind for x in per_file[i]]

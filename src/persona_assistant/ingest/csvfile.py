@@ -44,7 +44,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from persona_assistant.errors import InputError
 from persona_assistant.schemas import FileReport
@@ -338,14 +338,15 @@ def _unique(prefix: str) -> str:
 
 
 def _read_csv_sql(path: Path, columns: list[str], delim: str, newline: str, *, padding: bool,
-                  rejects: str) -> str:
+                  rejects: str, checked: bool = True) -> str:
     cols = "{" + ", ".join(f"{quote_str(c)}: 'VARCHAR'" for c in columns) + "}"
     nl = {"\n": "\\n", "\r\n": "\\r\\n", "\r": "\\r"}[newline]
     opts = [
         "auto_detect=false", f"columns={cols}", "header=true", f"delim={quote_str(delim)}",
         "quote='\"'", "escape='\"'", f"new_line='{nl}'", f"max_line_size={MAX_LINE}",
-        "store_rejects=true", f"rejects_table='{rejects}'", f"rejects_scan='{rejects}_scan'",
     ]
+    opts += (["store_rejects=true", f"rejects_table='{rejects}'", f"rejects_scan='{rejects}_scan'"] if checked
+             else ["ignore_errors=true", "null_padding=true"])
     if padding:
         opts += ["null_padding=true", "parallel=false"]
     return f"SELECT * FROM read_csv({quote_str(str(path))}, {', '.join(opts)})"
@@ -354,12 +355,17 @@ def _read_csv_sql(path: Path, columns: list[str], delim: str, newline: str, *, p
 _FOUND = re.compile(r"Found:\s*(\d+)")
 
 
-def _load(con, table: str, source: Path, shown: Path, columns: list[str], delim: str, newline: str) -> list[str]:
-    """CREATE the table from `source`; ragged rows handled as documented. Returns notices."""
+def _load(con, table: str, source: Path, shown: Path, columns: list[str], delim: str, newline: str,
+          template: Callable[[str], str] | None = None) -> list[str]:
+    """CREATE the table from `source`; ragged rows handled as documented. Returns notices.
+
+    `template` wraps the read_csv SELECT, so a caller can type the columns in the same pass.
+    """
+    template = template or (lambda src: src)
     rejects = _unique("pa_rejects")
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS "
-                    + _read_csv_sql(source, columns, delim, newline, padding=False, rejects=rejects))
+        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS " + template(
+            _read_csv_sql(source, columns, delim, newline, padding=False, rejects=rejects)))
         errors = con.execute(f"SELECT line, error_type, error_message FROM {rejects} ORDER BY line").fetchall()
     except Exception as exc:  # duckdb.Error: report the first line of it, naming the file
         raise InputError(f"{shown}: could not be read as CSV ({str(exc).splitlines()[0]})") from None
@@ -382,8 +388,8 @@ def _load(con, table: str, source: Path, shown: Path, columns: list[str], delim:
     shorts = sorted({e[0] for e in errors})
     rejects = _unique("pa_rejects")
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS "
-                    + _read_csv_sql(source, columns, delim, newline, padding=True, rejects=rejects))
+        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS " + template(
+            _read_csv_sql(source, columns, delim, newline, padding=True, rejects=rejects)))
     except Exception as exc:
         raise InputError(f"{shown}: could not be read as CSV ({str(exc).splitlines()[0]})") from None
     finally:
@@ -399,8 +405,41 @@ def _drop_rejects(con, name: str) -> None:
             pass
 
 
-def read_table(con, path: Path, table: str) -> RawTable:
-    """Load one CSV/TSV/TXT/XLSX file into `table` (all VARCHAR), with a filled-in FileReport."""
+@dataclass
+class CsvSource:
+    """A sniffed file ready to load: its UTF-8 source (maybe a temporary copy) and how to parse it.
+
+    Call `close()` (removes the temporary copy) when every load from it is done.
+    """
+
+    raw: RawTable  # no table yet; `raw.name` is where `load` puts it
+    source: Path
+    delim: str
+    newline: str
+    tmpdir: Path
+
+    def scan_sql(self) -> str:
+        """A forgiving read_csv SELECT (bad rows skipped) for samples; `load` does the checked read."""
+        return _read_csv_sql(self.source, self.raw.columns, self.delim, self.newline, padding=False,
+                             rejects="", checked=False)
+
+    def load(self, con, template: Callable[[str], str] | None = None) -> RawTable:
+        """CREATE table `raw.name` as `template(checked read_csv SELECT)` (default: as read); fills the report."""
+        raw, report = self.raw, self.raw.report
+        report.notices += _load(con, raw.name, self.source, raw.path, raw.columns, self.delim, self.newline,
+                                template)
+        report.rows = con.execute(f"SELECT count(*) FROM {quote_ident(raw.name)}").fetchone()[0]
+        report.columns = len(raw.columns)
+        if report.rows == 0:
+            report.notices.append("header only: no data rows")
+        return raw
+
+    def close(self) -> None:
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+def open_csv(path: Path, table: str) -> CsvSource:
+    """Check the encoding, transcode if needed, sniff delimiter, line ending and header (no table yet)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
@@ -439,14 +478,19 @@ def read_table(con, path: Path, table: str) -> RawTable:
             raise InputError(f"{path}: no header row")
         columns, dupes, notes = clean_header(first[0])
         report.notices += notes
-        report.notices += _load(con, table, source, path, columns, delim, newline)
-    finally:
+    except BaseException:
         shutil.rmtree(tmpdir, ignore_errors=True)
-    report.rows = con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()[0]
-    report.columns = len(columns)
-    if report.rows == 0:
-        report.notices.append("header only: no data rows")
-    return RawTable(table, path, columns, report, dupes)
+        raise
+    return CsvSource(RawTable(table, path, columns, report, dupes), source, delim, newline, tmpdir)
+
+
+def read_table(con, path: Path, table: str) -> RawTable:
+    """Load one CSV/TSV/TXT/XLSX file into `table` (all VARCHAR), with a filled-in FileReport."""
+    src = open_csv(path, table)
+    try:
+        return src.load(con)
+    finally:
+        src.close()
 
 
 def read_file(path: Path) -> tuple[Any, RawTable]:
@@ -457,5 +501,5 @@ def read_file(path: Path) -> tuple[Any, RawTable]:
     return con, read_table(con, path, "raw")
 
 
-__all__ = ["RawTable", "read_table", "read_file", "detect_encoding", "sniff_delimiter", "clean_header",
+__all__ = ["RawTable", "CsvSource", "open_csv", "read_table", "read_file", "detect_encoding", "sniff_delimiter", "clean_header",
            "quote_ident", "quote_str"]
