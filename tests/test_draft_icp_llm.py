@@ -21,6 +21,7 @@ from persona_assistant.llm import client as client_mod
 from persona_assistant.llm.settings import LLMSettings, SecretStr
 from persona_assistant.schemas import ICP, Claim, QuoteEvidence, StatEvidence
 from persona_assistant.workspace import Workspace
+from test_draft import completion  # one mocked chat-completion body for draft tests
 
 BASE = "http://llm.test/v1"
 URL = f"{BASE}/chat/completions"
@@ -46,14 +47,6 @@ def settings() -> LLMSettings:
 def ws(tmp_path, fixtures_dir) -> Workspace:
     shutil.copytree(fixtures_dir / "sample-workspace", tmp_path / "ws")
     return Workspace(tmp_path / "ws")
-
-
-def completion(content: dict) -> httpx.Response:
-    return httpx.Response(200, json={
-        "id": "c", "object": "chat.completion", "created": 0, "model": "m",
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": json.dumps(content)}}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
 
 
 def schema_of(request: httpx.Request) -> str:
