@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 
 from persona_assistant.draft.cues import FACETS, MIN_SCORE, SECTION_BONUS, SECTION_RES, compiled
 from persona_assistant.ingest.notes import Sentence, Source
+from persona_assistant.roles import parse_title
 from persona_assistant.schemas import (
     ICP, Analysis, Claim, DataSufficiency, Disqualifier, Firmographics, Persona, PersonaSet,
     QualificationSignal, QuoteEvidence, Segment, StatEvidence,
@@ -57,31 +58,6 @@ MAX_EVIDENCE = 4
 MAX_CLAIM_CHARS = 240
 MAX_DEAL_IDS = 10  # deal ids cited per statistic (a subset of the segment's)
 
-FUNCTION_RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("devrel", re.compile(r"developer advocate|developer relations|devrel|evangelist", re.I)),
-    ("security", re.compile(r"security|\bciso\b|infosec", re.I)),
-    ("procurement", re.compile(r"procurement|purchasing", re.I)),
-    ("legal", re.compile(r"legal|counsel|lawyer", re.I)),
-    ("it", re.compile(r"\bIT\b|\bCIO\b|\bERP\b|information technology|business systems|systems (?:manager|admin)|sysadmin")),
-    ("finance", re.compile(r"\bcfo\b|chief financial|controller|comptroller|accountant|accounting|financ|fp&a|treasur|bookkeep|payroll|audit", re.I)),
-    ("engineering", re.compile(r"engineer|developer|\bsre\b|devops|architect|programmer|\bcto\b|maintainer|observability|platform|software", re.I)),
-    ("product", re.compile(r"\bproduct\b", re.I)),
-    ("marketing", re.compile(r"marketing|marketer|\bcmo\b|growth", re.I)),
-    ("sales", re.compile(r"\bsales\b|account executive|\bcro\b|business development", re.I)),
-    ("operations", re.compile(r"operations|\bcoo\b|\bops\b", re.I)),
-    ("hr", re.compile(r"\bhr\b|\bpeople\b|talent|recruit", re.I)),
-    ("executive", re.compile(r"\bceo\b|founder|president|owner|managing director|general manager", re.I)),
-    ("consumer", re.compile(r"student|parent|teacher|homeowner|retiree|shopper|consumer|freelancer|nurse|physician", re.I)),
-]
-SENIORITY_RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("vp", re.compile(r"\bvp\b|vice president|\bsvp\b|\bevp\b", re.I)),
-    ("c_level", re.compile(r"\bchief\b|\b(?:cfo|ceo|cto|cio|coo|ciso|cmo|cro|cpo)\b|founder|\bpresident\b", re.I)),
-    ("director", re.compile(r"director|\bhead\b", re.I)),
-    ("manager", re.compile(r"manager|controller|comptroller|team lead|supervisor", re.I)),
-    ("individual_contributor", re.compile(
-        r"engineer|developer|accountant|analyst|specialist|designer|advocate|\bsre\b|administrator|"
-        r"bookkeeper|consultant|maintainer|associate|team member|architect|scientist|programmer", re.I)),
-]
 CONSUMER_SEGMENTS = {"b2c", "consumer", "individual", "personal", "household"}
 FIRST_NAMES = ["Sam", "Jonah", "Ines", "Marcus", "Elena", "Maya", "Noah", "Aisha", "Leo", "Grace",
                "Omar", "Hana", "Ivan", "Rosa", "Theo", "Nadia"]
@@ -121,11 +97,8 @@ _FIRST_PERSON = re.compile(r"\b(?:I|we|our|my|us|me)\b|\b(?:I|we)['’]", re.I)
 
 
 def classify_role(role: str | None) -> tuple[str, str]:
-    """(function, seniority) of a role or title; ("unknown", "unknown") when nothing fits."""
-    if not role:
-        return "unknown", "unknown"
-    function = next((f for f, rx in FUNCTION_RULES if rx.search(role)), "unknown")
-    seniority = next((s for s, rx in SENIORITY_RULES if rx.search(role)), "unknown")
+    """(function, seniority) of a role or title (roles.parse_title); ("unknown", "unknown") when nothing fits."""
+    seniority, function = parse_title(role)
     if function == "consumer":
         seniority = "unknown"
     return function, seniority

@@ -1,0 +1,90 @@
+"""Job titles and role descriptions read as (seniority, function).
+
+One table serves the offline persona engine (roles from front matter or the text)
+and scoring (contact titles matched to personas), so a "Controller" is the same
+kind of buyer in a persona and in a scored lead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from persona_assistant.schemas import Seniority
+
+# Checked in order: the first that matches wins ("VP Engineering Manager" is a vp).
+_SENIORITY: list[tuple[Seniority, re.Pattern[str]]] = [
+    ("c_level", re.compile(
+        r"\b(chief|c[a-z]{1,2}o|founder|co-?founder|owner|president|managing director|"
+        r"general manager|partner)\b")),
+    ("vp", re.compile(r"\b(svp|evp|avp|vp|vice president|head)\b")),
+    ("director", re.compile(r"\b(director|dir)\b")),
+    ("manager", re.compile(r"\b(manager|mgr|lead|team lead|supervisor|controller|comptroller)\b")),
+    ("individual_contributor", re.compile(
+        r"\b(senior|sr|staff|principal|junior|jr|associate|analyst|engineer\w*|developer|"
+        r"specialist|accountant|architect|consultant|administrator|admin|coordinator|"
+        r"representative|rep|designer|scientist|officer|executive|agent|buyer|recruiter|"
+        r"clerk|technician|intern|advocate|bookkeeper|maintainer|programmer|team member)\b")),
+]
+
+# Canonical function -> keywords. Order matters for titles naming two ("Finance IT Manager").
+_FUNCTIONS: list[tuple[str, re.Pattern[str]]] = [
+    ("devrel", re.compile(r"\b(developer advocate|developer relations|devrel|evangelist)\b")),
+    ("security", re.compile(r"\b(security|ciso|secops|infosec|cyber\w*|appsec)\b")),
+    ("finance", re.compile(
+        r"\b(finance|financial|cfo|accounting|accountant|accounts payable|accounts receivable|"
+        r"ap|ar|controller|comptroller|controlling|treasury|treasurer|fp&a|fpa|payroll|tax|audit|bookkeep\w*)\b")),
+    ("procurement", re.compile(r"\b(procurement|purchasing|sourcing|buyer|vendor management)\b")),
+    ("engineering", re.compile(
+        r"\b(engineering|engineer|cto|developer|programmer|maintainer|observability|software|platform|sre|"
+        r"site reliability|devops|"
+        r"infrastructure|backend|frontend|architect|architecture|r&d|development)\b")),
+    ("data", re.compile(r"\b(data|analytics|bi|business intelligence|machine learning|ml|ai)\b")),
+    ("it", re.compile(r"\b(it|cio|information technology|systems|sysadmin|helpdesk|help desk|"
+                      r"network|technology)\b")),
+    ("sales", re.compile(r"\b(sales|cro|revenue|account executive|ae|sdr|bdr|business development|"
+                         r"account manager)\b")),
+    ("marketing", re.compile(r"\b(marketing|cmo|growth|brand|demand gen\w*|content|seo|"
+                             r"communications|pr)\b")),
+    ("customer_success", re.compile(r"\b(customer success|customer experience|cx|support|"
+                                    r"service desk|onboarding)\b")),
+    ("product", re.compile(r"\b(product|cpo|ux|design)\b")),
+    ("operations", re.compile(r"\b(operations|ops|coo|revops|logistics|supply chain)\b")),
+    ("hr", re.compile(r"\b(hr|human resources|people|talent|recruiting|recruiter|chro)\b")),
+    ("legal", re.compile(r"\b(legal|counsel|lawyer|compliance|gc|privacy)\b")),
+    ("executive", re.compile(r"\b(ceo|founder|president|owner|managing director|general manager)\b")),
+    ("consumer", re.compile(r"\b(student|parent|teacher|homeowner|retiree|shopper|consumer|freelancer|"
+                            r"nurse|physician)\b")),
+]
+
+_SPACES = re.compile(r"[^\w&+]+")
+_FUNCTION_ALIASES = {"accounting": "finance", "platform": "engineering", "sre": "engineering",
+                     "devops": "engineering", "purchasing": "procurement", "customer success": "customer_success",
+                     "information technology": "it", "infosec": "security", "human resources": "hr"}
+
+
+def normalise(text: str) -> str:
+    return _SPACES.sub(" ", text.lower()).strip()
+
+
+def parse_title(title: str | None) -> tuple[Seniority, str]:
+    """(seniority, function) read from a job title; 'unknown' for what the title does not say."""
+    if not title or not title.strip():
+        return "unknown", "unknown"
+    text = normalise(title)
+    seniority: Seniority = next((level for level, rx in _SENIORITY if rx.search(text)), "unknown")
+    function = next((name for name, rx in _FUNCTIONS if rx.search(text)), "unknown")
+    return seniority, function
+
+
+def canonical_function(function: str | None) -> str:
+    """A persona's free-text function in the vocabulary parse_title uses ('Finance' -> 'finance')."""
+    if not function:
+        return "unknown"
+    text = normalise(function)
+    if text in _FUNCTION_ALIASES:
+        return _FUNCTION_ALIASES[text]
+    if text.replace(" ", "_") in {name for name, _ in _FUNCTIONS}:
+        return text.replace(" ", "_")
+    return parse_title(function)[1] if text not in ("", "unknown") else "unknown"
+
+
