@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Confidence = Literal["high", "medium", "low", "unknown"]
 # How a claim stands: backed by surviving evidence, reasoned from other claims,
@@ -25,6 +25,12 @@ SegmentVerdict = Literal["better", "worse", "not significant", "insufficient sup
 SufficiencyVerdict = Literal["sufficient", "directional only", "insufficient"]
 Stage = Literal["awareness", "consideration", "decision"]
 Angle = Literal["pain", "proof", "insight"]
+
+
+def first_error(exc: ValidationError) -> str:
+    """The first validation error as one line, 'field.path: message', for one-line CLI errors."""
+    first = exc.errors()[0]
+    return f"{'.'.join(str(x) for x in first['loc']) or 'value'}: {first['msg']}"
 
 
 class Contract(BaseModel):

@@ -177,9 +177,9 @@ class Workspace:
         try:
             return model.model_validate_json(path.read_text(encoding="utf-8"))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(x) for x in first["loc"])
-            raise InputError(f"{path}: field {loc}: {first['msg']}") from None
+            from persona_assistant.schemas import first_error
+
+            raise InputError(f"{path}: field {first_error(exc)}") from None
 
     def save_json(self, relative: str, data: Any) -> Path:
         path = self.root / relative
@@ -198,7 +198,7 @@ def load_brief(ws: Workspace) -> "Brief":
     """The product brief, validated; an empty Brief when the file is absent."""
     import yaml
 
-    from persona_assistant.schemas import Brief
+    from persona_assistant.schemas import Brief, first_error
 
     if not ws.brief_path.is_file():
         return Brief()
@@ -214,6 +214,4 @@ def load_brief(ws: Workspace) -> "Brief":
     try:
         return Brief.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
-        raise InputError(f"{ws.brief_path}: field {loc}: {first['msg']}") from None
+        raise InputError(f"{ws.brief_path}: field {first_error(exc)}") from None

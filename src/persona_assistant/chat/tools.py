@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable
 
+from persona_assistant.schemas import first_error
 from persona_assistant.workspace import Workspace
 
 MAX_RESULT_CHARS = 6000  # a tool result the model sees, at most
@@ -220,12 +221,6 @@ def _evidence_nodes(node: Any):
             yield from _evidence_nodes(item)
 
 
-def _first_error(exc) -> str:
-    first = exc.errors()[0]
-    loc = ".".join(str(x) for x in first["loc"]) or "value"
-    return f"{loc}: {first['msg']}"
-
-
 def _check_interviewee(q, sources: dict) -> None:
     """A persona quotes interviewees: a new quote from the interviewer's turn is not evidence."""
     src = sources.get(q.source_id)
@@ -265,7 +260,7 @@ def prepare_edit(persona_set, persona_id: str, path: str, value: Any, *, sources
     try:
         new = Persona.model_validate(doc)
     except ValidationError as exc:
-        raise EditRejected(f"does not fit the persona schema: {_first_error(exc)}") from None
+        raise EditRejected(f"does not fit the persona schema: {first_error(exc)}") from None
 
     # Evidence the persona did not have before must be found by code.
     known_ev = {json.dumps(n[i], sort_keys=True) for n, i in _evidence_nodes(old_doc)}
@@ -292,7 +287,7 @@ def prepare_edit(persona_set, persona_id: str, path: str, value: Any, *, sources
     try:
         updated = PersonaSet.model_validate(persona_set.model_copy(update={"personas": personas}).model_dump())
     except ValidationError as exc:
-        raise EditRejected(f"does not fit the persona set: {_first_error(exc)}") from None
+        raise EditRejected(f"does not fit the persona set: {first_error(exc)}") from None
     label = f"v{base_version:04d}" if base_version else "current"
     diff = "".join(difflib.unified_diff(
         json.dumps(old_doc, indent=2, ensure_ascii=False).splitlines(keepends=True),
