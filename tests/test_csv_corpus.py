@@ -103,3 +103,17 @@ def test_cp1252_byte_late_in_a_large_file(tmp_path):
     assert raw.report.encoding == "cp1252"
     assert any("line 300002" in n for n in raw.report.notices)
     assert con.execute("SELECT a FROM raw WHERE b = '2'").fetchone()[0] == "café"
+
+
+def test_a_cell_longer_than_the_fast_line_limit_is_read_whole(tmp_path):
+    # The first read allows 8 MB lines (faster buffers); a longer line makes it read again at 64 MB,
+    # so the row is neither dropped nor cut, and the rows after it stay in place.
+    from persona_assistant.ingest.csvfile import LINE_LIMITS
+
+    size = LINE_LIMITS[0] + 1024
+    path = tmp_path / "huge.csv"
+    path.write_text("id,notes\n1,short\n2," + "x" * size + "\n3,after\n", encoding="utf-8")
+    con, raw = read_file(path)
+    assert raw.report.rows == 3
+    assert con.execute("SELECT id, length(notes) FROM raw ORDER BY rowid").fetchall() == [
+        ("1", 5), ("2", size), ("3", 5)]
