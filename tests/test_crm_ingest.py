@@ -10,7 +10,7 @@ import pytest
 
 from persona_assistant.errors import InputError, UsageError
 from persona_assistant.ingest.crm import (
-    DEAL_COLUMNS, LEAD_COLUMNS, date_sql, load_crm, load_leads, money_sql, near_duplicates,
+    CATEGORY_COLUMNS, DEAL_COLUMNS, LEAD_COLUMNS, date_sql, load_crm, load_leads, money_sql, near_duplicates,
 )
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "crm-samples"
@@ -35,7 +35,29 @@ def write(path: Path, text: str) -> Path:
 def test_deals_table_always_has_the_contract_columns():
     crm = load_crm([SAMPLES / "pipedrive-deals.csv"])
     described = [(r[0], r[1]) for r in rows(crm, "DESCRIBE deals")]
-    assert described == list(DEAL_COLUMNS)
+    assert [n for n, _ in described] == [n for n, _ in DEAL_COLUMNS]
+    categories = {*CATEGORY_COLUMNS, "outcome", "employee_band", "revenue_band"}
+    for (name, typ), (_, want) in zip(described, DEAL_COLUMNS):
+        if name in categories:  # stored as codes; read, compared and grouped as text
+            assert typ.startswith("ENUM(") or typ == want, (name, typ)
+        else:
+            assert typ == want, (name, typ)
+
+
+def test_category_columns_are_enums_that_behave_as_text(tmp_path, monkeypatch):
+    import persona_assistant.ingest.crm as crm_mod
+
+    f = write(tmp_path / "d.csv", "deal_id,stage,industry,owner\n1,Won,beta,Ann\n2,Lost,Alpha,Bob\n3,Won,,Cy\n")
+    monkeypatch.setattr(crm_mod, "ENUM_MAX", 2)  # owner has 3 values: it stays text
+    crm = load_crm([f])
+    types = dict((r[0], r[1]) for r in rows(crm, "DESCRIBE deals"))
+    assert types["industry"] == "ENUM('Alpha', 'beta')"
+    assert types["outcome"] == "ENUM('lost', 'open', 'won')"
+    assert types["owner"] == "VARCHAR"
+    # Values come back as str, ORDER BY is text order, and a value the data lacks compares false, not an error.
+    assert rows(crm, "SELECT industry FROM deals ORDER BY industry NULLS LAST") == [("Alpha",), ("beta",), (None,)]
+    assert crm.con.execute("SELECT count(*) FROM deals WHERE industry = ?", ["Gamma"]).fetchone() == (0,)
+    assert rows(crm, "SELECT deal_id FROM deals WHERE outcome = 'won' ORDER BY deal_id") == [("1",), ("3",)]
 
 
 def test_hubspot_deals_join_companies_by_id():
