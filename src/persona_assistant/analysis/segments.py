@@ -151,7 +151,7 @@ def _segment_rows(con, dims: list[str], *, pairs: bool, min_support: int) -> lis
     """
     if not dims:
         return []
-    cols = ", ".join(f"CAST({_q(d)} AS VARCHAR) AS d{i}" for i, d in enumerate(dims))
+    cols = ", ".join(f"{_q(d)} AS d{i}" for i, d in enumerate(dims))
     names = ", ".join(f"d{i}" for i in range(len(dims)))
     sets = [(d,) for d in dims] + (list(combinations(dims, 2)) if pairs else [])
     cube = f"""SELECT {names}, {_counts()} FROM (SELECT deal_id, outcome, amount, {cols} FROM deals

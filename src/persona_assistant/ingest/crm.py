@@ -670,16 +670,21 @@ def _build_deals(con, report: IngestReport, mapping: MappingFile, extras: list[s
 
     # ---- the small tables, keyed; what does not join. `parts`: the sources a column is COALESCEd from.
     joins = ["LEFT JOIN stage_map sm ON sm.name = " + src]
-    parts = {c: [("d", f"d.{qi(c)}")] for c in KIND_FIELDS["deals"]}
+    in_deals = {c for f in deal_files for c in f.fields}  # a field no deals file has is a NULL in `d`: skip it
+    parts: dict[str, list[tuple[str, str]]] = {c: [("d", f"d.{qi(c)}")] if c in in_deals else []
+                                               for c in KIND_FIELDS["deals"]}
     if has_acc:
         con.execute(f"ALTER TABLE a ADD COLUMN _k VARCHAR; UPDATE a SET _k = lower({akey})")
         _dedupe(con, "a", "_k", "accounts", report)
+        # Bands of account-only figures: computed on the accounts, not once per deal.
+        con.execute(f"CREATE OR REPLACE TABLE a AS SELECT *, {band_sql('employees', EMPLOYEE_BANDS)} AS _employee_band, "
+                    f"{band_sql('revenue', REVENUE_BANDS)} AS _revenue_band FROM a")
         joins.append(f"LEFT JOIN a ON a._k = lower({dkey})")
         for c in KIND_FIELDS["accounts"]:
             if c != "account_id":
                 parts[c].append(("a", f"a.{qi(c)}"))
         _unmatched(con, report, f"deals.{akey} -> accounts.{akey}", dkey, "a")
-    parts["product"] = [("d", product)]
+    parts["product"] = [("d", product)] if "product" in in_deals else []
     if has_prod:
         con.execute("ALTER TABLE p ADD COLUMN _k VARCHAR; UPDATE p SET _k = lower(product)")
         _dedupe(con, "p", "_k", "products", report)
@@ -698,10 +703,27 @@ def _build_deals(con, report: IngestReport, mapping: MappingFile, extras: list[s
                            (("d", "deals", True), ("a", "accounts", has_acc), ("p", "products", has_prod),
                             ("t", "teams", has_team))
                            if ok and any(f.kind == kind and x in per_file[i] for i, f in enumerate(files))]
-    parts["stage"] = [("d", "COALESCE(d.stage, d.status)")]
-    pick = {c: f"COALESCE({', '.join(e for _, e in srcs)})" if len(srcs) > 1 else srcs[0][1]
+    parts["stage"] = [("d", f"d.{c}") for c in ("stage", "status") if c in in_deals]
+    if len(parts["stage"]) > 1:
+        parts["stage"] = [("d", "COALESCE(d.stage, d.status)")]
+    pick = {c: f"COALESCE({', '.join(e for _, e in srcs)})" if len(srcs) > 1 else srcs[0][1] if srcs else "NULL"
             for c, srcs in parts.items()}
+
+    def band(field: str, bands) -> str:
+        precomputed = {"employees": "a._employee_band", "revenue": "a._revenue_band"}[field]
+        return precomputed if parts[field] == [("a", f"a.{qi(field)}")] else band_sql(pick[field], bands)
+
     types = _category_types(con, {c: parts[c] for c in (*CATEGORY_COLUMNS, *("x:" + x for x in extras))})
+    # Small-table categories are coded once per row of the small table, not once per deal.
+    for rel in ("a", "p", "t"):
+        cast = [f"CAST({e} AS {types[c]}) AS {e.split('.', 1)[1]}" for c, srcs in parts.items() if c in types
+                for r, e in srcs if r == rel]
+        if cast:
+            con.execute(f"CREATE OR REPLACE TABLE {rel} AS SELECT * REPLACE ({', '.join(cast)}) FROM {rel}")
+    bands = {"a._employee_band": types["employee_band"], "a._revenue_band": types["revenue_band"]}
+    if has_acc:
+        con.execute(f"CREATE OR REPLACE TABLE a AS SELECT * REPLACE "
+                    f"({', '.join(f'CAST({c} AS {t}) AS {c[2:]}' for c, t in bands.items())}) FROM a")
 
     # ---- the table, in one pass; hidden _src/_row/_bad only for the checks below, then dropped
     checked = [c for c in ("amount", "created", "closed", "won_time", "lost_time")
@@ -714,8 +736,7 @@ def _build_deals(con, report: IngestReport, mapping: MappingFile, extras: list[s
         "deal_id": "d._id", "account": pick["account"], "stage": pick["stage"],
         "outcome": "sm.outcome", "closed": closed,
         "cycle_days": f"CASE WHEN {closed} >= d.created THEN CAST(date_diff('day', d.created, {closed}) AS INTEGER) END",
-        "employee_band": band_sql(pick["employees"], EMPLOYEE_BANDS),
-        "revenue_band": band_sql(pick["revenue"], REVENUE_BANDS),
+        "employee_band": band("employees", EMPLOYEE_BANDS), "revenue_band": band("revenue", REVENUE_BANDS),
         **{c: pick[c] for c in ("amount", "created", "industry", "employees", "revenue", "region", "country",
                                 "product", "lead_source", "owner", "technologies")},
     }
@@ -772,7 +793,7 @@ def _category_types(con, sources: dict[str, list[tuple[str, str]]]) -> dict[str,
         types[band] = _enum(con, band, [label for _, label in labels])
     for column, expressions in sources.items():
         values = [found[e] for _, e in expressions]
-        if all(v is not None for v in values):
+        if values and all(v is not None for v in values):
             merged = {v for vs in values for v in vs}
             if len(merged) <= ENUM_MAX:
                 types[column] = _enum(con, column, merged)
