@@ -36,7 +36,7 @@ def first_error(exc: ValidationError) -> str:
 class Contract(BaseModel):
     """Base of every contract: unknown fields are an error, not a silent drop."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 # --------------------------------------------------------------------------- evidence
