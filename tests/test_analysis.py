@@ -203,7 +203,21 @@ def test_dimension_selection_and_unknown_dimension():
 def test_awkward_column_names_and_values_are_data():
     rows = deals(40, 20, **{'we"ird': "x' OR 1=1 --"}) + deals(40, 10, **{'we"ird': "plain"})
     a = analyze(make_crm(rows, dimensions=['we"ird'], extra=('we"ird',)))
-    assert a.segment("we\"ird=x' OR 1=1 --").won == 20
+    seg = a.segment("we\"ird=x' OR 1%3D1 --")  # '=' inside a value is escaped in the id
+    assert seg.won == 20 and seg.dimensions == {'we"ird': "x' OR 1=1 --"}
+
+
+def test_segment_ids_read_back_whatever_the_values_hold():
+    from persona_assistant.schemas import segment_conditions, segment_id
+
+    assert segment_id({"industry": "Software", "employee_band": "51-200"}) == "industry=Software&employee_band=51-200"
+    for dims in ({"industry": "R&D"}, {"industry": "a=b", "region": "100%"}, {"x&y": "%26"}):
+        assert segment_conditions(segment_id(dims)) == dims
+    rows = deals(40, 30, industry="R&D", region="EU") + deals(40, 5, industry="Retail", region="EU")
+    a = analyze(make_crm(rows, dimensions=["industry", "region"]))
+    for seg in a.segments:
+        assert segment_conditions(seg.id) == seg.dimensions
+    assert a.segment("industry=R%26D").won == 30
 
 
 def test_expected_value_falls_back_without_dates_or_amounts():

@@ -194,3 +194,14 @@ def test_fit_is_identical_whatever_order_the_rows_come_in():
         con.executemany("INSERT INTO deals VALUES (?, ?, ?, ?)", ordered)
         models.append(explain(fit(con, ["industry", "country"])))
     assert models[0] == models[1] == models[2]
+
+
+def test_disqualifier_citing_a_segment_whose_value_holds_an_ampersand_gates_that_value():
+    from persona_assistant.schemas import StatEvidence, segment_id
+
+    seg = segment_id({"industry": "R&D", "region": "EU"})
+    ev = StatEvidence(segment_id=seg, closed=40, won=2, win_rate=0.05, ci_low=0.01, ci_high=0.17)
+    gates = gates_from_icp(_icp([Disqualifier(criterion="R&D in the EU", reason="rarely buys", evidence=[ev])]))
+    assert [g.conditions for g in gates] == [{"industry": "R&D", "region": "EU"}]
+    assert gates[0].id == seg
+    assert gates[0].matches({"industry": "r&d", "region": "EU"}) and not gates[0].matches({"industry": "R"})

@@ -137,8 +137,29 @@ class SegmentStats(Contract):
     median_cycle_days: float | None = None
 
 
+def segment_id(dimensions: dict[str, str]) -> str:
+    """"industry=Software&employee_band=51-200": the one way a segment is named.
+
+    `%`, `&` and `=` inside a dimension or value are %-escaped, so a value such as "R&D" can be read
+    back by `segment_conditions`; ids of ordinary values read exactly as written.
+    """
+    def esc(text: str) -> str:
+        return str(text).replace("%", "%25").replace("&", "%26").replace("=", "%3D")
+
+    return "&".join(f"{esc(k)}={esc(v)}" for k, v in dimensions.items())
+
+
+def segment_conditions(segment: str) -> dict[str, str]:
+    """{dimension: value} of a segment id (the inverse of `segment_id`)."""
+    def unesc(text: str) -> str:
+        return text.replace("%3D", "=").replace("%26", "&").replace("%25", "%")
+
+    pairs = (part.split("=", 1) for part in segment.split("&") if "=" in part)
+    return {unesc(k): unesc(v) for k, v in pairs}
+
+
 class Segment(SegmentStats):
-    id: str  # "industry=Software" or "industry=Software&employee_band=51-200"
+    id: str  # segment_id(dimensions): "industry=Software" or "industry=Software&employee_band=51-200"
     dimensions: dict[str, str]
     lift: float | None = None
     share_won_revenue: float = 0.0

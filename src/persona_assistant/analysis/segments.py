@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from persona_assistant.analysis.stats import bonferroni_alpha, score_test_p, wilson_interval
 from persona_assistant.errors import InputError, UsageError
-from persona_assistant.schemas import Analysis, DataSufficiency, Segment, SegmentStats
+from persona_assistant.schemas import Analysis, DataSufficiency, Segment, SegmentStats, segment_id
 
 if TYPE_CHECKING:  # the ingestion module imports duckdb; keep this module import-light
     from persona_assistant.ingest.crm import CrmData
@@ -262,7 +262,7 @@ def analyze(crm: "CrmData", *, min_support: int = 30, dimensions: Sequence[str] 
         stats = _stats(*agg[:6])
         won_ids, lost_ids = agg[6] or [], agg[7] or []
         segments.append(Segment(
-            id="&".join(f"{d}={v}" for d, v in key.items()),  # key is in the sorted dimension order
+            id=segment_id(key),  # key is in the sorted dimension order
             dimensions=key,
             lift=stats["win_rate"] / p0 if p0 > 0 else None,
             share_won_revenue=(stats["total_won_value"] / baseline.total_won_value

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from persona_assistant.analysis.stats import wilson_interval
-from persona_assistant.schemas import Confidence, StatEvidence
+from persona_assistant.schemas import Confidence, StatEvidence, segment_conditions, segment_id
 
 MODEL_KIND = "L2-regularised logistic regression on one-hot dimension values (Newton-Raphson over aggregated counts)"
 MIN_SUPPORT = 10  # closed deals a value needs before it gets a weight
@@ -281,20 +281,11 @@ class Gate:
 
     @property
     def id(self) -> str:
-        return "&".join(f"{k}={v}" for k, v in sorted(self.conditions.items()))
+        return segment_id(dict(sorted(self.conditions.items())))
 
     def matches(self, values: dict[str, str | None]) -> bool:
         return all(values.get(d) is not None and str(values[d]).casefold() == v.casefold()
                    for d, v in self.conditions.items())
-
-
-def _segment_conditions(segment_id: str) -> dict[str, str]:
-    out = {}
-    for part in segment_id.split("&"):
-        if "=" in part:
-            k, v = part.split("=", 1)
-            out[k] = v
-    return out
 
 
 def gates_from_icp(icp: Any) -> list[Gate]:
@@ -305,7 +296,7 @@ def gates_from_icp(icp: Any) -> list[Gate]:
         if not conditions:
             for ev in d.evidence:
                 if getattr(ev, "kind", "") == "statistic":
-                    conditions = _segment_conditions(ev.segment_id)
+                    conditions = segment_conditions(ev.segment_id)
                     break
         if conditions:
             gates.append(Gate(conditions, d.reason or d.criterion, "icp",
