@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from persona_assistant.bands import EMPLOYEE_BANDS, REVENUE_BANDS, band_sql
 from persona_assistant.errors import InputError, UsageError
 from persona_assistant.ingest.csvfile import (CsvSource, RawTable, open_csv, quote_ident as qi, quote_str as qs,
-                                              read_table)
+                                              read_table, unique_name)
 from persona_assistant.ingest.mapping import MappingFile, infer_field, load_mapping, stage_outcome
 from persona_assistant.schemas import IngestReport, UnmatchedKeys
 
@@ -768,8 +768,8 @@ def _category_types(con, sources: dict[str, list[tuple[str, str]]]) -> dict[str,
     makes building the table about twice and grouping it several times as fast (bench/bench_analyze.py).
     Values are ordered by code point, DuckDB's VARCHAR order, so ORDER BY and min/max read as on text;
     a comparison with a string that is not a value is simply false. `sources`: column -> (relation, SQL
-    expression) pairs over the relations d, a, p, t (one GROUPING SETS scan each). A column with more than ENUM_MAX values
-    stays VARCHAR. Outcome and band columns have fixed value sets.
+    expression) pairs over the relations d, a, p, t (one GROUPING SETS scan each). A column with more
+    than ENUM_MAX values stays VARCHAR. Outcome and band columns have fixed value sets.
     """
     by_relation: dict[str, list[str]] = {}
     for expressions in sources.values():
@@ -800,14 +800,9 @@ def _category_types(con, sources: dict[str, list[tuple[str, str]]]) -> dict[str,
     return types
 
 
-_enum_count = 0
-
-
 def _enum(con, column: str, values) -> str:
     """CREATE an ENUM type of `values` (sorted by code point); returns its name."""
-    global _enum_count
-    _enum_count += 1
-    name = f"pa_{re.sub(r'[^0-9a-z]+', '_', column.lower())}_{_enum_count}"
+    name = unique_name(f"pa_{re.sub(r'[^0-9a-z]+', '_', column.lower())}")
     con.execute(f"CREATE TYPE {name} AS ENUM (SELECT unnest(?::VARCHAR[]))", [sorted(set(values))])
     return name
 

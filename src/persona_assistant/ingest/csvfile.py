@@ -338,7 +338,8 @@ def _xlsx_to_csv(path: Path, dest: Path) -> tuple[str, list[str]]:
 _counter = 0
 
 
-def _unique(prefix: str) -> str:
+def unique_name(prefix: str) -> str:
+    """A name no other table, type or view of this process has: prefix_N."""
     global _counter
     _counter += 1
     return f"{prefix}_{_counter}"
@@ -364,7 +365,7 @@ _FOUND = re.compile(r"Found:\s*(\d+)")
 
 def _create(con, table: str, select: Callable[[str], str], shown: Path) -> list[tuple]:
     """CREATE the table from `select(rejects table name)`; (line, error type, message) of each rejected row."""
-    rejects = _unique("pa_rejects")
+    rejects = unique_name("pa_rejects")
     try:
         con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS " + select(rejects))
         return con.execute(f"SELECT line, error_type, error_message FROM {rejects} ORDER BY line").fetchall()
