@@ -676,9 +676,6 @@ def _build_deals(con, report: IngestReport, mapping: MappingFile, extras: list[s
     if has_acc:
         con.execute(f"ALTER TABLE a ADD COLUMN _k VARCHAR; UPDATE a SET _k = lower({akey})")
         _dedupe(con, "a", "_k", "accounts", report)
-        # Bands of account-only figures: computed on the accounts, not once per deal.
-        con.execute(f"CREATE OR REPLACE TABLE a AS SELECT *, {band_sql('employees', EMPLOYEE_BANDS)} AS _employee_band, "
-                    f"{band_sql('revenue', REVENUE_BANDS)} AS _revenue_band FROM a")
         joins.append(f"LEFT JOIN a ON a._k = lower({dkey})")
         for c in KIND_FIELDS["accounts"]:
             if c != "account_id":
@@ -709,21 +706,23 @@ def _build_deals(con, report: IngestReport, mapping: MappingFile, extras: list[s
     pick = {c: f"COALESCE({', '.join(e for _, e in srcs)})" if len(srcs) > 1 else srcs[0][1] if srcs else "NULL"
             for c, srcs in parts.items()}
 
-    def band(field: str, bands) -> str:
-        precomputed = {"employees": "a._employee_band", "revenue": "a._revenue_band"}[field]
-        return precomputed if parts[field] == [("a", f"a.{qi(field)}")] else band_sql(pick[field], bands)
-
     types = _category_types(con, {c: parts[c] for c in (*CATEGORY_COLUMNS, *("x:" + x for x in extras))})
-    # Small-table categories are coded once per row of the small table, not once per deal.
-    for rel in ("a", "p", "t"):
+    # Small-table categories, and the bands of account figures, are coded once per row of the small
+    # table (one rewrite each), not once per deal.
+    band_of = {"employees": ("employee_band", EMPLOYEE_BANDS), "revenue": ("revenue_band", REVENUE_BANDS)}
+    for rel, ok in (("a", has_acc), ("p", has_prod), ("t", has_team)):
         cast = [f"CAST({e} AS {types[c]}) AS {e.split('.', 1)[1]}" for c, srcs in parts.items() if c in types
                 for r, e in srcs if r == rel]
-        if cast:
-            con.execute(f"CREATE OR REPLACE TABLE {rel} AS SELECT * REPLACE ({', '.join(cast)}) FROM {rel}")
-    bands = {"a._employee_band": types["employee_band"], "a._revenue_band": types["revenue_band"]}
-    if has_acc:
-        con.execute(f"CREATE OR REPLACE TABLE a AS SELECT * REPLACE "
-                    f"({', '.join(f'CAST({c} AS {t}) AS {c[2:]}' for c, t in bands.items())}) FROM a")
+        added = [f"CAST({band_sql(qi(f), bands)} AS {types[col]}) AS _{col}"
+                 for f, (col, bands) in band_of.items()] if rel == "a" else []
+        if ok and (cast or added):
+            replace = f" REPLACE ({', '.join(cast)})" if cast else ""
+            con.execute(f"CREATE OR REPLACE TABLE {rel} AS SELECT *{replace}{''.join(', ' + x for x in added)} "
+                        f"FROM {rel}")
+
+    def band(field: str) -> str:
+        col, bands = band_of[field]
+        return f"a._{col}" if parts[field] == [("a", f"a.{qi(field)}")] else band_sql(pick[field], bands)
 
     # ---- the table, in one pass; hidden _src/_row/_bad only for the checks below, then dropped
     checked = [c for c in ("amount", "created", "closed", "won_time", "lost_time")
@@ -736,7 +735,7 @@ def _build_deals(con, report: IngestReport, mapping: MappingFile, extras: list[s
         "deal_id": "d._id", "account": pick["account"], "stage": pick["stage"],
         "outcome": "sm.outcome", "closed": closed,
         "cycle_days": f"CASE WHEN {closed} >= d.created THEN CAST(date_diff('day', d.created, {closed}) AS INTEGER) END",
-        "employee_band": band("employees", EMPLOYEE_BANDS), "revenue_band": band("revenue", REVENUE_BANDS),
+        "employee_band": band("employees"), "revenue_band": band("revenue"),
         **{c: pick[c] for c in ("amount", "created", "industry", "employees", "revenue", "region", "country",
                                 "product", "lead_source", "owner", "technologies")},
     }
