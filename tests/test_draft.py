@@ -16,7 +16,6 @@ from persona_assistant.draft.diff import diff_versions
 from persona_assistant.draft.icp import draft_icp
 from persona_assistant.draft.personas import draft_personas
 from persona_assistant.errors import UsageError
-from persona_assistant.llm import client as client_mod
 from persona_assistant.llm.settings import LLMSettings, SecretStr
 from persona_assistant.schemas import ICP, PersonaSet, QuoteEvidence
 from persona_assistant.workspace import Workspace
@@ -148,11 +147,9 @@ def persona_answer() -> dict:
 
 @pytest.fixture
 def llm_ws(tmp_path):
-    client_mod._ENDPOINT_MODE.clear()
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "cfo.md").write_text(NOTE, encoding="utf-8")
-    yield Workspace(tmp_path)
-    client_mod._ENDPOINT_MODE.clear()
+    return Workspace(tmp_path)
 
 
 def test_llm_fabricated_quote_is_never_saved(llm_ws):

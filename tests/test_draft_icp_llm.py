@@ -17,7 +17,6 @@ from pydantic import BaseModel
 
 from persona_assistant.analysis.segments import analyze_workspace
 from persona_assistant.draft.icp import draft_icp
-from persona_assistant.llm import client as client_mod
 from persona_assistant.llm.settings import LLMSettings, SecretStr
 from persona_assistant.schemas import ICP, Claim, QuoteEvidence, StatEvidence
 from persona_assistant.workspace import Workspace
@@ -30,13 +29,6 @@ SETTINGS = dict(model="test-model", base_url=BASE, api_key=SecretStr("sk-test"),
 NOTE_PATH = "notes/controller-ironclad.md"
 REAL = "Inventory and accrual reconciliations are manual, and we rebuild the same spreadsheets every single month."
 FAKE = "Our auditors charge us an extra ninety thousand dollars every quarter for the close."
-
-
-@pytest.fixture(autouse=True)
-def _fresh_modes():
-    client_mod._ENDPOINT_MODE.clear()
-    yield
-    client_mod._ENDPOINT_MODE.clear()
 
 
 def settings() -> LLMSettings:

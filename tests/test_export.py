@@ -198,9 +198,6 @@ def _answer(subject: str, body: str) -> httpx.Response:
 
 def test_acceptance_llm_long_subject_is_flagged_and_html_has_no_script(tmp_path, monkeypatch):
     from persona_assistant.cli.main import app  # registers every command
-    from persona_assistant.llm import client as client_mod
-
-    client_mod._ENDPOINT_MODE.clear()
     ws = make_workspace(tmp_path / "ws")
     ws.save_version("personas", PersonaSet(personas=hostile_personas()))
     monkeypatch.setenv("PERSONA_ASSISTANT_BASE_URL", BASE)

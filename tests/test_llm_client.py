@@ -11,7 +11,6 @@ import respx
 from pydantic import BaseModel
 
 from persona_assistant.errors import ModelError
-from persona_assistant.llm import client as client_mod
 from persona_assistant.llm.client import LLM, make_client
 from persona_assistant.llm.redact import Redactor
 from persona_assistant.llm.settings import LLMSettings, SecretStr
@@ -37,13 +36,6 @@ def completion(content: str | None, *, finish: str = "stop", prompt: int = 10, o
 
 GOOD = '{"name": "ok", "count": 3}'
 MSGS = [{"role": "system", "content": "You answer in JSON."}, {"role": "user", "content": "Give me one."}]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_modes():
-    client_mod._ENDPOINT_MODE.clear()
-    yield
-    client_mod._ENDPOINT_MODE.clear()
 
 
 def make_settings(**kw) -> LLMSettings:
@@ -312,3 +304,96 @@ def test_concurrent_items_share_one_client(store):
         results = asyncio.run(go(LLM(make_settings(), store)))
     assert route.call_count == 8 and all(r.value.count == 3 for r in results)
     assert len(store.recent(100)) == 8
+
+
+# --------------------------------------------------------------------------- max_tokens vs max_completion_tokens
+
+NO_MAX_TOKENS = {"error": {
+    "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+               "Use 'max_completion_tokens' instead.",
+    "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}}
+
+
+def _newer_openai_model(request: httpx.Request) -> httpx.Response:
+    """An o1/o3/gpt-5-style endpoint: 400 for max_tokens, fine with max_completion_tokens."""
+    if "max_tokens" in json.loads(request.content):
+        return httpx.Response(400, json=NO_MAX_TOKENS)
+    return completion(GOOD)
+
+
+def test_max_tokens_rejected_resends_max_completion_tokens_once_and_remembers(store):
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(URL).mock(side_effect=_newer_openai_model)
+        llm = LLM(make_settings(cache=False, max_tokens=50), store)
+        res = llm.structured("t", MSGS, Answer)
+        assert route.call_count == 2 and res.value == Answer(name="ok", count=3)
+        assert res.attempts == 1  # the resend is not a re-ask
+        assert sent(route, 0)["max_tokens"] == 50 and "max_completion_tokens" not in sent(route, 0)
+        assert sent(route, 1)["max_completion_tokens"] == 50 and "max_tokens" not in sent(route, 1)
+        assert sent(route, 1)["messages"] == sent(route, 0)["messages"]
+        # remembered for this endpoint and model: the next call goes straight to max_completion_tokens,
+        # also from a new LLM (each chat turn or command makes one)
+        again = llm.structured("t", MSGS, Answer, max_tokens=70)
+        other = LLM(make_settings(cache=False, max_tokens=60), store).structured("t", MSGS, Answer)
+        assert route.call_count == 4 and again.value.count == 3 and other.value.count == 3
+        assert sent(route, 2)["max_completion_tokens"] == 70 and "max_tokens" not in sent(route, 2)
+        assert sent(route, 3)["max_completion_tokens"] == 60 and "max_tokens" not in sent(route, 3)
+        # another model on the same server starts again from max_tokens
+        LLM(make_settings(cache=False, max_tokens=40, model="older-model"), store).structured("t", MSGS, Answer)
+        assert sent(route, 4)["max_tokens"] == 40
+    assert [r["status"] for r in store.recent(10)] == ["ok"] * 4
+
+
+@pytest.mark.parametrize("error", [
+    {"error": {"message": "bad request"}},
+    {"error": {"message": "max_tokens is too large: 100000. This model supports at most 16384 completion tokens.",
+               "type": "invalid_request_error", "param": "max_tokens", "code": "invalid_value"}},
+])
+def test_unrelated_400_is_not_resent(store, error):
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(URL).mock(return_value=httpx.Response(400, json=error))
+        with pytest.raises(ModelError) as err:
+            LLM(make_settings(max_tokens=100000), store).structured("t", MSGS, Answer)
+    assert route.call_count == 1 and "max_tokens" in sent(route, 0)
+    msg = err.value.message
+    assert "HTTP 400" in msg and error["error"]["message"][:20] in msg and "\n" not in msg
+
+
+# --------------------------------------------------------------------------- re-asks stay bounded
+
+
+def test_reasks_carry_only_the_latest_failed_answer(store):
+    answers = ['{"name": "a", ', '{"name": "b", ', '{"name": "c", ']
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(URL).mock(side_effect=[completion(a) for a in answers])
+        with pytest.raises(ModelError, match="after 3 attempts"):
+            LLM(make_settings(), store).structured("t", MSGS, Answer)
+    assert route.call_count == 3
+    second, third = sent(route, 1)["messages"], sent(route, 2)["messages"]
+    assert len(third) <= len(second)
+    assert len(json.dumps(third)) <= len(json.dumps(second))
+    assert [m["content"] for m in third if m["role"] == "assistant"] == [answers[1]]
+
+
+def test_a_huge_invalid_answer_is_not_echoed_in_full(store):
+    huge = "x" * 200_000
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(URL).mock(return_value=completion(huge))
+        with pytest.raises(ModelError, match="after 3 attempts"):
+            LLM(make_settings(), store).structured("t", MSGS, Answer)
+    for i in (1, 2):
+        assert len(route.calls[i].request.content) < 20_000
+        echoed = [m["content"] for m in sent(route, i)["messages"] if m["role"] == "assistant"]
+        assert len(echoed) == 1 and echoed[0].startswith("x" * 4000) and "cut" in echoed[0]
+
+
+def test_long_check_errors_are_bounded_in_the_reask(store):
+    def picky(value: Answer) -> list[str]:
+        return [f"quote {'y' * 10_000} is not in notes/a.md"] * 40
+
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(URL).mock(return_value=completion(GOOD))
+        with pytest.raises(ModelError):
+            LLM(make_settings(), store).structured("t", MSGS, Answer, check=picky)
+    feedback = sent(route, 1)["messages"][-1]["content"]
+    assert len(feedback) < 8_000 and "more" in feedback

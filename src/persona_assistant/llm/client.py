@@ -8,7 +8,12 @@ e.g. llama.cpp's "Input should be 'text' or 'json_object'") or ignores it (answe
 the endpoint to the next mode for the rest of the session. A rejection is marked on the response
 (x-should-retry: false) so the SDK does not spend its retries on it; every other retry is the
 SDK's own (max_retries), there is no second retry layer. Invalid answers are re-asked with the
-errors fed back, at most MAX_REASKS times, then ModelError.
+errors fed back, at most MAX_REASKS times, then ModelError; a re-ask carries only the latest failed
+answer and its errors, both cut short, so re-asks do not grow past the prompt budget.
+
+The output limit goes out as `max_tokens` (what llama.cpp and older servers know); when a 400
+says the model wants `max_completion_tokens` (o1/o3/gpt-5), the same request is resent once
+with that name, which this endpoint and model keep for the session.
 
 Requests go through an explicit httpx client (the SDK's default transport is httpx2, which respx
 does not intercept): one code path in production and tests. Personal data is redacted before
@@ -32,14 +37,24 @@ from persona_assistant.llm.redact import Redactor
 from persona_assistant.llm.settings import LLMSettings
 from persona_assistant.llm.store import Store, cache_key
 from persona_assistant.llm.structured import extract_json, schema_name, strict_schema, validation_errors
+from persona_assistant.prompts import CHARS_PER_TOKEN, estimate_tokens
 
 M = TypeVar("M", bound=BaseModel)
 MODES = ("json_schema", "json_object", "prompt")
 MAX_REASKS = 2
 REJECTED_HEADER = "x-persona-assistant-mode-rejected"
 _REJECTION_WORDS = ("response_format", "json_schema", "json_object")
-# Per endpoint and model: the first mode worth trying, learnt during this session.
-_ENDPOINT_MODE: dict[tuple[str, str], str] = {}
+# Per (base_url, model), what the server turned out to accept during this session: "mode", the
+# first response_format worth trying, and "limit", the name of the output-token limit.
+_LEARNT: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def forget_endpoints() -> None:
+    """Forget what was learnt about endpoints (a restarted or replaced server; tests)."""
+    _LEARNT.clear()
+REASK_ANSWER_TOKENS = 1000  # ~4,000 characters of the failed answer echoed in a re-ask
+REASK_PROBLEM_TOKENS = 100  # per error line; at most REASK_PROBLEMS lines
+REASK_PROBLEMS = 12
 
 
 @dataclass
@@ -132,6 +147,37 @@ def _body_message(exc) -> str:
     return getattr(exc, "message", "") or str(exc)
 
 
+def _wants_max_completion_tokens(exc) -> bool:
+    """A 400 saying this model rejects `max_tokens` (o1/o3/gpt-5), not one about its value."""
+    if getattr(exc, "status_code", None) != 400:
+        return False
+    message = _body_message(exc).lower()
+    if "max_completion_tokens" in message:
+        return True
+    return getattr(exc, "param", None) == "max_tokens" and (
+        getattr(exc, "code", None) == "unsupported_parameter" or "unsupported" in message)
+
+
+def _clip(text: str, tokens: int, what: str) -> str:
+    """`text` within about `tokens` tokens, with a marker when cut: re-asks must stay in budget."""
+    if estimate_tokens(text) <= tokens:
+        return text
+    keep = tokens * CHARS_PER_TOKEN
+    return f"{text[:keep]}\n[... {what} cut: first {keep} of {len(text)} characters shown]"
+
+
+def _reask(messages: list[dict], answer: str, problems: list[str]) -> list[dict]:
+    """The original messages plus only the latest failed answer and its errors, both bounded."""
+    lines = [_clip(p, REASK_PROBLEM_TOKENS, "error") for p in problems[:REASK_PROBLEMS]]
+    if len(problems) > REASK_PROBLEMS:
+        lines.append(f"... and {len(problems) - REASK_PROBLEMS} more")
+    return list(messages) + [
+        {"role": "assistant", "content": _clip(answer, REASK_ANSWER_TOKENS, "answer")},
+        {"role": "user", "content": "Your answer was not usable:\n- " + "\n- ".join(lines)
+         + "\nAnswer again with the corrected JSON object only."},
+    ]
+
+
 # --------------------------------------------------------------------------- the LLM
 
 
@@ -166,8 +212,13 @@ class LLM:
         await self.aclose()
 
     @property
-    def _endpoint(self) -> tuple[str, str]:
-        return (self.settings.base_url, self.settings.model)
+    def _learnt(self) -> dict[str, str]:
+        return _LEARNT.setdefault((self.settings.base_url, self.settings.model), {})
+
+    @property
+    def _limit_param(self) -> str:
+        """max_tokens (what llama.cpp and older servers know) until the model asks for the newer name."""
+        return self._learnt.get("limit", "max_tokens")
 
     def _redact(self, messages: list[dict]) -> list[dict]:
         return self.redactor.redact_messages(messages) if self.settings.redact else messages
@@ -236,7 +287,7 @@ class LLM:
 
     def _next_mode(self, mode: str) -> str:
         nxt = MODES[min(MODES.index(mode) + 1, len(MODES) - 1)]
-        _ENDPOINT_MODE[self._endpoint] = nxt
+        self._learnt["mode"] = nxt
         return nxt
 
     async def structured_async(self, task: str, messages: list[dict], response_model: type[M], *,
@@ -274,7 +325,7 @@ class LLM:
                     pass  # the contract changed since: ask again
 
         client = self._client()
-        mode = _ENDPOINT_MODE.get(self._endpoint, "json_schema")
+        mode = self._learnt.get("mode", "json_schema")
         convo = list(messages)
         attempts = 0
         problems: list[str] = []
@@ -283,11 +334,16 @@ class LLM:
             request = self._redact(self._request_messages(convo, mode, schema))
             extra: dict[str, Any] = self._format(mode, schema_name(response_model), schema, strict)
             if max_tokens:
-                extra["max_tokens"] = max_tokens
+                extra[self._limit_param] = max_tokens
             try:
                 response = await client.chat.completions.create(model=self.settings.model, messages=request,
                                                                 **extra)
             except openai.APIStatusError as exc:
+                if "max_tokens" in extra and _wants_max_completion_tokens(exc):
+                    self._learnt["limit"] = "max_completion_tokens"
+                    notes.append(f"{self.settings.model} rejected max_tokens; using max_completion_tokens")
+                    attempts -= 1  # the server refused the parameter; the model was not asked
+                    continue
                 if exc.response.headers.get(REJECTED_HEADER) and mode != "prompt":
                     old, mode = mode, self._next_mode(mode)
                     notes.append(f"{self.settings.endpoint_host} rejected response_format {old}; using {mode}")
@@ -309,7 +365,7 @@ class LLM:
                 if getattr(message, "refusal", None):
                     raise self._fail(task, f"{task}: the model refused: {message.refusal}", **fail)
                 if choice.finish_reason == "length":
-                    limit = f"max_tokens={max_tokens}" if max_tokens else "the server's output limit"
+                    limit = f"{self._limit_param}={max_tokens}" if max_tokens else "the server's output limit"
                     raise self._fail(task, f"{task}: answer truncated at {limit}; raise --max-tokens or lower "
                                            "the prompt budget ([llm].prompt_budget_tokens)", **fail)
                 if choice.finish_reason == "content_filter":
@@ -331,11 +387,7 @@ class LLM:
                 raise self._fail(task, f"{task}: no valid answer from {self.settings.model} after {attempts} "
                                        f"attempts: {problems[0]}", usage=usage, started=started, mode=mode,
                                  attempts=attempts, key=key)
-            convo = convo + [
-                {"role": "assistant", "content": content},
-                {"role": "user", "content": "Your answer was not usable:\n- " + "\n- ".join(problems[:12])
-                 + "\nAnswer again with the corrected JSON object only."},
-            ]
+            convo = _reask(messages, content, problems)
 
     def _judge(self, content: str, response_model: type[M], check) -> tuple[list[str], M | None, list[str]]:
         """(problems, value, notes): problems empty when the answer is valid and passes `check`."""
