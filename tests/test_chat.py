@@ -185,6 +185,35 @@ def test_endpoint_failure_ends_the_turn_not_the_session(respx_mock, ws):
     assert "cfo: Maya, the CFO" in shown
 
 
+AZURE_OLD = {"error": {"message": "Unrecognized request argument supplied: stream_options", "type": "invalid_request_error",
+                       "param": None, "code": None}}
+
+
+@respx.mock(base_url=BASE_URL)
+def test_server_refusing_stream_options_is_asked_again_without_them_once(respx_mock, ws):
+    def server(request):
+        if "stream_options" in json.loads(request.content):
+            return httpx.Response(400, json=AZURE_OLD)
+        return sse_response(text_stream("Plain ", "answer."))
+
+    route = respx_mock.post("/chat/completions").mock(side_effect=server)
+    shown, _ = run_lines(ws, ["first", "second", "/exit"])
+    assert shown.count("Plain answer.") == 2 and "error" not in shown
+    sent = bodies(route)
+    assert len(sent) == 3  # one refusal, then both turns without stream_options
+    assert "stream_options" in sent[0] and "stream_options" not in sent[1] and "stream_options" not in sent[2]
+    assert sent[1]["messages"] == sent[0]["messages"] and sent[1]["tools"] == sent[0]["tools"]
+    assert saved(ws)["usage"] == {"prompt_tokens": 0, "completion_tokens": 0}  # unknown, not invented
+
+
+@respx.mock(base_url=BASE_URL)
+def test_other_bad_request_is_not_asked_again(respx_mock, ws):
+    route = respx_mock.post("/chat/completions").mock(return_value=httpx.Response(
+        400, json={"error": {"message": "messages: too many tokens", "param": "messages"}}))
+    shown, _ = run_lines(ws, ["hello", "/exit"])
+    assert route.call_count == 1 and "answered HTTP 400: messages: too many tokens" in shown
+
+
 @respx.mock(base_url=BASE_URL)
 def test_resume_sends_the_earlier_conversation(respx_mock, ws):
     route = respx_mock.post("/chat/completions").mock(side_effect=[

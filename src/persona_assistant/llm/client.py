@@ -13,7 +13,8 @@ answer and its errors, both cut short, so re-asks do not grow past the prompt bu
 
 The output limit goes out as `max_tokens` (what llama.cpp and older servers know); when a 400
 says the model wants `max_completion_tokens` (o1/o3/gpt-5), the same request is resent once
-with that name, which this endpoint and model keep for the session.
+with that name, which this endpoint and model keep for the session. A stream whose
+server refuses `stream_options` (include_usage) is asked again without it, likewise remembered.
 
 Requests go through an explicit httpx client (the SDK's default transport is httpx2, which respx
 does not intercept): one code path in production and tests. Personal data is redacted before
@@ -45,7 +46,8 @@ MAX_REASKS = 2
 REJECTED_HEADER = "x-persona-assistant-mode-rejected"
 _REJECTION_WORDS = ("response_format", "json_schema", "json_object")
 # Per (base_url, model), what the server turned out to accept during this session: "mode", the
-# first response_format worth trying, and "limit", the name of the output-token limit.
+# first response_format worth trying; "limit", the name of the output-token limit; "stream_usage",
+# "off" when it refuses stream_options.
 _LEARNT: dict[tuple[str, str], dict[str, str]] = {}
 
 
@@ -147,15 +149,23 @@ def _body_message(exc) -> str:
     return getattr(exc, "message", "") or str(exc)
 
 
-def _wants_max_completion_tokens(exc) -> bool:
-    """A 400 saying this model rejects `max_tokens` (o1/o3/gpt-5), not one about its value."""
+_REFUSAL_WORDS = ("unsupported", "not supported", "unrecognized", "unknown", "extra inputs", "not permitted")
+
+
+def _rejects_param(exc, name: str) -> bool:
+    """A 400 refusing the request parameter `name` itself (unknown or unsupported), not its value."""
     if getattr(exc, "status_code", None) != 400:
         return False
     message = _body_message(exc).lower()
-    if "max_completion_tokens" in message:
-        return True
-    return getattr(exc, "param", None) == "max_tokens" and (
-        getattr(exc, "code", None) == "unsupported_parameter" or "unsupported" in message)
+    named = getattr(exc, "param", None) == name or name in message
+    return named and (getattr(exc, "code", None) == "unsupported_parameter"
+                      or any(w in message for w in _REFUSAL_WORDS))
+
+
+def _wants_max_completion_tokens(exc) -> bool:
+    """A 400 saying this model rejects `max_tokens` (o1/o3/gpt-5), not one about its value."""
+    return _rejects_param(exc, "max_tokens") or (
+        getattr(exc, "status_code", None) == 400 and "max_completion_tokens" in _body_message(exc).lower())
 
 
 def _clip(text: str, tokens: int, what: str) -> str:
@@ -436,14 +446,25 @@ class LLM:
         started = time.monotonic()
         usage = Usage()
         restore = (lambda t: self.redactor.restore(t)[0]) if self.settings.redact else (lambda t: t)
-        extra: dict[str, Any] = {"stream_options": {"include_usage": True}}
-        if tools:
-            extra["tools"] = tools
+        extra: dict[str, Any] = {"tools": tools} if tools else {}
+        if self._learnt.get("stream_usage") != "off":
+            extra["stream_options"] = {"include_usage": True}
         calls: dict[int, dict[str, str]] = {}
         pending = ""
+        request = self._redact(messages)
         try:
-            stream = await self._client().chat.completions.create(
-                model=self.settings.model, messages=self._redact(messages), stream=True, **extra)
+            try:
+                stream = await self._client().chat.completions.create(
+                    model=self.settings.model, messages=request, stream=True, **extra)
+            except openai.BadRequestError as exc:
+                # Older servers (e.g. Azure API versions before 2024-09) refuse stream_options: ask
+                # again without it, once; token counts for such a server stay unknown (logged as 0).
+                if "stream_options" not in extra or not _rejects_param(exc, "stream_options"):
+                    raise
+                self._learnt["stream_usage"] = "off"
+                del extra["stream_options"]
+                stream = await self._client().chat.completions.create(
+                    model=self.settings.model, messages=request, stream=True, **extra)
             async for chunk in stream:
                 usage.add(getattr(chunk, "usage", None))
                 for choice in chunk.choices or []:
