@@ -18,14 +18,14 @@ import yaml
 
 from persona_assistant.errors import UsageError
 from persona_assistant.messaging.campaign import (
-    Context, ItemSpec, assemble, campaign_id, items_dir, offline_generator, plan_items, run_items,
+    Context, ItemSpec, assemble, campaign_id, items_dir, offline_generator, plan_items, run_campaign, run_items,
 )
 from persona_assistant.messaging.channels import BUILTIN, lint_config, load_channels
 from persona_assistant.messaging.claims import known_text
 from persona_assistant.messaging.lint import errors
 from persona_assistant.messaging.offline_copy import offline_asset
 from persona_assistant.schemas import (
-    ICP, Asset, Brief, Claim, DataSufficiency, Persona, PersonaSet, ProofPoint, QuoteEvidence,
+    ICP, Asset, Brief, Campaign, Claim, DataSufficiency, Persona, PersonaSet, ProofPoint, QuoteEvidence,
 )
 from persona_assistant.workspace import Workspace
 
@@ -277,6 +277,90 @@ def test_assemble_adds_journeys_and_content_ideas(tmp_path):
     assert steps[0].addresses and steps[0].addresses[0].field in ("pains", "triggers")
     assert ctx.personas["controller"].objections[0].text.rstrip(".")[:30] in steps[2].question
     assert c.content_ideas and c.content_ideas[0].icp_id == "icp-1"
+
+
+# --------------------------------------------------------------------------- run_campaign
+
+
+def test_run_campaign_offline_saves_a_version_and_rerun_generates_nothing(tmp_path):
+    ws = make_workspace(tmp_path / "ws")
+    selection = dict(channels=["cold_email", "journey"], stages=["awareness"], variants=2)
+    notices: list[str] = []
+    starts: list[tuple[int, int]] = []
+    items: list[tuple[str, bool]] = []
+
+    def callbacks() -> dict:
+        return dict(on_notice=notices.append, on_start=lambda total, done: starts.append((total, done)),
+                    on_item=lambda spec, ok: items.append((spec.id, ok)))
+
+    first = run_campaign(ws, **selection, **callbacks())
+    assert first.engine == "offline" and first.notice and notices == [first.notice]  # no model configured
+    assert first.result.complete and not first.result.interrupted and first.result.failed == {}
+    assert len(first.result.generated) == 4 and starts == [(4, 0)] and sorted(items) == sorted(
+        (i, True) for i in first.result.generated)
+    assert first.items_dir == items_dir(ws, first.campaign_id)
+    assert len(list(first.items_dir.glob("*.json"))) == 4
+    assert first.version is not None and first.version.number == 1 and first.lint_errors == 0
+    saved = ws.load_version("campaign", Campaign)
+    assert saved.id == first.campaign_id and len(saved.assets) == 4 and len(saved.journeys) == 2
+    assert first.version.path.with_suffix(".md").is_file()
+
+    notices.clear(), starts.clear(), items.clear()
+    second = run_campaign(ws.root, **selection, offline=True, **callbacks())  # a path works too
+    assert second.notice is None and notices == []  # asked for offline: nothing to say
+    assert second.campaign_id == first.campaign_id and second.result.complete
+    assert second.result.generated == [] and items == [] and starts == [(4, 4)]
+    assert second.version is not None and second.version.number == 2
+
+
+def test_run_campaign_interrupted_keeps_items_and_rerun_generates_only_the_rest(tmp_path):
+    ws = make_workspace(tmp_path / "ws")
+    selection = dict(channels=["cold_email"], stages=["awareness", "decision"], variants=2, concurrency=1,
+                     offline=True)
+    seen: list[str] = []
+
+    def ctrl_c_after_three(spec: ItemSpec, ok: bool) -> None:
+        seen.append(spec.id)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    first = run_campaign(ws, **selection, on_item=ctrl_c_after_three)
+    assert first.result.interrupted and not first.result.complete
+    assert sorted(first.result.done) == sorted(seen) and first.result.pending == 8 - 3
+    assert first.version is None and ws.load_version("campaign", Campaign) is None
+    assert len(list(first.items_dir.glob("*.json"))) == 3
+
+    generated: list[str] = []
+    second = run_campaign(ws, **selection, on_item=lambda spec, ok: generated.append(spec.id))
+    assert second.campaign_id == first.campaign_id and second.result.complete
+    assert sorted(second.result.generated) == sorted(generated) and len(generated) == 5
+    assert not set(generated) & set(seen)
+    assert second.version is not None and second.version.number == 1
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    (dict(channels=["fax"]), "--channel: unknown channel 'fax'"),
+    (dict(stages=["retention"]), "--stage: unknown stage 'retention'"),
+    (dict(persona_ids=["nobody"]), "--persona: no persona 'nobody'"),
+    (dict(variants=0), "--variants: must be at least 1, got 0"),
+    (dict(concurrency=0), "--concurrency: must be at least 1, got 0"),
+])
+def test_run_campaign_bad_argument_raises_usage_error_and_writes_nothing(tmp_path, kwargs, needle):
+    ws = make_workspace(tmp_path / "ws")
+    before = sorted(ws.root.rglob("*"))
+    called: list[str] = []
+    with pytest.raises(UsageError) as exc:
+        run_campaign(ws, **kwargs, on_notice=called.append, on_start=lambda *a: called.append("start"),
+                     on_item=lambda *a: called.append("item"))
+    assert needle in exc.value.message
+    assert sorted(ws.root.rglob("*")) == before and called == []
+
+
+def test_run_campaign_without_personas_is_a_usage_error(tmp_path):
+    (tmp_path / "ws").mkdir()
+    with pytest.raises(UsageError, match="draft personas"):
+        run_campaign(tmp_path / "ws")
+    assert list((tmp_path / "ws").iterdir()) == []
 
 
 # --------------------------------------------------------------------------- CLI

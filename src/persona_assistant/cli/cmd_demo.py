@@ -1,8 +1,9 @@
 """`demo`: the whole pipeline on the sample workspace shipped with the package.
 
-It calls the same command functions a user would run one by one (analyze,
-draft icp, draft personas, campaign, export), so the demo cannot drift from
-the real commands.
+It calls the same functions a user's commands run one by one (the analyze,
+draft icp, draft personas and export commands; for campaign copy the command's
+core, `messaging.campaign.run_campaign`, with the command's progress bar and
+report), so the demo cannot drift from the real commands.
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ def demo(
     folder: drafts get new versions, finished campaign items are not generated twice.
     """
     import shutil
+    import sys
     from importlib import resources
 
     from persona_assistant.cli import cmd_analyze, cmd_campaign, cmd_draft, cmd_export
     from persona_assistant.errors import UsageError
+    from persona_assistant.messaging.campaign import run_campaign
 
     if out.exists() and any(out.iterdir()) and not (out / DEMO_MARKER).exists():
         raise UsageError(f"--out: {out} exists and is not a demo folder; choose another with --out")
@@ -53,8 +56,10 @@ def demo(
     notice("3/5 draft personas")
     cmd_draft.draft_personas_command(workspace=out, offline=offline)
     notice("4/5 campaign copy per persona")
-    cmd_campaign.campaign(workspace=out, channel=None, stage=None, variants=variants, concurrency=8,
-                          persona=None, offline=offline, json_out=False)
+    with cmd_campaign.ProgressBar(sys.stderr.isatty()) as bar:
+        outcome = run_campaign(out, variants=variants, offline=offline, on_notice=notice,
+                               on_start=bar.start, on_item=bar.advance)
+    cmd_campaign.report(outcome, json_out=False)
     notice("5/5 export")
     for fmt in ("md", "json", "csv", "html"):
         cmd_export.export(format=fmt, workspace=out, out=None, json_out=False)
