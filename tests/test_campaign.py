@@ -455,3 +455,37 @@ def test_killed_run_resumes_with_only_the_missing_items(tmp_path, sig):
     assert not saved_first & set(second_calls)
     assert len(second_calls) == 16 - len(first)
     assert len(set(second_calls)) == len(second_calls)
+
+
+@pytest.mark.parametrize("text, limit, expected", [
+    # a strong break (colon) wins over a later comma
+    ("Close the books in days, not weeks: every reconciliation, task and sign-off in one checklist.", 70,
+     "Close the books in days, not weeks"),
+    # a clause before a conjunction, weak words at the end dropped, no ellipsis: it reads as finished
+    ("Reconciliations are rebuilt manually every month and reviewers cannot see what changed.", 60,
+     "Reconciliations are rebuilt manually every month"),
+    # a list of names is not split at its comma; no clause fits, so a word cut with an ellipsis
+    ("Customers go live on NetSuite, Sage Intacct or Microsoft Dynamics in 6 weeks on average.", 60,
+     "Customers go live on NetSuite, Sage Intacct or Microsoft…"),
+    # numbers and times are not clause breaks
+    ("We paid $1,200 for 10:30 sessions and nothing else changed at all in the end.", 30,
+     "We paid $1,200 for 10:30…"),
+    # a clause shorter than 40% of the room is not worth it
+    ("Yes: spreadsheet errors in the deferred revenue schedule caused two audit adjustments.", 60,
+     "Yes: spreadsheet errors in the deferred revenue schedule…"),
+    ("Short enough.", 60, "Short enough."),
+])
+def test_fit_chars_prefers_a_whole_clause(text, limit, expected):
+    from persona_assistant.messaging.offline_copy import fit_chars
+
+    got = fit_chars(text, limit)
+    assert got == expected and len(got) <= limit
+
+
+def test_fit_words_prefers_a_whole_clause():
+    from persona_assistant.messaging.offline_copy import fit_words
+
+    text = "Close the books in days, not weeks: every reconciliation, task and sign-off in one checklist."
+    assert fit_words(text, 10) == "Close the books in days, not weeks"
+    assert fit_words("one two three four five six seven eight", 5) == "one two three four five…"
+    assert fit_words("one two three", 5) == "one two three"

@@ -30,6 +30,12 @@ from persona_assistant.schemas import (
 ANGLES: tuple[Angle, ...] = ("pain", "proof", "insight")
 STAGES: tuple[Stage, ...] = ("awareness", "consideration", "decision")
 _FILLER = re.compile(r"^(?:honestly|so|well|yeah|look|basically|i mean|um|uh|and|but)\b[,\s]*", re.I)
+# Where a phrase may end, strongest first: a colon, semicolon or dash; then a comma before a lower-case
+# word ("days, not weeks", but not a list of names "NetSuite, Sage") or the space before a
+# conjunction that opens a clause. Punctuation counts only before a space, so "1,200" stays whole.
+_STRONG_BREAK = re.compile(r"[;:](?=\s)|\s[-–—]\s|—")
+_WEAK_BREAK = re.compile(r",(?=\s+[a-z])|\s(?=(?:and|but|so|because|before|after|while|which|when|since|"
+                         r"until|unless|whereas)\s)")
 _WEAK_END = re.compile(r"(?:\s+(?:and|or|the|a|an|to|of|in|for|with|that|our|my|is|are|we|on|at|by))+$", re.I)
 
 
@@ -52,10 +58,15 @@ def tidy(text: str) -> str:
 
 
 def fit_chars(text: str, limit: int, *, ellipsis: bool = True) -> str:
-    """`text` cut at a word boundary to at most `limit` characters."""
+    """`text` within `limit` characters: its longest leading clause that fits and carries most of
+    the room ("Close the books in days, not weeks: every ..." -> "Close the books in days, not
+    weeks"), which reads as finished; else cut at a word boundary, with an ellipsis."""
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
+    clause = leading_clause(text, limit)
+    if clause:
+        return clause
     room = limit - (1 if ellipsis else 0)
     cut = text[:room + 1].rsplit(" ", 1)[0] if " " in text[:room + 1] else text[:room]
     cut = _WEAK_END.sub("", cut.rstrip(" ,;:-–—.")).rstrip(" ,;:-–—.")
@@ -63,10 +74,25 @@ def fit_chars(text: str, limit: int, *, ellipsis: bool = True) -> str:
     return cut + ("…" if ellipsis else "")
 
 
+def leading_clause(text: str, limit: int) -> str | None:
+    """The longest start of `text` ending at a clause break within `limit` characters and at least
+    40% of it, strong breaks (colon, semicolon, dash) before weak ones; None if there is none."""
+    floor = max(12, int(limit * 0.4))
+    for pattern in (_STRONG_BREAK, _WEAK_BREAK):
+        ends = [m.start() for m in pattern.finditer(text[:limit + 1]) if floor <= m.start() <= limit]
+        if ends:
+            return _WEAK_END.sub("", text[:ends[-1]].rstrip(" ,;:-–—.")).rstrip(" ,;:-–—.") or None
+    return None
+
+
 def fit_words(text: str, limit: int, *, ellipsis: bool = True) -> str:
+    """`text` within `limit` words: a whole leading clause when one fits (as `fit_chars`), else cut."""
     words = text.split()
     if len(words) <= limit:
         return " ".join(words)
+    clause = leading_clause(" ".join(words), len(" ".join(words[:limit])))
+    if clause:
+        return clause
     cut = _WEAK_END.sub("", " ".join(words[:limit]).rstrip(" ,;:-–—.")).rstrip(" ,;:-–—.")
     return cut + ("…" if ellipsis else "")
 
