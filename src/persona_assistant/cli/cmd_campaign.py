@@ -85,10 +85,15 @@ def campaign(
     json_out: JsonOpt = False,
 ) -> None:
     """Write campaign copy per persona; a rerun generates only what is missing."""
+    run_and_report(workspace, json_out=json_out, channels=channel, stages=stage, variants=variants,
+                   concurrency=concurrency, persona_ids=persona, offline=offline)
+
+
+def run_and_report(workspace: Path, *, json_out: bool, **options) -> None:
+    """`run_campaign` with the progress bar (terminals, not --json) and the printed outcome; `demo`
+    runs its campaign step through here too."""
     from persona_assistant.messaging.campaign import run_campaign
 
     with ProgressBar(sys.stderr.isatty() and not json_out) as bar:
-        outcome = run_campaign(workspace, channels=channel, stages=stage, variants=variants,
-                               concurrency=concurrency, persona_ids=persona, offline=offline,
-                               on_notice=notice, on_start=bar.start, on_item=bar.advance)
+        outcome = run_campaign(workspace, on_notice=notice, on_start=bar.start, on_item=bar.advance, **options)
     report(outcome, json_out)

@@ -2,8 +2,8 @@
 
 It calls the same functions a user's commands run one by one (the analyze,
 draft icp, draft personas and export commands; for campaign copy the command's
-core, `messaging.campaign.run_campaign`, with the command's progress bar and
-report), so the demo cannot drift from the real commands.
+core with the command's progress bar and report, `cmd_campaign.run_and_report`),
+so the demo cannot drift from the real commands.
 """
 
 from __future__ import annotations
@@ -33,12 +33,10 @@ def demo(
     folder: drafts get new versions, finished campaign items are not generated twice.
     """
     import shutil
-    import sys
     from importlib import resources
 
     from persona_assistant.cli import cmd_analyze, cmd_campaign, cmd_draft, cmd_export
     from persona_assistant.errors import UsageError
-    from persona_assistant.messaging.campaign import run_campaign
 
     if out.exists() and any(out.iterdir()) and not (out / DEMO_MARKER).exists():
         raise UsageError(f"--out: {out} exists and is not a demo folder; choose another with --out")
@@ -56,10 +54,7 @@ def demo(
     notice("3/5 draft personas")
     cmd_draft.draft_personas_command(workspace=out, offline=offline)
     notice("4/5 campaign copy per persona")
-    with cmd_campaign.ProgressBar(sys.stderr.isatty()) as bar:
-        outcome = run_campaign(out, variants=variants, offline=offline, on_notice=notice,
-                               on_start=bar.start, on_item=bar.advance)
-    cmd_campaign.report(outcome, json_out=False)
+    cmd_campaign.run_and_report(out, json_out=False, variants=variants, offline=offline)
     notice("5/5 export")
     for fmt in ("md", "json", "csv", "html"):
         cmd_export.export(format=fmt, workspace=out, out=None, json_out=False)
