@@ -52,6 +52,14 @@ def test_bad_min_support_setting_names_the_config_file(tmp_path):
     assert "persona-assistant.toml" in out.stderr and "min_support" in out.stderr
 
 
+def test_bad_min_support_option_is_refused_before_any_file_is_read(tmp_path):
+    (tmp_path / "crm").mkdir()
+    # a file that would fail to load: the option error must come first
+    (tmp_path / "crm" / "deals.csv").write_bytes(b"\x00\xff\xfe garbage")
+    out = run_cli("analyze", "-w", str(tmp_path), "--min-support", "0")
+    assert out.returncode == 2 and out.stderr.strip().splitlines()[-1] == "error: --min-support: must be at least 1, got 0"
+
+
 def test_json_is_pure_and_complete(sample_ws):
     out = run_cli("analyze", "-w", str(sample_ws), "--json")
     assert out.returncode == 0, out.stderr

@@ -250,8 +250,7 @@ def _verdict(baseline: SegmentStats, segments: list[Segment], icp: list[str], an
 def analyze(crm: "CrmData", *, min_support: int = 30, dimensions: Sequence[str] | None = None,
             pairs: bool = True) -> Analysis:
     """Baseline, per-segment statistics with verdicts, ICP and anti-ICP candidates (pure, deterministic)."""
-    if min_support < 1:
-        raise UsageError(f"--min-support: must be at least 1, got {min_support}")
+    check_min_support(min_support)
     con = crm.con
     dims = _pick_dimensions(crm, dimensions, _columns(con))
     baseline = _baseline(con)
@@ -312,6 +311,12 @@ def analyze(crm: "CrmData", *, min_support: int = 30, dimensions: Sequence[str] 
     )
 
 
+def check_min_support(min_support: int) -> None:
+    """--min-support below 1 is a usage error (checked before a large file is read, and again here)."""
+    if min_support < 1:
+        raise UsageError(f"--min-support: must be at least 1, got {min_support}")
+
+
 def workspace_min_support(ws) -> int:
     """[analysis].min_support from the workspace settings, else 30; a bad value names the file."""
     value = ws.config().get("analysis", {}).get("min_support", 30)
@@ -343,6 +348,7 @@ def analyze_workspace(ws, files: Sequence[Path] | None = None, *, mapping_file: 
         mapping_file = ws.mapping_path
     if min_support is None:
         min_support = workspace_min_support(ws)
+    check_min_support(min_support)
     from persona_assistant.ingest.crm import load_crm
 
     extra = [d for d in dimensions or () if d not in CANONICAL_DIMENSIONS]
