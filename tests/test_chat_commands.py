@@ -32,6 +32,17 @@ def test_help_lists_every_command(ws):
         assert name in shown
 
 
+def test_export_help_names_exactly_the_formats_export_takes(ws):
+    import re
+
+    from persona_assistant.cli.cmd_export import FORMATS
+
+    line = next(row for row in offline(ws, "/help").splitlines() if row.startswith("/export"))
+    assert set(re.findall(r"\b(md|markdown|json|csv|html|xlsx|pdf|docx)\b", line)) == set(FORMATS)
+    for fmt in FORMATS:
+        assert "unknown format" not in offline(ws, f"/export {fmt}")
+
+
 def test_unknown_command_gets_a_suggestion(ws):
     shown = offline(ws, "/persnas", "/zzzzzz")
     assert "unknown command /persnas; did you mean /personas?" in shown

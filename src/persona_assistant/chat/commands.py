@@ -234,7 +234,7 @@ def _score(chat, args):
     _run_cli(chat, "cmd_score", ("score",), file=chat.resolve_path(" ".join(args)))
 
 
-@command("/export FORMAT", "export the drafts (e.g. md, csv, xlsx, html)")
+@command("/export FORMAT", "export the drafts: md, json, csv or html")
 def _export(chat, args):
     _need(args, 1, "/export FORMAT")
     _run_cli(chat, "cmd_export", ("export",), args[0])
