@@ -120,6 +120,20 @@ def test_fields_without_evidence_say_unknown(tmp_path):
     assert [c.text for c in persona.demographics] == ["role: Controller", "company: Oak Co"]
 
 
+def test_curly_apostrophes_do_not_make_two_interviews_agree(tmp_path):
+    """“I’m” is a stop word like "I'm": sharing it (and a cue word) is not corroboration."""
+    from persona_assistant.draft.offline import content_stems
+
+    assert content_stems("I’m glad it’s done") == content_stems("I'm glad it's done") == {"glad", "done"}
+    for name, line in (("a", "I’m really excited to be here with everyone today, it’s great."),
+                       ("b", "I’m really excited about it because I moved into this house, it’s nearly done.")):
+        (tmp_path / f"{name}.md").write_text(f"---\nrole: Staff Engineer\n---\n**Interviewer:** Hi?\n**Sam:** {line}\n",
+                                             encoding="utf-8")
+    sources = load_sources(sorted(tmp_path.glob("*.md")), root=tmp_path)
+    [persona] = offline_personas(sources, icp_id=None).personas
+    assert persona.motivations and all(c.confidence == "low" and len(c.evidence) == 1 for c in persona.motivations)
+
+
 def test_b2c_note_has_no_icp(fixtures_dir, sample_notes):
     root, sources = sample_notes
     samples = fixtures_dir / "notes-samples"

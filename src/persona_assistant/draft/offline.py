@@ -176,7 +176,8 @@ def _stem(word: str) -> str:
 
 
 def content_stems(text: str) -> frozenset[str]:
-    return frozenset(_stem(w) for w in _WORD.findall(text) if w.lower() not in STOP and len(w) > 2)
+    words = (w.lower().replace("’", "'") for w in _WORD.findall(text))  # "I’m" is the stop word "i'm"
+    return frozenset(_stem(w) for w in words if w not in STOP and len(w) > 2)
 
 
 def _field_scores(sent: Sentence) -> dict[str, float]:
