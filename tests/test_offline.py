@@ -134,6 +134,17 @@ def test_curly_apostrophes_do_not_make_two_interviews_agree(tmp_path):
     assert persona.motivations and all(c.confidence == "low" and len(c.evidence) == 1 for c in persona.motivations)
 
 
+def test_a_concern_already_dealt_with_is_not_an_objection(tmp_path):
+    (tmp_path / "n.md").write_text(
+        "---\nrole: Staff Engineer\n---\n**Interviewer:** Any doubts?\n"
+        "**Sam:** We worked together with their team to alleviate some of those concerns last spring.\n"
+        "**Sam:** They were very responsive to our concerns during the whole rollout.\n"
+        "**Sam:** My main concern is that the licence will be too expensive once we scale up.\n", encoding="utf-8")
+    [persona] = offline_personas(load_sources([tmp_path / "n.md"], root=tmp_path), icp_id=None).personas
+    assert [c.text for c in persona.objections] == [
+        "My main concern is that the licence will be too expensive once we scale up."]
+
+
 def test_b2c_note_has_no_icp(fixtures_dir, sample_notes):
     root, sources = sample_notes
     samples = fixtures_dir / "notes-samples"

@@ -2,7 +2,8 @@
 
 Data, not code, so the rules can be read and tuned in one place. Each field has
 (regex, weight) pairs; a sentence's score for a field is the sum of the weights of
-its distinct matching cues plus SECTION_BONUS when it sits under a heading that names
+its distinct matching cues (a negative weight cancels a cue in a context that
+reverses it) plus SECTION_BONUS when it sits under a heading that names
 the field (a structured note's "Challenges:" section). A sentence needs at least
 MIN_SCORE to count for a field. Patterns are case-insensitive.
 """
@@ -38,6 +39,9 @@ CUES: dict[str, list[tuple[str, int]]] = {
         (r"\bhesita", 2), (r"\bbudget\b", 1), (r"\bprice\b|\bpricing\b|\bcosts?\b", 1), (r"\bdoubt", 2),
         (r"\bburned\b", 2), (r"\bvendor lock|\block-?in\b", 3), (r"\bwhat if\b", 1), (r"\bpush ?back\b", 2),
         (r"\bwouldn'?t trust|\bdon'?t trust|\bnot convinced\b", 3), (r"\boverhead\b", 1),
+        # a concern already dealt with is not a live objection: "we worked together to alleviate those concerns"
+        (r"\b(?:alleviat|address|resolv|eas(?:e|ed|ing)|put to rest|settl)\w*\b[^.]{0,40}\b(?:concern|worr|fear)"
+         r"|\bresponsive to (?:our|my|the|their|any) (?:concern|worr)", -3),
     ],
     "motivations": [
         (r"\bbecause\b", 1), (r"\bso that\b", 2), (r"\bmatters to me\b|\bI care\b|\bcare about\b", 3),
