@@ -117,3 +117,18 @@ def test_a_cell_longer_than_the_fast_line_limit_is_read_whole(tmp_path):
     assert raw.report.rows == 3
     assert con.execute("SELECT id, length(notes) FROM raw ORDER BY rowid").fetchall() == [
         ("1", 5), ("2", size), ("3", 5)]
+
+
+def test_nul_bytes_are_counted_in_every_chunk(tmp_path):
+    # NULs are looked for per streamed chunk (a fast membership test, then a count): ones far into a large
+    # file, in plain-ASCII chunks and in chunks that must be decoded, are all counted and stripped.
+    from persona_assistant.ingest.csvfile import CHUNK, detect_encoding
+
+    rows = CHUNK // 4 + 10  # "x,1\n" is 4 bytes: the NULs below land in the second and third chunks
+    body = "a,b\n" + "x,1\n" * rows + "y\x00,2\n" + "é,3\n" * (CHUNK // 5) + "z\x00\x00,4\n"
+    path = tmp_path / "nuls.csv"
+    path.write_bytes(body.encode("utf-8"))
+    assert detect_encoding(path).nuls == 3
+    con, raw = read_file(path)
+    assert "stripped 3 NUL byte(s)" in raw.report.notices
+    assert con.execute("SELECT a FROM raw WHERE b IN ('2', '4') ORDER BY b").fetchall() == [("y",), ("z",)]

@@ -118,6 +118,11 @@ def _line_at(path: Path, offset: int) -> int:
     return line
 
 
+def _nul_count(chunk: bytes) -> int:
+    """NUL bytes in `chunk`. The membership test (memchr) is ~10x faster than count() and files rarely have any."""
+    return chunk.count(b"\x00") if b"\x00" in chunk else 0
+
+
 def _check_stream(path: Path, codec: str, skip: int) -> tuple[int, int | None]:
     """Decode the whole file in chunks: (NUL count, offset of the first undecodable byte or None)."""
     decoder = codecs.getincrementaldecoder(codec)("strict")
@@ -131,7 +136,7 @@ def _check_stream(path: Path, codec: str, skip: int) -> tuple[int, int | None]:
             final = not chunk
             pending = len(decoder.getstate()[0])
             if ascii_valid and chunk and not pending and chunk.isascii():  # ~10x faster than decoding
-                nuls += chunk.count(b"\x00")
+                nuls += _nul_count(chunk)
                 offset += len(chunk)
                 continue
             try:
@@ -140,7 +145,7 @@ def _check_stream(path: Path, codec: str, skip: int) -> tuple[int, int | None]:
                 return nuls, max(skip, offset - pending + exc.start)
             if final:
                 return nuls, None
-            nuls += chunk.count(b"\x00")
+            nuls += _nul_count(chunk)
             offset += len(chunk)
 
 
