@@ -293,6 +293,26 @@ def test_day_first_evidence_after_the_sniffed_sample_still_decides_the_order(tmp
     assert any("late.csv:closed: dates read as D/M/YYYY" in n for n in crm.report.value_notices)
 
 
+def test_a_line_too_long_for_the_head_sample_is_still_read_and_decides_the_order(tmp_path):
+    # The date-order guess reads the first rows with small buffers, which skip a line longer than
+    # HEAD_BUFFER; the checked read still loads that row, and its day-first date still decides the order.
+    from persona_assistant.ingest.csvfile import HEAD_BUFFER, open_csv
+
+    long = "x" * (HEAD_BUFFER + 10)
+    body = f"A0,Won,25/02/2024,{long}\n" + "".join(f"D{i},Won,01/0{1 + i % 9}/2024,n\n" for i in range(30))
+    f = write(tmp_path / "long.csv", "deal_id,stage,closed,notes\n" + body)
+    src = open_csv(f, "raw")
+    try:
+        head = f"SELECT count(*) FROM ({src.scan_sql(head=True)})"
+        assert duckdb.connect().execute(head).fetchone()[0] == 30  # the long line is not in the sample
+    finally:
+        src.close()
+    crm = load_crm([f])
+    assert deal(crm, "A0")["closed"] == dt.date(2024, 2, 25)
+    assert deal(crm, "D1")["closed"] == dt.date(2024, 2, 1)
+    assert any("long.csv:closed: dates read as D/M/YYYY" in n for n in crm.report.value_notices)
+
+
 def test_padded_keys_are_trimmed_and_blank_ids_name_file_and_row(tmp_path):
     f = write(tmp_path / "pad.csv", "deal_id,account,stage\n  A1 ,  Acme  ,Won\n,Beta,Lost\n")
     crm = load_crm([f])

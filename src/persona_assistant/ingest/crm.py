@@ -385,7 +385,7 @@ def _stage_deals(con, src: CsvSource, f: _File, report: IngestReport, mapping: M
     cols = [(c, h) for c, h in f.fields.items() if c in DATE_FIELDS]
     orders: dict[str, str] = {}
     if cols:
-        sample = f"(SELECT * FROM ({src.scan_sql()}) LIMIT {SAMPLE_ROWS})"
+        sample = f"(SELECT * FROM ({src.scan_sql(head=True)}) LIMIT {SAMPLE_ROWS})"
         orders = _date_orders(con, f, IngestReport(), table=sample)
     read_notices = len(f.raw.report.notices)
     src.load(con, _deal_select(f, orders, extras))

@@ -55,6 +55,7 @@ CHUNK = 4 << 20  # bytes per streaming read
 SAMPLE = 1 << 20  # bytes sniffed for delimiter and header
 DELIMITERS = (",", ";", "\t", "|")
 LINE_LIMITS = (8 << 20, 64 << 20)  # bytes per line: the fast first read, then the documented maximum
+HEAD_BUFFER = 1 << 20  # read buffer (and line limit) of a read of the first rows only (`CsvSource.scan_sql`)
 _SHEET_HINT = re.compile(r"deal|opportunit|pipeline|account|compan|organi[sz]ation|lead|contact", re.I)
 
 
@@ -351,12 +352,14 @@ def unique_name(prefix: str) -> str:
 
 
 def _read_csv_sql(path: Path, columns: list[str], delim: str, newline: str, *, padding: bool,
-                  rejects: str, checked: bool = True, max_line: int = LINE_LIMITS[0]) -> str:
+                  rejects: str, checked: bool = True, max_line: int = LINE_LIMITS[0], head: bool = False) -> str:
+    """`head`: for a read of the first rows only, small buffers (lines over HEAD_BUFFER are skipped)."""
     cols = "{" + ", ".join(f"{quote_str(c)}: 'VARCHAR'" for c in columns) + "}"
     nl = {"\n": "\\n", "\r\n": "\\r\\n", "\r": "\\r"}[newline]
+    size = f"max_line_size={HEAD_BUFFER}, buffer_size={HEAD_BUFFER}" if head else f"max_line_size={max_line}"
     opts = [
         "auto_detect=false", f"columns={cols}", "header=true", f"delim={quote_str(delim)}",
-        "quote='\"'", "escape='\"'", f"new_line='{nl}'", f"max_line_size={max_line}",
+        "quote='\"'", "escape='\"'", f"new_line='{nl}'", size,
     ]
     opts += (["store_rejects=true", f"rejects_table='{rejects}'", f"rejects_scan='{rejects}_scan'"] if checked
              else ["ignore_errors=true", "null_padding=true"])
@@ -439,10 +442,14 @@ class CsvSource:
     tmpdir: Path
     max_line: int = LINE_LIMITS[0]  # raised by `load` when the file has a longer line
 
-    def scan_sql(self) -> str:
-        """A forgiving read_csv SELECT (bad rows skipped) for samples; `load` does the checked read."""
+    def scan_sql(self, head: bool = False) -> str:
+        """A forgiving read_csv SELECT (bad rows skipped) for samples; `load` does the checked read.
+
+        `head`: only the first rows will be read (a LIMIT): small buffers, so DuckDB does not parse tens
+        of megabytes to return them; a line longer than HEAD_BUFFER is skipped.
+        """
         return _read_csv_sql(self.source, self.raw.columns, self.delim, self.newline, padding=False,
-                             rejects="", checked=False, max_line=self.max_line)
+                             rejects="", checked=False, max_line=self.max_line, head=head)
 
     def load(self, con, template: Callable[[str], str] | None = None) -> RawTable:
         """CREATE table `raw.name` as `template(checked read_csv SELECT)` (default: as read); fills the report."""
