@@ -142,9 +142,11 @@ GenerateItem = Callable[[ItemSpec], Awaitable[Asset]]
 
 
 async def run_items(specs: list[ItemSpec], generate_item: GenerateItem, out_dir: Path, *,
-                    concurrency: int = 8, on_item: Callable[[ItemSpec, bool], None] | None = None) -> RunResult:
+                    concurrency: int = 8, on_item: Callable[[ItemSpec, bool], None] | None = None,
+                    on_start: Callable[[int, int], None] | None = None) -> RunResult:
     """Generate the items missing from `out_dir`, at most `concurrency` at a time, each saved
-    as soon as it is finished. Cancellation (Ctrl-C) stops the rest; what is saved stays."""
+    as soon as it is finished. Cancellation (Ctrl-C) stops the rest; what is saved stays.
+    `on_start(total, already on disk)` is called once, before the first item."""
     result = RunResult(total=len(specs))
     todo = []
     for spec in specs:
@@ -152,6 +154,8 @@ async def run_items(specs: list[ItemSpec], generate_item: GenerateItem, out_dir:
             result.done.append(spec.id)
         else:
             todo.append(spec)
+    if on_start:
+        on_start(len(specs), len(result.done))
     sem = asyncio.Semaphore(max(1, concurrency))
 
     async def one(spec: ItemSpec) -> None:
@@ -384,8 +388,6 @@ def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = Non
     cid = campaign_id(ctx, pids, selected, stage_list, variants, engine)
     specs = plan_items(pids, selected, stage_list, variants)
     out_dir = items_dir(ws, cid)
-    if on_start:
-        on_start(len(specs), sum(1 for s in specs if load_item(out_dir, s) is not None))
 
     async def generate() -> RunResult:
         async with contextlib.AsyncExitStack() as stack:
@@ -396,7 +398,8 @@ def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = Non
 
                 llm = await stack.enter_async_context(LLM(settings, ws=ws))
                 generator = llm_generator(ctx, llm, ws)
-            return await run_items(specs, generator, out_dir, concurrency=concurrency, on_item=on_item)
+            return await run_items(specs, generator, out_dir, concurrency=concurrency, on_item=on_item,
+                                   on_start=on_start)
 
     try:
         result = asyncio.run(generate())
