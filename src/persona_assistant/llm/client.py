@@ -452,10 +452,13 @@ class LLM:
         calls: dict[int, dict[str, str]] = {}
         pending = ""
         request = self._redact(messages)
+
+        def open_stream():
+            return self._client().chat.completions.create(model=self.settings.model, messages=request,
+                                                          stream=True, **extra)
         try:
             try:
-                stream = await self._client().chat.completions.create(
-                    model=self.settings.model, messages=request, stream=True, **extra)
+                stream = await open_stream()
             except openai.BadRequestError as exc:
                 # Older servers (e.g. Azure API versions before 2024-09) refuse stream_options: ask
                 # again without it, once; token counts for such a server stay unknown (logged as 0).
@@ -463,8 +466,7 @@ class LLM:
                     raise
                 self._learnt["stream_usage"] = "off"
                 del extra["stream_options"]
-                stream = await self._client().chat.completions.create(
-                    model=self.settings.model, messages=request, stream=True, **extra)
+                stream = await open_stream()
             async for chunk in stream:
                 usage.add(getattr(chunk, "usage", None))
                 for choice in chunk.choices or []:
