@@ -785,13 +785,15 @@ def _category_types(con, sources: dict[str, list[tuple[str, str]]]) -> dict[str,
     for rel, expressions in by_relation.items():
         cols = [f"CAST({e} AS VARCHAR) AS c{i}" for i, e in enumerate(expressions)]
         sets = ", ".join(f"(c{i})" for i in range(len(expressions)))
-        lists = ", ".join(
-            f"CASE WHEN count(*) FILTER (WHERE g{i} = 0 AND c{i} IS NOT NULL) <= {ENUM_MAX} "
-            f"THEN list(c{i}) FILTER (WHERE g{i} = 0 AND c{i} IS NOT NULL) END" for i in range(len(expressions)))
+        value = [f"g{i} = 0 AND c{i} IS NOT NULL" for i in range(len(expressions))]
+        counts = ", ".join(f"count(*) FILTER (WHERE {v}) OVER () AS n{i}" for i, v in enumerate(value))
+        # the value count first, so a column over ENUM_MAX never has its values gathered into a list
+        lists = ", ".join(f"list(c{i}) FILTER (WHERE {v} AND n{i} <= {ENUM_MAX})" for i, v in enumerate(value))
         flags = ", ".join(f"GROUPING(c{i}) AS g{i}" for i in range(len(expressions)))
         row = con.execute(f"""WITH s AS (SELECT {', '.join(cols)} FROM {rel}),
-            g AS (SELECT *, {flags} FROM s GROUP BY GROUPING SETS ({sets}))
-            SELECT {lists} FROM g""").fetchone()
+            g AS (SELECT *, {flags} FROM s GROUP BY GROUPING SETS ({sets})),
+            w AS (SELECT *, {counts} FROM g)
+            SELECT {lists} FROM w""").fetchone()
         found.update(zip(expressions, row))
     types = {"outcome": _enum(con, "outcome", ["won", "lost", "open"])}
     for band, labels in (("employee_band", EMPLOYEE_BANDS), ("revenue_band", REVENUE_BANDS)):
