@@ -57,9 +57,14 @@ def last_block_end(text: str) -> int:
 
 
 class Renderer(Protocol):
+    """`end(interrupted=True)` closes a stopped answer with INTERRUPTED_MARK, or with `note`."""
+
     def start(self) -> None: ...
     def feed(self, delta: str) -> None: ...
-    def end(self, *, interrupted: bool = False) -> None: ...
+    def end(self, *, interrupted: bool = False, note: str | None = None) -> None: ...
+
+
+INTERRUPTED_MARK = "[interrupted]"
 
 
 class PlainRenderer:
@@ -89,11 +94,11 @@ class PlainRenderer:
         ready, self.pending = split_ready(self.pending + delta)
         self._write(ready)
 
-    def end(self, *, interrupted: bool = False) -> None:
+    def end(self, *, interrupted: bool = False, note: str | None = None) -> None:
         self._write(self.pending)
         self.pending = ""
         if interrupted:
-            self.out.write(("" if self.ends_with_space else " ") + "[interrupted]\n")
+            self.out.write(("" if self.ends_with_space else " ") + (note or INTERRUPTED_MARK) + "\n")
         elif self.wrote_any and not self.ends_with_newline:
             self.out.write("\n")
         self.out.flush()
@@ -143,7 +148,7 @@ class MarkdownRenderer:
             self.live.update(self.markdown(self.raw), refresh=True)
             self.last_draw = now
 
-    def end(self, *, interrupted: bool = False) -> None:
+    def end(self, *, interrupted: bool = False, note: str | None = None) -> None:
         if self.live is not None:
             self.live.update(self.markdown(self.raw), refresh=True)
             self.live.stop()
@@ -151,7 +156,7 @@ class MarkdownRenderer:
         if interrupted:
             from rich.text import Text
 
-            self.console.print(Text("[interrupted]", style="dim"))
+            self.console.print(Text(note or INTERRUPTED_MARK, style="dim"))
         self.raw = ""
 
 

@@ -9,6 +9,11 @@ A model turn streams: text deltas are rendered as they arrive, tool calls are ru
 back, at most MAX_TOOL_ROUNDS times. Ctrl-C (SIGINT, or KeyboardInterrupt inside
 the stream) stops the answer, keeps what was said and returns to the prompt;
 Ctrl-D or /exit leaves. Every turn is saved (chat/session.py).
+
+A model fault (an endpoint error, a body that is not an event stream, a stream that
+ends without a finish reason) is not an answer: what streamed is closed with a note,
+the error is one line, and nothing of the failed reply is saved; when no reply of the
+turn was complete, the question is not saved either (the turn never happened).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from persona_assistant.chat.render import (
 )
 from persona_assistant.chat.session import Session, chat_dir, history_path
 from persona_assistant.chat.tools import TOOLS, Context, Edit, run_tool
+from persona_assistant.errors import ModelError
+from persona_assistant.llm.faults import INTERRUPTED, StreamInterrupted
 from persona_assistant.safe_text import clean
 from persona_assistant.workspace import Workspace
 
@@ -245,9 +252,15 @@ class Chat:
             self.session.save()
 
     async def answer(self, text: str) -> None:
+        start = len(self.session.messages)
         self.session.add({"role": "user", "content": text})
         for _ in range(MAX_TOOL_ROUNDS + 1):
-            calls = await self._one_round()
+            try:
+                calls = await self._one_round()
+            except ModelError:
+                if len(self.session.messages) == start + 1:  # nothing of the turn was answered
+                    self.session.truncate(start)
+                raise
             if calls is None or not calls:
                 return
             for call in calls:
@@ -263,6 +276,7 @@ class Chat:
         parts: list[str] = []
         calls: list[dict] = []
         interrupted = False
+        fault: ModelError | None = None
         events = stream_events(self.llm(), self.messages(), TOOLS)
         try:
             async for kind, value in events:
@@ -275,12 +289,17 @@ class Chat:
                     self.session.add_usage(value)
         except (KeyboardInterrupt, asyncio.CancelledError):
             interrupted = True
+        except ModelError as exc:  # no complete answer: shown as such, never saved
+            fault = exc
         finally:
-            renderer.end(interrupted=interrupted)
+            cut_off = isinstance(fault, StreamInterrupted)
+            renderer.end(interrupted=interrupted or cut_off, note=f"({INTERRUPTED})" if cut_off else None)
             try:
                 await events.aclose()
             except (Exception, KeyboardInterrupt, asyncio.CancelledError):
                 pass
+        if fault is not None:
+            raise fault
         message: dict[str, Any] = {"role": "assistant", "content": "".join(parts), "model": self.model_label()}
         if interrupted:
             message["interrupted"] = True

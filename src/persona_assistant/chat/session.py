@@ -93,6 +93,10 @@ class Session:
     def add(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
 
+    def truncate(self, length: int) -> None:
+        """Forget the messages after the first `length` (a turn that got no answer)."""
+        del self.messages[length:]
+
     def add_usage(self, usage: dict[str, int] | None) -> None:
         for key in ("prompt_tokens", "completion_tokens"):
             self.usage[key] = self.usage.get(key, 0) + int((usage or {}).get(key) or 0)

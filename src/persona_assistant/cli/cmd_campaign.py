@@ -52,13 +52,13 @@ def report(outcome: CampaignOutcome, json_out: bool) -> None:
     result, version = outcome.result, outcome.version
     if json_out:
         emit_json({"campaign_id": outcome.campaign_id, "summary": result.summary(), "done": len(result.done),
-                   "failed": result.failed, "pending": result.pending, "generated": len(result.generated),
+                   "failed": result.failed, "stopped": result.stopped, "pending": result.pending, "generated": len(result.generated),
                    "interrupted": result.interrupted, "engine": outcome.engine,
                    "items_dir": str(outcome.items_dir), "assets_with_lint_errors": outcome.lint_errors,
                    "version": version.number if version else None})
     else:
-        for item_id, reason in sorted(result.failed.items()):
-            notice(f"failed {item_id}: {reason}")
+        for line in result.failure_lines():
+            notice(line)
         if version is not None:
             notice(f"saved campaign {outcome.campaign_id} as {version.path}")
             if outcome.lint_errors:

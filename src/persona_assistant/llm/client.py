@@ -16,6 +16,12 @@ says the model wants `max_completion_tokens` (o1/o3/gpt-5), the same request is 
 with that name, which this endpoint and model keep for the session. A stream whose
 server refuses `stream_options` (include_usage) is asked again without it, likewise remembered.
 
+Faults end as one line (llm/faults.py): a body that is not a completion (HTML with status 200,
+empty, unparsable JSON) is detected in `_complete` for structured calls and `_open_stream` for
+streams, naming the host and what came back; a stream that ends without a finish reason is
+`StreamInterrupted`; each LLM owns a `CircuitBreaker` that stops its run after consecutive
+429/5xx (EndpointRefusing); every error shown or logged is masked with the key (`SecretMask`).
+
 Requests go through an explicit httpx client (the SDK's default transport is httpx2, which respx
 does not intercept): one code path in production and tests. Personal data is redacted before
 every request and restored in the answer (llm/redact.py); each call is logged (llm/store.py).
@@ -25,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,6 +39,10 @@ from typing import Any, AsyncIterator, Callable, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from persona_assistant.errors import ModelError
+from persona_assistant.llm.faults import (
+    INTERRUPTED, CircuitBreaker, EndpointRefusing, SecretMask, StreamInterrupted, UnusableAnswer, looks_like_sse,
+    one_line, unusable_answer,
+)
 from persona_assistant.llm.redact import Redactor
 from persona_assistant.llm.settings import LLMSettings
 from persona_assistant.llm.store import Store, cache_key
@@ -112,28 +121,20 @@ def _ssl_context():
     return httpx.create_ssl_context()
 
 
-def make_client(settings: LLMSettings):
-    """An AsyncOpenAI client on an explicit httpx.AsyncClient (which respx intercepts)."""
+def make_client(settings: LLMSettings, breaker: CircuitBreaker | None = None):
+    """An AsyncOpenAI client on an explicit httpx.AsyncClient (which respx intercepts); with a
+    `breaker`, every HTTP attempt (the SDK's retries too) is counted and refused while it is open."""
     import httpx
     import openai
 
     timeout = httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout))
-    http = httpx.AsyncClient(timeout=timeout, verify=_ssl_context(),
-                             event_hooks={"response": [_mark_mode_rejection]})
+    hooks: dict[str, list] = {"request": [], "response": [_mark_mode_rejection]}
+    if breaker is not None:
+        hooks["request"].append(breaker.before_request)
+        hooks["response"].append(breaker.after_response)  # after the mode-rejection mark it skips
+    http = httpx.AsyncClient(timeout=timeout, verify=_ssl_context(), event_hooks=hooks)
     return openai.AsyncOpenAI(api_key=settings.api_key.get_secret_value(), base_url=settings.base_url,
                               http_client=http, max_retries=settings.max_retries, timeout=timeout)
-
-
-_KEYLIKE = re.compile(r"\b(?:sk|pk|key)-[A-Za-z0-9_*\-]{4,}")
-
-
-def scrub(text: str, secret: str | None = None, limit: int = 200) -> str:
-    """One line, no key (servers echo a masked key in 401 bodies), no longer than `limit`."""
-    text = " ".join(str(text).split())
-    if secret and len(secret) >= 4:
-        text = text.replace(secret, "***")
-    text = _KEYLIKE.sub("***", text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _body_message(exc) -> str:
@@ -199,6 +200,8 @@ class LLM:
         self.settings = settings
         self.store = store if store is not None else Store.for_workspace(ws)
         self.redactor = redactor if redactor is not None else Redactor()
+        self.mask = SecretMask(settings.api_key.get_secret_value())
+        self.breaker = CircuitBreaker(skip_header=REJECTED_HEADER)  # one per LLM: per run, never shared
         self._clients: dict[int, Any] = {}
 
     # ------------------------------------------------------------------ clients per event loop
@@ -207,7 +210,7 @@ class LLM:
         loop = asyncio.get_running_loop()
         client = self._clients.get(id(loop))
         if client is None:
-            client = self._clients[id(loop)] = make_client(self.settings)
+            client = self._clients[id(loop)] = make_client(self.settings, self.breaker)
         return client
 
     async def aclose(self) -> None:
@@ -235,10 +238,17 @@ class LLM:
 
     # ------------------------------------------------------------------ errors
     def _fail(self, task: str, message: str, *, usage: Usage, started: float, mode: str | None,
-              attempts: int, key: str | None) -> ModelError:
-        message = scrub(message, self.settings.api_key.get_secret_value(), limit=300)
+              attempts: int, key: str | None, kind: type[ModelError] = ModelError) -> ModelError:
+        message = one_line(message, self.mask)
         self._log(task, usage, started, status="error", error=message, mode=mode, attempts=attempts, key=key)
-        return ModelError(message)
+        return kind(message)
+
+    def _api_fail(self, task: str, exc: Exception, **fail) -> ModelError:
+        """The ModelError for an SDK error (EndpointRefusing while the breaker is open), logged."""
+        if self.breaker.refused(exc):
+            return self._fail(task, self.breaker.describe(task, self.settings.endpoint_host), kind=EndpointRefusing,
+                              **fail)
+        return self._fail(task, self._api_error_message(task, exc), **fail)
 
     def _api_error_message(self, task: str, exc: Exception) -> str:
         import openai
@@ -259,13 +269,15 @@ class LLM:
                 hint = f" (is model {self.settings.model!r} served there?)"
             retried = f" after up to {tries} attempts" if status in (408, 409, 429) or status >= 500 else ""
             return f"{task}: model endpoint {host} answered HTTP {status}{retried}: {_body_message(exc)}{hint}"
-        return f"{task}: model endpoint {host} failed: {exc.__class__.__name__}"
+        return f"{task}: model endpoint {host} failed: {exc.__class__.__name__}: {exc}"
 
     # ------------------------------------------------------------------ log
     def _log(self, task: str, usage: Usage, started: float, *, status: str, mode: str | None, attempts: int,
              key: str | None, error: str | None = None, cached: bool = False, version: str | None = None) -> None:
+        if error is not None:
+            error = one_line(error, self.mask)  # every stored error is masked, whoever built it
         self.store.record(
-            task=task, model=self.settings.model, endpoint=self.settings.endpoint_host,
+            task=self.mask(task), model=self.mask(self.settings.model), endpoint=self.settings.endpoint_host,
             prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
             latency_ms=int((time.monotonic() - started) * 1000),
             cost=0.0 if cached else self.settings.cost(usage.prompt_tokens, usage.completion_tokens),
@@ -346,8 +358,10 @@ class LLM:
             if max_tokens:
                 extra[self._limit_param] = max_tokens
             try:
-                response = await client.chat.completions.create(model=self.settings.model, messages=request,
-                                                                **extra)
+                response = await self._complete(client, task, model=self.settings.model, messages=request, **extra)
+            except UnusableAnswer as exc:
+                raise self._fail(task, exc.message, usage=usage, started=started, mode=mode, attempts=attempts,
+                                 key=key) from None
             except openai.APIStatusError as exc:
                 if "max_tokens" in extra and _wants_max_completion_tokens(exc):
                     self._learnt["limit"] = "max_completion_tokens"
@@ -359,11 +373,11 @@ class LLM:
                     notes.append(f"{self.settings.endpoint_host} rejected response_format {old}; using {mode}")
                     attempts -= 1  # the server refused the format; the model was not asked
                     continue
-                raise self._fail(task, self._api_error_message(task, exc), usage=usage, started=started,
-                                 mode=mode, attempts=attempts, key=key) from None
+                raise self._api_fail(task, exc, usage=usage, started=started, mode=mode, attempts=attempts,
+                                     key=key) from None
             except openai.APIError as exc:
-                raise self._fail(task, self._api_error_message(task, exc), usage=usage, started=started,
-                                 mode=mode, attempts=attempts, key=key) from None
+                raise self._api_fail(task, exc, usage=usage, started=started, mode=mode, attempts=attempts,
+                                     key=key) from None
             usage.add(response.usage)
             if not response.choices:
                 problems = ["the answer had no choices"]
@@ -398,6 +412,22 @@ class LLM:
                                        f"attempts: {problems[0]}", usage=usage, started=started, mode=mode,
                                  attempts=attempts, key=key)
             convo = _reask(messages, content, problems)
+
+    async def _complete(self, client, task: str, **request) -> Any:
+        """One chat completion; UnusableAnswer when the body is not one. The one place that sees
+        what the SDK does with such a body: a str when it is not labelled JSON (an HTML page with
+        status 200, an empty body), ValueError when labelled JSON does not parse, a model without
+        `choices` when it is some other JSON."""
+        raw = await client.chat.completions.with_raw_response.create(**request)
+        try:
+            response = raw.parse()
+        except ValueError:  # json.JSONDecodeError
+            response = None
+        if not isinstance(getattr(response, "choices", None), list):
+            http = raw.http_response
+            raise UnusableAnswer(unusable_answer(task, self.settings.endpoint_host, http.headers.get("content-type"),
+                                                 http.content, "a chat completion (JSON)"))
+        return response
 
     def _judge(self, content: str, response_model: type[M], check) -> tuple[list[str], M | None, list[str]]:
         """(problems, value, notes): problems empty when the answer is valid and passes `check`."""
@@ -438,7 +468,12 @@ class LLM:
                           task: str = "chat") -> AsyncIterator[tuple[str, Any]]:
         """Yields ("text", delta), then ("tool_call", {"id", "name", "arguments"}) per complete
         call, then ("usage", {"prompt_tokens", "completion_tokens"}). Redacted values are restored
-        in the text; a delta is held back until a space so a placeholder is never split."""
+        in the text; a delta is held back until a space so a placeholder is never split.
+
+        A stream is complete only once a choice carried a finish reason: one that ends (or breaks
+        off) before raises StreamInterrupted after the text already yielded, and no tool call
+        or usage is yielded for it; a body that is not an event stream raises UnusableAnswer."""
+        import httpx
         import openai
 
         if self.settings.offline:
@@ -456,6 +491,10 @@ class LLM:
         def open_stream():
             return self._client().chat.completions.create(model=self.settings.model, messages=request,
                                                           stream=True, **extra)
+        fail = dict(usage=usage, started=started, mode="stream", attempts=1, key=None)
+        finished = False
+        chunks = 0
+        broke: str | None = None
         try:
             try:
                 stream = await open_stream()
@@ -467,31 +506,55 @@ class LLM:
                 self._learnt["stream_usage"] = "off"
                 del extra["stream_options"]
                 stream = await open_stream()
-            async for chunk in stream:
-                usage.add(getattr(chunk, "usage", None))
-                for choice in chunk.choices or []:
-                    delta = choice.delta
-                    if delta is None:
-                        continue
-                    if delta.content:
-                        pending += delta.content
-                        cut = max(pending.rfind(" "), pending.rfind("\n"))
-                        if cut >= 0 or len(pending) > 80:
-                            cut = cut if cut >= 0 else len(pending) - 1
-                            text, pending = pending[: cut + 1], pending[cut + 1:]
-                            yield "text", restore(text)
-                    for tc in delta.tool_calls or []:
-                        slot = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
-                        slot["id"] = tc.id or slot["id"]
-                        if tc.function is not None:
-                            slot["name"] += tc.function.name or ""
-                            slot["arguments"] += tc.function.arguments or ""
+            await self._check_stream(stream, task)
+            try:
+                async for chunk in stream:
+                    chunks += 1
+                    usage.add(getattr(chunk, "usage", None))
+                    for choice in chunk.choices or []:
+                        finished = finished or bool(choice.finish_reason)
+                        delta = choice.delta
+                        if delta is None:
+                            continue
+                        if delta.content:
+                            pending += delta.content
+                            cut = max(pending.rfind(" "), pending.rfind("\n"))
+                            if cut >= 0 or len(pending) > 80:
+                                cut = cut if cut >= 0 else len(pending) - 1
+                                text, pending = pending[: cut + 1], pending[cut + 1:]
+                                yield "text", restore(text)
+                        for tc in delta.tool_calls or []:
+                            slot = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
+                            slot["id"] = tc.id or slot["id"]
+                            if tc.function is not None:
+                                slot["name"] += tc.function.name or ""
+                                slot["arguments"] += tc.function.arguments or ""
+            except (httpx.HTTPError, ValueError) as exc:  # the connection broke, a chunk did not parse
+                broke = f"{type(exc).__name__}: {exc}"
+        except UnusableAnswer as exc:
+            raise self._fail(task, exc.message, **fail) from None
         except openai.APIError as exc:
-            raise self._fail(task, self._api_error_message(task, exc), usage=usage, started=started,
-                             mode="stream", attempts=1, key=None) from None
+            raise self._api_fail(task, exc, **fail) from None
+        if not finished:
+            why = f"broke off ({broke})" if broke else "ended"
+            raise self._fail(task, f"{task}: {INTERRUPTED} (model endpoint {self.settings.endpoint_host}: the "
+                                   f"stream {why} after {chunks} chunks; the answer was not kept)",
+                             kind=StreamInterrupted, **fail)
         if pending:
             yield "text", restore(pending)
         for index in sorted(calls):
             yield "tool_call", {**calls[index], "arguments": restore(calls[index]["arguments"])}
         self._log(task, usage, started, status="ok", mode="stream", attempts=1, key=None)
         yield "usage", {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
+
+    async def _check_stream(self, stream, task: str) -> None:
+        """UnusableAnswer unless the body is an event stream (by content type, or by its first bytes
+        for servers that mislabel one); a non-stream body is small, so it is read whole to say so."""
+        response = stream.response
+        content_type = response.headers.get("content-type", "")
+        if "event-stream" in content_type:
+            return
+        await response.aread()  # the SDK's iterator then reads the same bytes from memory
+        if not looks_like_sse(response.text):
+            raise UnusableAnswer(unusable_answer(task, self.settings.endpoint_host, content_type, response.content,
+                                                 "an event stream"))

@@ -30,6 +30,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from persona_assistant.errors import UsageError
+from persona_assistant.llm.faults import EndpointRefusing
 from persona_assistant.messaging.channels import (
     PLANNING_CHANNELS, Channel, LintConfig, lint_config, select_channels, workspace_channels,
 )
@@ -114,6 +115,7 @@ class RunResult:
     generated: list[str] = field(default_factory=list)  # written by this run
     failed: dict[str, str] = field(default_factory=dict)  # item id -> one-line reason
     interrupted: bool = False
+    stopped: str | None = None  # why the run stopped starting items (the endpoint refusing), one line
 
     @property
     def pending(self) -> int:
@@ -125,6 +127,20 @@ class RunResult:
 
     def summary(self) -> str:
         return f"{len(self.done)} done / {len(self.failed)} failed / {self.pending} pending"
+
+    def failure_lines(self, limit: int = 20) -> list[str]:
+        """One line per distinct reason, items with the same reason collapsed into it (a failing
+        endpoint gives hundreds of identical ones), at most `limit` lines; then why the run stopped."""
+        by_reason: dict[str, list[str]] = {}
+        for item_id, reason in sorted(self.failed.items()):
+            by_reason.setdefault(reason, []).append(item_id)
+        lines = [f"failed {ids[0]}: {reason}" if len(ids) == 1
+                 else f"failed {len(ids)} items ({ids[0]}, ...): {reason}" for reason, ids in by_reason.items()]
+        if len(lines) > limit:
+            lines = lines[:limit] + [f"... and {len(lines) - limit} more distinct failures (--json lists all)"]
+        if self.stopped:
+            lines.append(f"stopped: {self.stopped}; finished items are saved")
+        return lines
 
 
 def load_item(out_dir: Path, spec: ItemSpec) -> Asset | None:
@@ -145,7 +161,9 @@ async def run_items(specs: list[ItemSpec], generate_item: GenerateItem, out_dir:
                     concurrency: int = 8, on_item: Callable[[ItemSpec, bool], None] | None = None,
                     on_start: Callable[[int, int], None] | None = None) -> RunResult:
     """Generate the items missing from `out_dir`, at most `concurrency` at a time, each saved
-    as soon as it is finished. Cancellation (Ctrl-C) stops the rest; what is saved stays.
+    as soon as it is finished. Cancellation (Ctrl-C) stops the rest; what is saved stays. An
+    EndpointRefusing (the LLM's circuit breaker, llm/faults.py) stops starting items: they stay
+    pending, `result.stopped` says why.
     `on_start(total, already on disk)` is called once, before the first item."""
     result = RunResult(total=len(specs))
     todo = []
@@ -160,11 +178,16 @@ async def run_items(specs: list[ItemSpec], generate_item: GenerateItem, out_dir:
 
     async def one(spec: ItemSpec) -> None:
         async with sem:
+            if result.stopped:  # the endpoint is refusing: the item stays pending for a rerun
+                return
             try:
                 asset = await generate_item(spec)
                 atomic_write(out_dir / spec.filename, asset.model_dump_json(indent=2) + "\n")
             except asyncio.CancelledError:
                 raise
+            except EndpointRefusing as exc:  # the LLM's circuit breaker: stop starting items
+                result.stopped = result.stopped or exc.message
+                return
             except Exception as exc:  # one failing item must not stop the others
                 message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
                 result.failed[spec.id] = " ".join(str(message).split())[:300]
