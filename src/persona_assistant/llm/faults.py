@@ -47,6 +47,8 @@ _KEYLIKE = re.compile(r"\b(?:sk|pk|key)-[A-Za-z0-9_*\-]{4,}")
 class EndpointRefusing(ModelError):
     """The circuit breaker is open: the run stops asking (see the module docstring)."""
 
+    stops_run = True  # messaging.campaign.run_items starts no further item
+
 
 class UnusableAnswer(ModelError):
     """The endpoint's body is not a completion (HTML, empty, unparsable, not an event stream)."""

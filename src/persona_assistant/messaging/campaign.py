@@ -30,7 +30,6 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from persona_assistant.errors import UsageError
-from persona_assistant.llm.faults import EndpointRefusing
 from persona_assistant.messaging.channels import (
     PLANNING_CHANNELS, Channel, LintConfig, lint_config, select_channels, workspace_channels,
 )
@@ -162,7 +161,8 @@ async def run_items(specs: list[ItemSpec], generate_item: GenerateItem, out_dir:
                     on_start: Callable[[int, int], None] | None = None) -> RunResult:
     """Generate the items missing from `out_dir`, at most `concurrency` at a time, each saved
     as soon as it is finished. Cancellation (Ctrl-C) stops the rest; what is saved stays. An
-    EndpointRefusing (the LLM's circuit breaker, llm/faults.py) stops starting items: they stay
+    error marked `stops_run` (the LLM's circuit breaker, llm/faults.EndpointRefusing; a prompt
+    template over its budget, prompts.TemplateBudgetError) stops starting items: they stay
     pending, `result.stopped` says why.
     `on_start(total, already on disk)` is called once, before the first item."""
     result = RunResult(total=len(specs))
@@ -185,11 +185,11 @@ async def run_items(specs: list[ItemSpec], generate_item: GenerateItem, out_dir:
                 atomic_write(out_dir / spec.filename, asset.model_dump_json(indent=2) + "\n")
             except asyncio.CancelledError:
                 raise
-            except EndpointRefusing as exc:  # the LLM's circuit breaker: stop starting items
-                result.stopped = result.stopped or exc.message
-                return
-            except Exception as exc:  # one failing item must not stop the others
+            except Exception as exc:  # one failing item must not stop the others...
                 message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+                if getattr(exc, "stops_run", False):  # ...unless it would stop every one the same way
+                    result.stopped = result.stopped or " ".join(str(message).split())[:300]
+                    return
                 result.failed[spec.id] = " ".join(str(message).split())[:300]
                 if on_item:
                     on_item(spec, False)
