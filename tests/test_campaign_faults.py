@@ -76,3 +76,19 @@ def test_failures_with_one_cause_collapse_into_one_line():
     result = RunResult(total=300, failed={f"item-{i:03d}": same for i in range(277)} | {"other": "asset: odd"})
     lines = result.failure_lines()
     assert lines == [f"failed 277 items (item-000, ...): {same}", "failed other: asset: odd"]
+
+
+def test_html_page_for_every_item_is_one_collapsed_line(tmp_path, monkeypatch, capsys):
+    ws = make_workspace(tmp_path / "ws")
+    monkeypatch.setenv("PERSONA_ASSISTANT_BASE_URL", BASE)
+    page = httpx.Response(200, text="<html><body>Service Unavailable</body></html>",
+                          headers={"content-type": "text/html"})
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(URL).mock(return_value=page)
+        outcome = run_campaign(ws, channels=["cold_email"], variants=3)
+    assert route.call_count == 18 and len(outcome.result.failed) == 18 and not outcome.result.stopped
+    with pytest.raises(Exception):
+        report(outcome, json_out=False)
+    failed = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("failed")]
+    assert failed == ["failed 18 items (cfo/cold_email/awareness/1, ...): asset: model endpoint llm.test answered "
+                      "text/html instead of a chat completion (JSON): '<html><body>Service Unavailable</body></html>'"]

@@ -51,7 +51,7 @@ def test_truncated_stream_is_shown_interrupted_and_not_saved(respx_mock, ws):
     respx_mock.post("/chat/completions").mock(return_value=httpx.Response(
         200, text=truncated("Reconciliation ", "takes three ", "da"), headers={"content-type": "text/event-stream"}))
     shown, chat = run_lines(ws, ["What slows the close?", "/exit"])
-    assert "Reconciliation takes three (answer interrupted: the stream ended without a finish reason)" in shown
+    assert "Reconciliation takes three da (answer interrupted: the stream ended without a finish reason)" in shown
     errors = [ln for ln in shown.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and "chat-stub.test" in errors[0] and "not kept" in errors[0]
     assert conversation(ws) == [] and chat.session.messages == []
@@ -105,3 +105,22 @@ def test_key_echoed_without_prefix_never_reaches_stdout_stderr_or_the_log(ws, mo
     dump = "\n".join(sqlite3.connect(ws.state_dir / "log.sqlite").iterdump())
     assert "Incorrect API key provided" in dump
     assert no_run_of(CANARY, out.out + out.err + dump)
+
+
+def test_html_page_while_drafting_is_one_line_exit_1_and_no_version(ws, monkeypatch, capsys):
+    from persona_assistant.cli.main import run
+
+    monkeypatch.setenv("PERSONA_ASSISTANT_BASE_URL", BASE_URL)
+    monkeypatch.setattr(sys, "argv", ["persona-assistant", "draft", "personas", "-w", str(ws.root)])
+    before = [v.number for v in ws.versions("personas")]
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as mock:
+        route = mock.post("/chat/completions").mock(return_value=httpx.Response(
+            200, text=HTML, headers={"content-type": "text/html"}))
+        with pytest.raises(SystemExit) as code:
+            run()
+    err = capsys.readouterr().err
+    assert code.value.code == 1 and route.call_count == 1 and "Traceback" not in err and "unexpected" not in err
+    assert err.splitlines()[-1] == ("error: extract_evidence: model endpoint chat-stub.test answered text/html "
+                                    "instead of a chat completion (JSON): '<!DOCTYPE html><html><head><title>Sign "
+                                    "in - Corporate Proxy</title></head><body>...'")
+    assert [v.number for v in ws.versions("personas")] == before

@@ -139,7 +139,7 @@ def test_check_failure_then_valid(store):
 def test_never_valid_gives_model_error_after_three_asks(store):
     with respx.mock(assert_all_mocked=True) as mock:
         route = mock.post(URL).mock(return_value=completion('{"name": 1}'))
-        with pytest.raises(ModelError, match="no valid answer from test-model after 3 attempts"):
+        with pytest.raises(ModelError, match="no valid answer from test-model at llm.test after 3 attempts"):
             LLM(make_settings(), store).structured("t", MSGS, Answer)
     assert route.call_count == 3
     assert store.cache_get(store.recent(1)[0]["cache_key"]) is None

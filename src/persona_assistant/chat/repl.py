@@ -31,7 +31,7 @@ from persona_assistant.chat.render import (
 from persona_assistant.chat.session import Session, chat_dir, history_path
 from persona_assistant.chat.tools import TOOLS, Context, Edit, run_tool
 from persona_assistant.errors import ModelError
-from persona_assistant.llm.faults import INTERRUPTED, StreamInterrupted
+from persona_assistant.llm.faults import INTERRUPTED, SecretMask, StreamInterrupted
 from persona_assistant.safe_text import clean
 from persona_assistant.workspace import Workspace
 
@@ -117,6 +117,8 @@ class Chat:
         show_markdown(self.console, text)
 
     def error(self, message: str) -> None:
+        key = getattr(getattr(self.settings, "api_key", None), "get_secret_value", lambda: None)()
+        message = SecretMask(key)(message)  # the LLM masks its own errors; this covers any other
         show_text(self.console, f"error: {clean(message, keep_newlines=False)}", style="red")
 
     def dim(self, message: str) -> None:

@@ -390,8 +390,9 @@ class LLM:
                     raise self._fail(task, f"{task}: the model refused: {message.refusal}", **fail)
                 if choice.finish_reason == "length":
                     limit = f"{self._limit_param}={max_tokens}" if max_tokens else "the server's output limit"
-                    raise self._fail(task, f"{task}: answer truncated at {limit}; raise --max-tokens or lower "
-                                           "the prompt budget ([llm].prompt_budget_tokens)", **fail)
+                    raise self._fail(task, f"{task}: answer from {self.settings.endpoint_host} truncated at {limit}; "
+                                           "raise --max-tokens or lower the prompt budget "
+                                           "([llm].prompt_budget_tokens)", **fail)
                 if choice.finish_reason == "content_filter":
                     raise self._fail(task, f"{task}: the endpoint's content filter stopped the answer", **fail)
                 content = message.content or ""
@@ -408,9 +409,9 @@ class LLM:
                     old, mode = mode, self._next_mode(mode)
                     notes.append(f"{self.settings.endpoint_host} ignored response_format {old}; using {mode}")
             if attempts > MAX_REASKS:
-                raise self._fail(task, f"{task}: no valid answer from {self.settings.model} after {attempts} "
-                                       f"attempts: {problems[0]}", usage=usage, started=started, mode=mode,
-                                 attempts=attempts, key=key)
+                raise self._fail(task, f"{task}: no valid answer from {self.settings.model} at "
+                                       f"{self.settings.endpoint_host} after {attempts} attempts: {problems[0]}",
+                                 usage=usage, started=started, mode=mode, attempts=attempts, key=key)
             convo = _reask(messages, content, problems)
 
     async def _complete(self, client, task: str, **request) -> Any:
@@ -536,6 +537,8 @@ class LLM:
         except openai.APIError as exc:
             raise self._api_fail(task, exc, **fail) from None
         if not finished:
+            if pending:  # shown, like all that arrived, and then not kept
+                yield "text", restore(pending)
             why = f"broke off ({broke})" if broke else "ended"
             raise self._fail(task, f"{task}: {INTERRUPTED} (model endpoint {self.settings.endpoint_host}: the "
                                    f"stream {why} after {chunks} chunks; the answer was not kept)",

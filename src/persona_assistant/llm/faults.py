@@ -100,7 +100,7 @@ class SecretMask:
 
 def one_line(text: str, mask: SecretMask, limit: int = 300) -> str:
     """What the LLM layer shows or stores of an error: masked, cleaned, one line, at most `limit`."""
-    text = " ".join(clean(mask(str(text))).split())
+    text = " ".join(clean(mask(str(text)[: limit * 4])).split())  # cut first: a body may be megabytes
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
