@@ -66,6 +66,21 @@ def test_truncated_stream_on_a_terminal_shows_the_note(respx_mock, ws):
     assert conversation(ws) == []
 
 
+@respx.mock(base_url=BASE_URL, assert_all_called=True)
+def test_a_fault_after_a_tool_round_keeps_the_complete_round_only(respx_mock, ws):
+    from chat_helpers import tool_stream
+
+    respx_mock.post("/chat/completions").mock(side_effect=[
+        sse_response(tool_stream("get_persona", {"persona": "cfo"})),
+        httpx.Response(502, headers={"retry-after": "0"}, json={"error": {"message": "bad gateway"}}),
+        httpx.Response(502, headers={"retry-after": "0"}, json={"error": {"message": "bad gateway"}}),
+        httpx.Response(502, headers={"retry-after": "0"}, json={"error": {"message": "bad gateway"}})])
+    shown, _ = run_lines(ws, ["What is Maya's main pain?", "/exit"])
+    assert [ln for ln in shown.splitlines() if ln.startswith("error:")] == [
+        "error: chat: model endpoint chat-stub.test answered HTTP 502 after up to 3 attempts: bad gateway"]
+    assert [m["role"] for m in conversation(ws)] == ["user", "assistant", "tool"]  # the reply itself: none
+
+
 def no_run_of(secret: str, text: str) -> bool:
     return not any(secret[i:i + SECRET_RUN] in text for i in range(len(secret) - SECRET_RUN + 1))
 

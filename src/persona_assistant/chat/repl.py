@@ -117,8 +117,8 @@ class Chat:
         show_markdown(self.console, text)
 
     def error(self, message: str) -> None:
-        key = getattr(getattr(self.settings, "api_key", None), "get_secret_value", lambda: None)()
-        message = SecretMask(key)(message)  # the LLM masks its own errors; this covers any other
+        secret = getattr(self.settings, "api_key", None)  # the LLM masks its own errors; this covers any other
+        message = SecretMask(secret.get_secret_value() if secret is not None else None)(message)
         show_text(self.console, f"error: {clean(message, keep_newlines=False)}", style="red")
 
     def dim(self, message: str) -> None:
