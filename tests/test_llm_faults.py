@@ -183,6 +183,18 @@ def test_breaker_stops_concurrent_calls_after_n_consecutive_429s(store):
     assert REFUSING in errors[-1].message and "llm.test" in errors[-1].message
 
 
+def test_breaker_caps_the_sdk_retries_of_one_call_in_a_draft_sequence(store):
+    llm = LLM(settings(max_retries=10), store)  # [llm].max_retries = 10: 11 attempts a call without it
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(URL).mock(return_value=httpx.Response(
+            503, headers={"retry-after": "0.01"}, json={"error": {"message": "overloaded"}}))
+        with pytest.raises(EndpointRefusing, match="the endpoint is refusing: retry later"):
+            llm.structured("extract_evidence", MSGS, Answer)
+        with pytest.raises(EndpointRefusing):  # the next call of the sequence sends nothing
+            llm.structured("persona_synthesis", MSGS, Answer)
+    assert route.call_count == BREAKER_THRESHOLD
+
+
 def test_breaker_counts_only_consecutive_refusals_and_respects_the_sdk_retry(store):
     llm = LLM(settings(), store)
     refuse = httpx.Response(503, headers={"retry-after": "0"}, json={"error": {"message": "busy"}})

@@ -17,7 +17,7 @@ with that name, which this endpoint and model keep for the session. A stream who
 server refuses `stream_options` (include_usage) is asked again without it, likewise remembered.
 
 Faults end as one line (llm/faults.py): a body that is not a completion (HTML with status 200,
-empty, unparsable JSON) is detected in `_complete` for structured calls and `_open_stream` for
+empty, unparsable JSON) is detected in `_complete` for structured calls and `_check_stream` for
 streams, naming the host and what came back; a stream that ends without a finish reason is
 `StreamInterrupted`; each LLM owns a `CircuitBreaker` that stops its run after consecutive
 429/5xx (EndpointRefusing); every error shown or logged is masked with the key (`SecretMask`).
