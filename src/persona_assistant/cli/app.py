@@ -7,6 +7,7 @@ Commands stay thin: parse options, call a core function, print. Heavy imports
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -107,3 +108,19 @@ def main(
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
 ) -> None:
     STATE["debug"] = debug
+    show_progress()
+
+
+class _NoticeHandler(logging.Handler):
+    """Log records of the package (progress of long reads) as `notice` lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        notice(record.getMessage())
+
+
+def show_progress() -> None:
+    """Print the package's INFO log records (e.g. `ingest.xlsx` progress) on stderr; idempotent."""
+    logger = logging.getLogger("persona_assistant")
+    if not any(isinstance(h, _NoticeHandler) for h in logger.handlers):
+        logger.addHandler(_NoticeHandler())
+    logger.setLevel(logging.INFO)
