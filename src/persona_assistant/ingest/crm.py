@@ -232,16 +232,26 @@ def _order_counts_sql(codes: Sequence[str]) -> str:
                      for c in codes)
 
 
+def _code_counts(con, f: _File, fields: Sequence[str], code: Callable[[str], str], counts: Callable[[list[str]], str],
+                 hit: Callable[[str], str], table: str | None = None) -> tuple[list[tuple[str, str]], Sequence]:
+    """(canonical, header) of the file's `fields`, and one row of `counts` over the per-value `code`s of
+    their columns, in one scan of `table` (default the raw table; the codes' data row is "_r" there).
+    The WHERE (`hit`) keeps the per-row work to the (usually few) rows a code can say something about."""
+    cols = [(c, h) for c, h in f.fields.items() if c in fields]
+    if not cols:
+        return cols, ()
+    codes = ", ".join(f"{code(qi(h))} AS k{i}" for i, (_, h) in enumerate(cols))
+    where = " OR ".join(hit(qi(h)) for _, h in cols)
+    row = con.execute(f"SELECT {counts([f'k{i}' for i in range(len(cols))])} FROM (SELECT {codes}, "
+                      f"{'NULL' if table else 'rowid + 1'} AS _r FROM {table or qi(f.raw.name)} WHERE {where})"
+                      ).fetchone()
+    return cols, row
+
+
 def _date_orders(con, f: _File, report: IngestReport, table: str | None = None) -> dict[str, str]:
     """'mdy' or 'dmy' per date column, decided from all its slash dates in one scan; ambiguity reported."""
-    cols = [(c, h) for c, h in f.fields.items() if c in DATE_FIELDS]
-    if not cols:
-        return {}
-    codes = ", ".join(f"{_order_code_sql(qi(h))} AS o{i}" for i, (_, h) in enumerate(cols))
-    any_slash = " OR ".join(f"contains({qi(h)}, '/')" for _, h in cols)
-    # The WHERE keeps the per-row work to the (usually no) rows with slash dates.
-    row = con.execute(f"SELECT {_order_counts_sql([f'o{i}' for i in range(len(cols))])} FROM "
-                      f"(SELECT {codes} FROM {table or qi(f.raw.name)} WHERE {any_slash})").fetchone()
+    cols, row = _code_counts(con, f, DATE_FIELDS, _order_code_sql, _order_counts_sql,
+                             lambda c: f"contains({c}, '/')", table)
     return _decide_orders(f, cols, row, report)
 
 
@@ -274,14 +284,8 @@ def _decimals(con, f: _File, report: IngestReport | None, table: str | None = No
 
     `table`: a sample to guess from (no notices then, `report` None); default the file's raw table.
     """
-    cols = [(c, h) for c, h in f.fields.items() if c in MONEY_FIELDS]
-    if not cols:
-        return {}
-    codes = ", ".join(f"{money_code_sql(qi(h))} AS m{i}" for i, (_, h) in enumerate(cols))
-    any_sep = " OR ".join(f"contains({qi(h)}, '.') OR contains({qi(h)}, ',')" for _, h in cols)
-    row = con.execute(f"SELECT {counts_sql([f'm{i}' for i in range(len(cols))], '_r')} FROM (SELECT {codes}, "
-                      f"{'NULL' if table else 'rowid + 1'} AS _r FROM {table or qi(f.raw.name)} WHERE {any_sep})"
-                      ).fetchone()
+    cols, row = _code_counts(con, f, MONEY_FIELDS, money_code_sql, lambda codes: counts_sql(codes, "_r"),
+                             lambda c: f"contains({c}, '.') OR contains({c}, ',')", table)
 
     def example(canon: str, data_row: int) -> str:
         return con.execute(f"SELECT {blank_sql(qi(f.fields[canon]))} FROM {qi(f.raw.name)} WHERE rowid = ?",
