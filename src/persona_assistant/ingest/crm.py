@@ -424,10 +424,12 @@ def _stage_deals(con, src: CsvSource, f: _File, report: IngestReport, mapping: M
     money = [(c, h) for c, h in f.fields.items() if c in MONEY_FIELDS]
     orders: dict[str, str] = {}
     decimals: dict[str, str] = {}
-    if cols or money:
-        sample = f"(SELECT * FROM ({src.scan_sql(head=True)}) LIMIT {SAMPLE_ROWS})"
+    if cols or money:  # the first rows, read once for both guesses
+        sample = unique_name("pa_sample")
+        con.execute(f"CREATE TEMP TABLE {sample} AS SELECT * FROM ({src.scan_sql(head=True)}) LIMIT {SAMPLE_ROWS}")
         orders = _date_orders(con, f, IngestReport(), table=sample)
         decimals = _decimals(con, f, None, table=sample)
+        con.execute(f"DROP TABLE {sample}")
     read_notices = len(f.raw.report.notices)
     src.load(con, _deal_select(f, orders, decimals, extras))
     table = qi(f.raw.name)
