@@ -190,7 +190,8 @@ def test_analyze_json_on_non_finite_money_is_strict_json_with_finite_totals(tmp_
 
 
 def test_score_backtest_and_export_json_are_strict_on_non_finite_money(tmp_path, fixtures_dir):
-    """The other --json paths reachable offline, on a workspace whose deals carry NaN/inf amounts."""
+    """The other --json paths reachable offline (campaign aside: 20 s), on a workspace whose deals carry
+    NaN/inf amounts."""
     ws = tmp_path / "ws"
     shutil.copytree(fixtures_dir / "sample-workspace", ws)
     deals = ws / "crm" / "deals.csv"
@@ -202,7 +203,8 @@ def test_score_backtest_and_export_json_are_strict_on_non_finite_money(tmp_path,
             row[col] = ("NaN", "inf", "-inf", "1e400")[i % 4]
     with deals.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(rows)
-    for args in (("analyze",), ("backtest",), ("draft", "icp", "--offline")):
+    for args in (("analyze",), ("backtest",), ("draft", "icp", "--offline"), ("draft", "personas", "--offline"),
+                 ("history",), ("log",), ("usage",)):
         out = run_cli(*args, "-w", str(ws), "--json")
         assert out.returncode == 0, (args, out.stderr)
         strict_json(out.stdout)
