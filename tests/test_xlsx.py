@@ -195,10 +195,12 @@ def test_rows_beyond_the_limit_are_an_error_naming_the_file(tmp_path, monkeypatc
 def test_progress_every_n_rows(tmp_path, monkeypatch):
     path = workbook(tmp_path / "deals.xlsx", [(f"D{i}", "Won", i) for i in range(25)])
     monkeypatch.setattr(xlsx, "PROGRESS_ROWS", 10)
+    monkeypatch.setattr(xlsx, "ANNOUNCE_BYTES", 1000)
     lines: list[str] = []
     xlsx_to_csv(path, tmp_path / "out.csv", progress=lines.append)
-    assert lines[:2] == ["deals.xlsx: 10 of ~26 rows read (0 s)", "deals.xlsx: 20 of ~26 rows read (0 s)"]
-    assert lines[2].startswith("deals.xlsx: 26 rows read in ") and len(lines) == 3
+    assert lines[0].startswith("deals.xlsx: opening a 0.0 MB workbook")
+    assert lines[1:3] == ["deals.xlsx: 10 of ~26 rows read (0 s)", "deals.xlsx: 20 of ~26 rows read (0 s)"]
+    assert lines[3].startswith("deals.xlsx: 26 rows read in ") and len(lines) == 4
 
 
 def test_progress_reaches_stderr_through_the_cli(tmp_path, monkeypatch, capsys):

@@ -39,6 +39,7 @@ MAX_TOTAL_BYTES = 2 << 30
 MAX_RATIO = 200  # unpacked / packed: sheet XML packs 5-30x, highly repetitive sheets ~100x
 RATIO_GRACE_BYTES = 16 << 20  # a part unpacking to less is never a bomb, whatever its ratio
 PROGRESS_ROWS = 100_000
+ANNOUNCE_BYTES = 10 << 20  # a workbook this size takes seconds before its first row: say so
 _SHEET_HINT = re.compile(r"deal|opportunit|pipeline|account|compan|organi[sz]ation|lead|contact", re.I)
 _FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 _AMBIGUOUS = re.compile(r"-?[1-9][0-9]{0,2}\.[0-9]{3}")
@@ -146,6 +147,8 @@ def xlsx_to_csv(path: Path, dest: Path, progress: Callable[[str], None] | None =
 
     progress = progress or _log
     check_zip(path)
+    if path.stat().st_size >= ANNOUNCE_BYTES:  # openpyxl reads the shared strings before the first row
+        progress(f"{path.name}: opening a {_mb(path.stat().st_size)} workbook ...")
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
