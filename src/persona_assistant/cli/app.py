@@ -7,6 +7,7 @@ Commands stay thin: parse options, call a core function, print. Heavy imports
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -44,12 +45,44 @@ JsonOpt = Annotated[
 
 def emit_json(data: Any) -> None:
     """Write JSON to stdout. pydantic models are dumped by their own serializer."""
+    # Indented for a person at a terminal; compact (and ~3x faster to encode) when piped.
+    sys.stdout.write(json_text(data, indent=2 if sys.stdout.isatty() else None) + "\n")
+    sys.stdout.flush()
+
+
+def json_text(data: Any, *, indent: int | None = None) -> str:
+    """Strict JSON (RFC 8259) of `data`, what every `--json` and JSON file the CLI writes goes through.
+
+    json.dumps would write NaN and +-inf as the bare tokens NaN/Infinity, which JSON parsers refuse.
+    Ingestion keeps them out of the data (`ingest.numbers`); any that still arrive are written as null,
+    with a notice naming the first place.
+    """
     if hasattr(data, "model_dump"):
         data = data.model_dump(mode="json")
-    # Indented for a person at a terminal; compact (and ~3x faster to encode) when piped.
-    indent = 2 if sys.stdout.isatty() else None
-    sys.stdout.write(json.dumps(data, indent=indent, ensure_ascii=False, default=str) + "\n")
-    sys.stdout.flush()
+    try:
+        return json.dumps(data, indent=indent, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:
+        pass
+    found: list[str] = []
+    data = _finite(data, "$", found)
+    if found:
+        notice(f"JSON output: {len(found)} number(s) that were not finite (NaN or infinity) written as null "
+               f"(first at {found[0]})")
+    return json.dumps(data, indent=indent, ensure_ascii=False, default=str, allow_nan=False)
+
+
+def _finite(value: Any, path: str, found: list[str]) -> Any:
+    """`value` with every non-finite float replaced by None; the JSON paths of the replaced go to `found`."""
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            found.append(path)
+            return None
+        return value
+    if isinstance(value, dict):
+        return {(str(k) if isinstance(k, float) else k): _finite(v, f"{path}.{k}", found) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
+    return value
 
 
 def notice(message: str) -> None:
@@ -75,3 +108,19 @@ def main(
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
 ) -> None:
     STATE["debug"] = debug
+    show_progress()
+
+
+class _NoticeHandler(logging.Handler):
+    """Log records of the package (progress of long reads) as `notice` lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        notice(record.getMessage())
+
+
+def show_progress() -> None:
+    """Print the package's INFO log records (e.g. `ingest.xlsx` progress) on stderr; idempotent."""
+    logger = logging.getLogger("persona_assistant")
+    if not any(isinstance(h, _NoticeHandler) for h in logger.handlers):
+        logger.addHandler(_NoticeHandler())
+    logger.setLevel(logging.INFO)

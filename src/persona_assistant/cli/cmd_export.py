@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import JsonOpt, WorkspaceOpt, app, emit_json, notice
+from persona_assistant.cli.app import JsonOpt, WorkspaceOpt, app, emit_json, json_text, notice
 
 FORMATS = {"md": "playbook.md", "json": "playbook.json", "csv": "assets.csv", "html": "report.html"}
 
@@ -20,8 +20,6 @@ def export(
     json_out: JsonOpt = False,
 ) -> None:
     """Export the latest ICP, personas and campaign."""
-    import json
-
     from persona_assistant.errors import UsageError
     from persona_assistant.export.json_export import export_json, load_all
     from persona_assistant.workspace import atomic_write, open_workspace
@@ -44,7 +42,7 @@ def export(
             raise UsageError("--format csv: no campaign yet; run `persona-assistant campaign` first")
         write_assets_csv(path, parts["campaign"], personas)
     elif format == "json":
-        atomic_write(path, json.dumps(export_json(parts), indent=2, ensure_ascii=False) + "\n")
+        atomic_write(path, json_text(export_json(parts), indent=2) + "\n")
     elif format == "md":
         from persona_assistant.export.markdown import playbook_markdown
 

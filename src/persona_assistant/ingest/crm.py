@@ -32,6 +32,8 @@ from persona_assistant.errors import InputError, UsageError
 from persona_assistant.ingest.csvfile import (CsvSource, RawTable, open_csv, quote_ident as qi, quote_str as qs,
                                               read_table, unique_name)
 from persona_assistant.ingest.mapping import MappingFile, infer_field, load_mapping, stage_outcome
+from persona_assistant.ingest.numbers import (DecimalCounts, counts_sql, decide_decimal, decimal_notice, money_code_sql,
+                                              money_sql, refused_reason)
 from persona_assistant.schemas import IngestReport, UnmatchedKeys
 
 if TYPE_CHECKING:
@@ -108,25 +110,6 @@ def needs_trim_sql(col: str) -> str:
 def blank_sql(col: str) -> str:
     """Trimmed text; blank -> NULL. trim() only runs on values that need it (it copies every string)."""
     return f"(CASE WHEN {needs_trim_sql(col)} THEN NULLIF(trim({col}), '') ELSE {col} END)"
-
-
-def money_sql(col: str) -> str:
-    """A number from a money/number string: `$1,200.50`, `1.200,50 €`, `1 200,50`, `1,200` (US thousands).
-
-    Plain numbers take the fast TRY_CAST; only the rest goes through the patterns.
-    """
-    t = (f"regexp_replace(regexp_replace({col}, '[\\s\\x{{00A0}}\\x{{202F}}$€£¥'']', '', 'g'), "
-         f"'^(USD|EUR|GBP|CHF|CAD|AUD)|(USD|EUR|GBP|CHF|CAD|AUD)$', '', 'gi')")
-    return f"""CASE WHEN {col} IS NULL THEN NULL ELSE COALESCE(TRY_CAST({col} AS DOUBLE), CASE
-        WHEN regexp_full_match({t}, '[-+]?[0-9]{{1,3}}(,[0-9]{{3}})+(\\.[0-9]+)?')
-            THEN TRY_CAST(replace({t}, ',', '') AS DOUBLE)
-        WHEN regexp_full_match({t}, '[-+]?[0-9]{{1,3}}(\\.[0-9]{{3}})+(,[0-9]+)?')
-            THEN TRY_CAST(replace(replace({t}, '.', ''), ',', '.') AS DOUBLE)
-        WHEN regexp_full_match({t}, '[-+]?[0-9]+,[0-9]+')
-            THEN TRY_CAST(replace({t}, ',', '.') AS DOUBLE)
-        WHEN regexp_full_match({t}, '[-+]?[0-9]+(\\.[0-9]+)?')
-            THEN TRY_CAST({t} AS DOUBLE)
-        END) END"""
 
 
 def date_sql(col: str, order: str = "mdy") -> str:
@@ -207,16 +190,18 @@ def _classify(fields: dict[str, str]) -> str:
 # --------------------------------------------------------------------------- staging one file
 
 
-def _revenue_factor(con, f: _File, report: IngestReport, mapping: MappingFile, *, parsed: bool = False) -> float:
+def _revenue_factor(con, f: _File, report: IngestReport, mapping: MappingFile, decimal: str = ".", *,
+                    parsed: bool = False) -> float:
     """1e6 when revenue is given in millions (mapping file, or every value below 100,000: reported).
 
-    `parsed`: the file's table already holds revenue as a number (the deals fast path).
+    `parsed`: the file's table already holds revenue as a number (the deals fast path); else it is read
+    with the column's `decimal` separator.
     """
     unit = mapping.units.get("revenue")
     col = f"{f.raw.path.name}:{f.fields['revenue']}"
     if unit is None:
         values = (f"(SELECT revenue AS v FROM {qi(f.raw.name)})" if parsed else  # parsed once, not per aggregate
-                  f"(SELECT {money_sql('v')} AS v FROM (SELECT {blank_sql(qi(f.fields['revenue']))} AS v "
+                  f"(SELECT {money_sql('v', decimal)} AS v FROM (SELECT {blank_sql(qi(f.fields['revenue']))} AS v "
                   f"FROM {qi(f.raw.name)}))")
         n, top = con.execute(f"SELECT count(v), max(abs(v)) FROM {values}").fetchone()
         if not n or top >= REVENUE_MILLIONS_BELOW:
@@ -247,16 +232,26 @@ def _order_counts_sql(codes: Sequence[str]) -> str:
                      for c in codes)
 
 
+def _code_counts(con, f: _File, fields: Sequence[str], code: Callable[[str], str], counts: Callable[[list[str]], str],
+                 hit: Callable[[str], str], table: str | None = None) -> tuple[list[tuple[str, str]], Sequence]:
+    """(canonical, header) of the file's `fields`, and one row of `counts` over the per-value `code`s of
+    their columns, in one scan of `table` (default the raw table; the codes' data row is "_r" there).
+    The WHERE (`hit`) keeps the per-row work to the (usually few) rows a code can say something about."""
+    cols = [(c, h) for c, h in f.fields.items() if c in fields]
+    if not cols:
+        return cols, ()
+    codes = ", ".join(f"{code(qi(h))} AS k{i}" for i, (_, h) in enumerate(cols))
+    where = " OR ".join(hit(qi(h)) for _, h in cols)
+    row = con.execute(f"SELECT {counts([f'k{i}' for i in range(len(cols))])} FROM (SELECT {codes}, "
+                      f"{'NULL' if table else 'rowid + 1'} AS _r FROM {table or qi(f.raw.name)} WHERE {where})"
+                      ).fetchone()
+    return cols, row
+
+
 def _date_orders(con, f: _File, report: IngestReport, table: str | None = None) -> dict[str, str]:
     """'mdy' or 'dmy' per date column, decided from all its slash dates in one scan; ambiguity reported."""
-    cols = [(c, h) for c, h in f.fields.items() if c in DATE_FIELDS]
-    if not cols:
-        return {}
-    codes = ", ".join(f"{_order_code_sql(qi(h))} AS o{i}" for i, (_, h) in enumerate(cols))
-    any_slash = " OR ".join(f"contains({qi(h)}, '/')" for _, h in cols)
-    # The WHERE keeps the per-row work to the (usually no) rows with slash dates.
-    row = con.execute(f"SELECT {_order_counts_sql([f'o{i}' for i in range(len(cols))])} FROM "
-                      f"(SELECT {codes} FROM {table or qi(f.raw.name)} WHERE {any_slash})").fetchone()
+    cols, row = _code_counts(con, f, DATE_FIELDS, _order_code_sql, _order_counts_sql,
+                             lambda c: f"contains({c}, '/')", table)
     return _decide_orders(f, cols, row, report)
 
 
@@ -284,6 +279,40 @@ def _decide_orders(f: _File, cols: list[tuple[str, str]], row: Sequence[int], re
     return orders
 
 
+def _decimals(con, f: _File, report: IngestReport | None, table: str | None = None) -> dict[str, str]:
+    """The decimal separator per money column, from all its values in one scan (`ingest.numbers`).
+
+    `table`: a sample to guess from (no notices then, `report` None); default the file's raw table.
+    """
+    cols, row = _code_counts(con, f, MONEY_FIELDS, money_code_sql, lambda codes: counts_sql(codes, "_r"),
+                             lambda c: f"contains({c}, '.') OR contains({c}, ',')", table)
+
+    def example(canon: str, data_row: int) -> str:
+        return con.execute(f"SELECT {blank_sql(qi(f.fields[canon]))} FROM {qi(f.raw.name)} WHERE rowid = ?",
+                           [data_row - 1]).fetchone()[0]
+
+    return _decide_decimals(con, f, cols, DecimalCounts.of(row, len(cols)), report, example)
+
+
+def _decide_decimals(con, f: _File, cols: list[tuple[str, str]], counts: list[DecimalCounts],
+                     report: IngestReport | None, example: Callable[[str, int], str]) -> dict[str, str]:
+    """',' or '.' per money column from its counts; the notice of a mixed or ambiguous column, with the
+    first ambiguous value (`example(field, data row)`) and what it was read as."""
+    delimiter = f.raw.report.delimiter
+    decimals = {}
+    for (canon, h), c in zip(cols, counts):
+        decimals[canon] = decimal = decide_decimal(c, delimiter)
+        if report is None:
+            continue
+        text = example(canon, c.first) if c.either else None
+        reading = None if text is None else con.execute(
+            f"SELECT {money_sql('v', decimal)} FROM (SELECT ?::VARCHAR AS v)", [text]).fetchone()[0]
+        notice = decimal_notice(f"{f.raw.path.name}:{h}", c, decimal, delimiter, text, reading)
+        if notice:
+            report.value_notices.append(notice)
+    return decimals
+
+
 def _stage(con, f: _File, report: IngestReport, mapping: MappingFile, extras: dict[str, str], idx: int) -> None:
     """Typed, trimmed, canonical columns of one file as stg_<idx>.
 
@@ -293,7 +322,8 @@ def _stage(con, f: _File, report: IngestReport, mapping: MappingFile, extras: di
     """
     raw, name = f.raw, f.raw.name
     orders = _date_orders(con, f, report)
-    factor = _revenue_factor(con, f, report, mapping) if "revenue" in f.fields else 1.0
+    decimals = _decimals(con, f, report)
+    factor = _revenue_factor(con, f, report, mapping, decimals.get("revenue", ".")) if "revenue" in f.fields else 1.0
     # Two levels: the trimmed text once per column, then the parses over it (inlining `blank_sql` into each
     # of the many places `money_sql`/`date_sql` name their input made DuckDB plan ~5 ms more per field).
     inner = [f"CAST(rowid + 1 AS BIGINT) AS _row", f"{idx} AS _src"]
@@ -305,7 +335,7 @@ def _stage(con, f: _File, report: IngestReport, mapping: MappingFile, extras: di
             inner.append(f"{c} AS {text}")
             if canon in MONEY_FIELDS:
                 scale = f" * {factor!r}" if canon == "revenue" and factor != 1.0 else ""
-                cols += [text, f"{money_sql(text)}{scale} AS {qi(canon)}"]
+                cols += [text, f"{money_sql(text, decimals[canon])}{scale} AS {qi(canon)}"]
             else:
                 cols += [text, f"{date_sql(text, orders[canon])} AS {qi(canon)}"]
         else:
@@ -328,10 +358,10 @@ def _stage(con, f: _File, report: IngestReport, mapping: MappingFile, extras: di
 
 
 CHECKED = ("amount", "created", "closed", "won_time", "lost_time", "employees", "revenue", "price")
-SAMPLE_ROWS = 20_000  # rows read up front to guess date orders; the full-column counts then confirm them
+SAMPLE_ROWS = 20_000  # rows read up front to guess date orders and decimal separators; full counts confirm them
 
 
-def _deal_select(f: _File, orders: dict[str, str], extras: dict[str, str]):
+def _deal_select(f: _File, orders: dict[str, str], decimals: dict[str, str], extras: dict[str, str]):
     """SELECT over the checked read_csv (a callable for `CsvSource.load`): typed, trimmed canonical columns.
 
     Parsed in the same pass as the CSV itself; no all-text copy of the file is kept. Text fields are stored
@@ -340,23 +370,23 @@ def _deal_select(f: _File, orders: dict[str, str], extras: dict[str, str]):
     order) in "_bad" (a text column, mostly NULL, would still cost 16 bytes a row; the notice re-reads
     its example from the file). Date fields add a small "o:<field>" code for slash dates (1, + 2 if a
     first part is a day above 12, + 4 if a second part is above 12) from which the D/M or M/D decision
-    is checked on every row.
+    is checked on every row; money fields an "m:<field>" code (`numbers.money_code_sql`) for the decimal
+    separator, read with `decimals` meanwhile.
     """
     inner, mid, outer, bad = [], [], [], []
     for canon, h in f.fields.items():
         c, col = blank_sql(qi(h)), qi(canon)
         if canon in MONEY_FIELDS or canon in DATE_FIELDS:
             text = qi("t:" + canon)
-            parsed = money_sql(text) if canon in MONEY_FIELDS else date_sql(text, orders[canon])
+            parsed = money_sql(text, decimals[canon]) if canon in MONEY_FIELDS else date_sql(text, orders[canon])
             inner.append(f"{c} AS {text}")
             mid += [text, f"{parsed} AS {col}"]
             outer.append(col)
             bad.append(f"(CASE WHEN {text} IS NOT NULL AND {col} IS NULL THEN {1 << CHECKED.index(canon)} ELSE 0 END)")
-            if canon in DATE_FIELDS:
-                code = qi("o:" + canon)
-                inner.append(f"{_order_code_sql(qi(h))} AS {code}")
-                mid.append(code)
-                outer.append(code)
+            code = qi(("o:" if canon in DATE_FIELDS else "m:") + canon)
+            inner.append(f"{(_order_code_sql if canon in DATE_FIELDS else money_code_sql)(qi(h))} AS {code}")
+            mid.append(code)
+            outer.append(code)
         else:  # as read (a plain column costs nothing to store); `_trim_blanks` fixes the few that need it
             inner.append(f"{qi(h)} AS {col}")
             mid.append(col)
@@ -386,23 +416,38 @@ def _stage_deals(con, src: CsvSource, f: _File, report: IngestReport, mapping: M
                  extras: dict[str, str], idx: int) -> None:
     """The deals fast path: typed table raw_<idx> straight from the CSV, view stg_<idx> over it.
 
-    Same columns and notices as `_stage`, but a view over a typed table. Date orders are guessed from the
-    first rows and confirmed from the per-row codes; a guess the whole column contradicts costs one more read.
+    Same columns and notices as `_stage`, but a view over a typed table. Date orders and decimal separators
+    are guessed from the first rows and confirmed from the per-row codes; a guess the whole column
+    contradicts (for money: where it has ambiguous values) costs one more read.
     """
     cols = [(c, h) for c, h in f.fields.items() if c in DATE_FIELDS]
+    money = [(c, h) for c, h in f.fields.items() if c in MONEY_FIELDS]
     orders: dict[str, str] = {}
-    if cols:
-        sample = f"(SELECT * FROM ({src.scan_sql(head=True)}) LIMIT {SAMPLE_ROWS})"
+    decimals: dict[str, str] = {}
+    if cols or money:  # the first rows, read once for both guesses
+        sample = unique_name("pa_sample")
+        con.execute(f"CREATE TEMP TABLE {sample} AS SELECT * FROM ({src.scan_sql(head=True)}) LIMIT {SAMPLE_ROWS}")
         orders = _date_orders(con, f, IngestReport(), table=sample)
+        decimals = _decimals(con, f, None, table=sample)
+        con.execute(f"DROP TABLE {sample}")
     read_notices = len(f.raw.report.notices)
-    src.load(con, _deal_select(f, orders, extras))
+    src.load(con, _deal_select(f, orders, decimals, extras))
     table = qi(f.raw.name)
-    if cols:
-        aggs = _order_counts_sql([qi("o:" + c) for c, _ in cols])
-        exact = _decide_orders(f, cols, con.execute(f"SELECT {aggs} FROM {table}").fetchone(), report)
-        if exact != orders:
+
+    def example(canon: str, row: int) -> str:
+        text = blank_sql(qi(f.fields[canon]))
+        return con.execute(f"SELECT {text} FROM ({src.scan_sql()}) LIMIT 1 OFFSET {int(row) - 1}").fetchone()[0]
+
+    if cols or money:
+        aggs = ", ".join(a for a in (_order_counts_sql([qi("o:" + c) for c, _ in cols]),
+                                     counts_sql([qi("m:" + c) for c, _ in money], "rowid + 1")) if a)
+        row = con.execute(f"SELECT {aggs} FROM {table}").fetchone()
+        exact = _decide_orders(f, cols, row[:3 * len(cols)], report)
+        counts = DecimalCounts.of(row[3 * len(cols):], len(money))
+        exact_decimals = _decide_decimals(con, f, money, counts, report, example)
+        if exact != orders or any(n.either and exact_decimals[c] != decimals[c] for (c, _), n in zip(money, counts)):
             del f.raw.report.notices[read_notices:]  # the reload adds the same read notices again
-            src.load(con, _deal_select(f, exact, extras))
+            src.load(con, _deal_select(f, exact, exact_decimals, extras))
     _trim_blanks(con, table, [qi(c) for c in f.fields if c not in MONEY_FIELDS and c not in DATE_FIELDS]
                  + [qi("x:" + x) for x in extras])
     if "revenue" in f.fields:
@@ -410,15 +455,10 @@ def _stage_deals(con, src: CsvSource, f: _File, report: IngestReport, mapping: M
         if factor != 1.0:
             con.execute(f"UPDATE {table} SET revenue = revenue * {factor!r}")
     keep = [qi(r[0]) for r in con.execute(f"DESCRIBE {table}").fetchall()
-            if not r[0].startswith("o:") and r[0] != "_bad"]
+            if not r[0].startswith(("o:", "m:")) and r[0] != "_bad"]
     # A marker where the value did not parse (what `_union`/`_build_deals` test), the text itself on demand.
     keep += [f"CASE WHEN _bad & {1 << CHECKED.index(c)} <> 0 THEN '' END AS {qi('raw:' + c)}"
              for c in f.fields if c in MONEY_FIELDS or c in DATE_FIELDS]
-
-    def example(canon: str, row: int) -> str:
-        text = blank_sql(qi(f.fields[canon]))
-        return con.execute(f"SELECT {text} FROM ({src.scan_sql()}) LIMIT 1 OFFSET {int(row) - 1}").fetchone()[0]
-
     f.example = example
     row = "(rowid + 1)"
     ident = (f"COALESCE({qi('deal_id')}, {qs(f.raw.path.stem + ':')} || {row})" if "deal_id" in f.fields
@@ -447,8 +487,9 @@ def _report_unparseable(con, table: str, files: list[_File], checked: list[str],
         what = "dates" if canon in DATE_FIELDS else "numbers"
         where = f"{f.raw.path.name}:{f.fields[canon]}" if len(files) == 1 else canon
         at = f"row {first}" if len(files) == 1 else f"{f.raw.path.name} row {first}"
+        why = refused_reason(example) if canon in MONEY_FIELDS else ""  # NaN, inf, huge: refused, counted here
         report.value_notices.append(f"{where}: {n} value(s) not readable as {what}, left blank "
-                                    f"(first at {at}: '{example}')")
+                                    f"(first at {at}: '{example}'{why})")
 
 
 # --------------------------------------------------------------------------- loading

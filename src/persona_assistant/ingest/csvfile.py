@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from persona_assistant.errors import InputError
+from persona_assistant.ingest.xlsx import xlsx_to_csv as _xlsx_to_csv
 from persona_assistant.schemas import FileReport
 
 CHUNK = 4 << 20  # bytes per streaming read
@@ -56,7 +57,6 @@ SAMPLE = 1 << 20  # bytes sniffed for delimiter and header
 DELIMITERS = (",", ";", "\t", "|")
 LINE_LIMITS = (8 << 20, 64 << 20)  # bytes per line: the fast first read, then the documented maximum
 HEAD_BUFFER = 1 << 20  # read buffer (and line limit) of a read of the first rows only (`CsvSource.scan_sql`)
-_SHEET_HINT = re.compile(r"deal|opportunit|pipeline|account|compan|organi[sz]ation|lead|contact", re.I)
 
 
 @dataclass
@@ -287,55 +287,6 @@ def clean_header(names: list[str]) -> tuple[list[str], dict[str, list[str]], lis
     if blanks:
         notices.append(f"{blanks} blank header name(s) named column_N by position")
     return out, dupes, notices
-
-
-# --------------------------------------------------------------------------- xlsx
-
-
-def _cell_text(value: Any) -> str:
-    import datetime as dt
-
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _xlsx_to_csv(path: Path, dest: Path) -> tuple[str, list[str]]:
-    """Stream the chosen sheet into a UTF-8 CSV. Returns (sheet name, notices)."""
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable XLSX workbook ({exc})") from None
-    try:
-        names = wb.sheetnames
-        if not names:
-            raise InputError(f"{path}: the workbook has no sheets")
-        sheet = next((n for n in names if _SHEET_HINT.search(n)), names[0])
-        notices = [f"XLSX: read sheet '{sheet}'" + (f" (of {len(names)})" if len(names) > 1 else "")]
-        empty = 0
-        with dest.open("w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out, lineterminator="\n")
-            for row in wb[sheet].iter_rows(values_only=True):
-                cells = [_cell_text(v) for v in row]
-                if not any(c.strip() for c in cells):
-                    empty += 1
-                    continue
-                writer.writerow(cells)
-        if empty:
-            notices.append(f"XLSX: skipped {empty} empty row(s)")
-        return sheet, notices
-    finally:
-        wb.close()
 
 
 # --------------------------------------------------------------------------- reading
