@@ -32,8 +32,8 @@ from persona_assistant.errors import InputError, UsageError
 from persona_assistant.ingest.csvfile import (CsvSource, RawTable, open_csv, quote_ident as qi, quote_str as qs,
                                               read_table, unique_name)
 from persona_assistant.ingest.mapping import MappingFile, infer_field, load_mapping, stage_outcome
-from persona_assistant.ingest.numbers import (DecimalCounts, counts_sql, decide_decimal, decimal_notice, money_code_sql,
-                                              money_sql, refused_reason)
+from persona_assistant.ingest.numbers import (DecimalCounts, counts_sql, decide_decimals, money_code_sql, money_sql,
+                                              refused_reason)
 from persona_assistant.schemas import IngestReport, UnmatchedKeys
 
 if TYPE_CHECKING:
@@ -291,26 +291,8 @@ def _decimals(con, f: _File, report: IngestReport | None, table: str | None = No
         return con.execute(f"SELECT {blank_sql(qi(f.fields[canon]))} FROM {qi(f.raw.name)} WHERE rowid = ?",
                            [data_row - 1]).fetchone()[0]
 
-    return _decide_decimals(con, f, cols, DecimalCounts.of(row, len(cols)), report, example)
-
-
-def _decide_decimals(con, f: _File, cols: list[tuple[str, str]], counts: list[DecimalCounts],
-                     report: IngestReport | None, example: Callable[[str, int], str]) -> dict[str, str]:
-    """',' or '.' per money column from its counts; the notice of a mixed or ambiguous column, with the
-    first ambiguous value (`example(field, data row)`) and what it was read as."""
-    delimiter = f.raw.report.delimiter
-    decimals = {}
-    for (canon, h), c in zip(cols, counts):
-        decimals[canon] = decimal = decide_decimal(c, delimiter)
-        if report is None:
-            continue
-        text = example(canon, c.first) if c.either else None
-        reading = None if text is None else con.execute(
-            f"SELECT {money_sql('v', decimal)} FROM (SELECT ?::VARCHAR AS v)", [text]).fetchone()[0]
-        notice = decimal_notice(f"{f.raw.path.name}:{h}", c, decimal, delimiter, text, reading)
-        if notice:
-            report.value_notices.append(notice)
-    return decimals
+    return decide_decimals(con, f.raw.path.name, f.raw.report.delimiter, cols, DecimalCounts.of(row, len(cols)),
+                           None if report is None else report.value_notices, example)
 
 
 def _stage(con, f: _File, report: IngestReport, mapping: MappingFile, extras: dict[str, str], idx: int) -> None:
@@ -441,10 +423,11 @@ def _stage_deals(con, src: CsvSource, f: _File, report: IngestReport, mapping: M
     if cols or money:
         aggs = ", ".join(a for a in (_order_counts_sql([qi("o:" + c) for c, _ in cols]),
                                      counts_sql([qi("m:" + c) for c, _ in money], "rowid + 1")) if a)
-        row = con.execute(f"SELECT {aggs} FROM {table}").fetchone()
-        exact = _decide_orders(f, cols, row[:3 * len(cols)], report)
-        counts = DecimalCounts.of(row[3 * len(cols):], len(money))
-        exact_decimals = _decide_decimals(con, f, money, counts, report, example)
+        found = con.execute(f"SELECT {aggs} FROM {table}").fetchone()
+        exact = _decide_orders(f, cols, found[:3 * len(cols)], report)
+        counts = DecimalCounts.of(found[3 * len(cols):], len(money))
+        exact_decimals = decide_decimals(con, f.raw.path.name, f.raw.report.delimiter, money, counts,
+                                         report.value_notices, example)
         if exact != orders or any(n.either and exact_decimals[c] != decimals[c] for (c, _), n in zip(money, counts)):
             del f.raw.report.notices[read_notices:]  # the reload adds the same read notices again
             src.load(con, _deal_select(f, exact, exact_decimals, extras))

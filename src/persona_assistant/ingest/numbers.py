@@ -3,7 +3,7 @@
 A value such as `1,200.50`, `1.200,50 €`, `1 200,50`, `1,234,567` or `12,5` reads one way only. A value
 with one separator, 1-3 digits before it and 3 after (`12.500`, `1,200`) reads two ways: thousands or
 decimals. Those take the column's decimal separator, decided from every value of the column
-(`money_code_sql` gives each value a code, `counts_sql` counts them, `decide_decimal` decides):
+(`money_code_sql` gives each value a code, `counts_sql` counts them, `decide_decimals` decides):
 
 - the separator the column's unambiguous values show (a `1.200,50` makes `12.500` twelve thousand
   five hundred); the majority when they mix (reported: each mixed value still reads by its own form);
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 # No deal, headcount or revenue is this large, and sums over millions of rows stay finite below it.
 MONEY_MAX = 1e15
@@ -97,6 +97,26 @@ def decide_decimal(counts: DecimalCounts, delimiter: str) -> str:
     if counts.comma != counts.point:
         return "," if counts.comma > counts.point else "."
     return "," if delimiter == ";" else "."
+
+
+def decide_decimals(con, file_name: str, delimiter: str, cols: Sequence[tuple[str, str]],
+                    counts: Sequence[DecimalCounts], notices: list[str] | None,
+                    example: Callable[[str, int], str]) -> dict[str, str]:
+    """',' or '.' per (field, header) in `cols` from its counts; when `notices` is given, the notice of a
+    mixed or ambiguous column goes there, with its first ambiguous value (`example(field, data row)`)
+    and what that was read as (asked of DuckDB on `con`, so the notice shows what `money_sql` does)."""
+    decimals = {}
+    for (field, header), c in zip(cols, counts):
+        decimals[field] = decimal = decide_decimal(c, delimiter)
+        if notices is None:
+            continue
+        text = example(field, c.first) if c.either else None
+        reading = None if text is None else con.execute(
+            f"SELECT {money_sql('v', decimal)} FROM (SELECT ?::VARCHAR AS v)", [text]).fetchone()[0]
+        notice = decimal_notice(f"{file_name}:{header}", c, decimal, delimiter, text, reading)
+        if notice:
+            notices.append(notice)
+    return decimals
 
 
 def decimal_notice(label: str, counts: DecimalCounts, decimal: str, delimiter: str, example: str | None,
