@@ -54,10 +54,9 @@ def emit_json(data: Any) -> None:
 
 def notice(message: str) -> None:
     """A progress line or notice: always stderr, so --json output stays clean."""
-    from persona_assistant.safe_text import clean
+    from persona_assistant.safe_text import write_notice
 
-    sys.stderr.write(clean(message) + "\n")
-    sys.stderr.flush()
+    write_notice(message)
 
 
 def _version(value: bool) -> None:
