@@ -46,20 +46,41 @@ class ProgressBar:
             self.progress.stop()
 
 
+def failures_by_cause(failed: dict[str, str]) -> dict[str, list[str]]:
+    """Failed item ids grouped by their one-line reason, in item order."""
+    causes: dict[str, list[str]] = {}
+    for item_id, reason in sorted(failed.items()):
+        causes.setdefault(reason, []).append(item_id)
+    return causes
+
+
+def failure_lines(failed: dict[str, str]) -> list[str]:
+    """One line per cause: "failed ITEM: REASON", or "N items failed: REASON (first: ITEM)" when
+    several items share it, so a failure storm (an endpoint down, a quota) is one line, not N."""
+    return [f"failed {ids[0]}: {reason}" if len(ids) == 1 else f"{len(ids)} items failed: {reason} (first: {ids[0]})"
+            for reason, ids in failures_by_cause(failed).items()]
+
+
 def report(outcome: CampaignOutcome, json_out: bool) -> None:
     """Print the outcome (JSON on stdout or notices on stderr), then the summary; exit 130 after an
     interrupt and 1 when items are still missing."""
     result, version = outcome.result, outcome.version
     if json_out:
         emit_json({"campaign_id": outcome.campaign_id, "summary": result.summary(), "done": len(result.done),
-                   "failed": result.failed, "pending": result.pending, "generated": len(result.generated),
+                   "failed": result.failed,
+                   "failure_causes": {r: len(ids) for r, ids in failures_by_cause(result.failed).items()},
+                   "pending": result.pending, "generated": len(result.generated),
                    "interrupted": result.interrupted, "engine": outcome.engine,
                    "items_dir": str(outcome.items_dir), "assets_with_lint_errors": outcome.lint_errors,
-                   "version": version.number if version else None})
+                   "version": version.number if version else None,
+                   "unchanged": bool(version and version.unchanged)})
     else:
-        for item_id, reason in sorted(result.failed.items()):
-            notice(f"failed {item_id}: {reason}")
-        if version is not None:
+        for line in failure_lines(result.failed):
+            notice(line)
+        if version is not None and version.unchanged:
+            notice(f"unchanged: campaign {outcome.campaign_id} is identical to campaign {version.label} "
+                   f"({version.path}); no new version saved")
+        elif version is not None:
             notice(f"saved campaign {outcome.campaign_id} as {version.path}")
             if outcome.lint_errors:
                 notice(f"{outcome.lint_errors} assets kept lint errors "
@@ -82,11 +103,13 @@ def campaign(
     concurrency: Annotated[int, typer.Option("--concurrency", help="Model requests at a time.")] = 8,
     persona: Annotated[Optional[list[str]], typer.Option("--persona", help="Persona id (repeatable; default all).")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Use the offline engine even if a model is configured.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If another campaign or draft is running on the workspace, "
+                                                      "wait for it to finish instead of stopping.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Write campaign copy per persona; a rerun generates only what is missing."""
     run_and_report(workspace, json_out=json_out, channels=channel, stages=stage, variants=variants,
-                   concurrency=concurrency, persona_ids=persona, offline=offline)
+                   concurrency=concurrency, persona_ids=persona, offline=offline, wait=wait)
 
 
 def run_and_report(workspace: Path, *, json_out: bool, **options) -> None:

@@ -60,7 +60,9 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return buf.getvalue()
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    """Write a formula-safe CSV atomically (an interrupted run keeps the old file)."""
-    atomic_write(Path(path), csv_text(header, rows))
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], *,
+              within: Path | None = None) -> Path:
+    """Write a formula-safe CSV atomically (an interrupted run keeps the old file); `within` as
+    for atomic_write (a workspace's own output/), None for a path the user named."""
+    atomic_write(Path(path), csv_text(header, rows), within=within)
     return Path(path)
