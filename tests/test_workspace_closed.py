@@ -218,3 +218,13 @@ def test_atomic_write_within_refuses_a_parent_link_and_writes_nothing(tmp_path):
     atomic_write(root / "sub" / "f.json", "{}")  # without `within`: the caller's explicit path
     assert (target / "f.json").read_text() == "{}"
     assert os.path.islink(root / "sub")
+
+
+def test_chat_refuses_a_history_file_linked_outside(sample, tmp_path):
+    (sample / ".persona-assistant" / "chat").mkdir(parents=True)
+    (sample / ".persona-assistant" / "chat" / "input-history").symlink_to(tmp_path / "elsewhere")
+    r = subprocess.run([sys.executable, "-m", "persona_assistant", "chat", "-w", str(sample)], input="/quit\n",
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and not (tmp_path / "elsewhere").exists()
+    assert r.stderr.strip().splitlines()[-1].startswith(
+        f"error: {sample / '.persona-assistant' / 'chat' / 'input-history'}: leads to {tmp_path / 'elsewhere'}")

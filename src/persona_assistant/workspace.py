@@ -257,6 +257,12 @@ class Workspace:
         return self.input_file(self.mapping_path)
 
     # ------------------------------------------------------------------ writing
+    def checked(self, path: Path) -> Path:
+        """`path`, or InputError naming it when it (or a parent) leads outside the workspace: for
+        writers that open files themselves (prompt_toolkit's history)."""
+        _check_write(path, self.root)
+        return path
+
     def write(self, path: Path, data: str | bytes) -> Path:
         """atomic_write refusing any path that leads outside the workspace."""
         atomic_write(path, data, within=self.root)
