@@ -40,17 +40,20 @@ def run_cli(*args: str, **kw) -> subprocess.CompletedProcess:
 
 
 HOLDER = """
-import sys, time
+import os, sys, time
 from persona_assistant.workspace import open_workspace
 from persona_assistant.workspace_lock import writer_lock
 with writer_lock(open_workspace(sys.argv[1]), "campaign"):
     print("locked", flush=True)
-    time.sleep(float(sys.argv[2]))
+    deadline = time.monotonic() + 60
+    while not os.path.exists(sys.argv[2]) and time.monotonic() < deadline:  # until told to finish
+        time.sleep(0.05)
 """
 
 
-def hold_lock(root: Path, seconds: float) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(root), str(seconds)], stdout=subprocess.PIPE,
+def hold_lock(root: Path, release: Path) -> subprocess.Popen:
+    """A process holding the workspace lock until `release` exists."""
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(root), str(release)], stdout=subprocess.PIPE,
                             text=True)
     assert proc.stdout.readline().strip() == "locked"
     return proc
@@ -110,7 +113,7 @@ def test_two_concurrent_campaigns_request_each_item_once(tmp_path, monkeypatch):
 
 def test_cli_refuses_naming_the_holder_waits_with_wait_and_takes_over_a_dead_holders_lock(tmp_path):
     ws = make_workspace(tmp_path / "ws")
-    holder = hold_lock(ws.root, 60)
+    holder = hold_lock(ws.root, tmp_path / "never")
     try:
         for args in (("campaign", "--offline"), ("draft", "personas", "--offline")):
             r = run_cli(*args, "-w", str(ws.root))
@@ -130,12 +133,17 @@ def test_cli_refuses_naming_the_holder_waits_with_wait_and_takes_over_a_dead_hol
     assert f"took over the lock left by `campaign` (pid {holder.pid}" in r.stderr and "no longer running" in r.stderr
     assert not lock.exists()
 
-    short = hold_lock(ws.root, 1.5)
-    r = run_cli("campaign", "--offline", "--channel", "cold_email", "--variants", "1", "-w", str(ws.root), "--wait")
+    short = hold_lock(ws.root, tmp_path / "release")
+    waiter = subprocess.Popen([sys.executable, "-m", "persona_assistant", "campaign", "--offline", "--channel",
+                               "cold_email", "--variants", "1", "-w", str(ws.root), "--wait"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = waiter.stderr.readline()  # the waiter says for whom it waits, then the holder finishes
+    assert first.startswith(f"waiting for `campaign` (pid {short.pid}"), first
+    (tmp_path / "release").touch()
+    out, err = waiter.communicate(timeout=120)
     short.wait()
-    assert r.returncode == 0, r.stderr
-    assert f"waiting for `campaign` (pid {short.pid}" in r.stderr
-    assert "no new version saved" in r.stderr  # the same campaign: nothing new to save
+    assert waiter.returncode == 0, err
+    assert "no new version saved" in err  # the same campaign: nothing new to save
 
 
 def test_the_lock_is_released_after_an_error_and_threads_exclude_each_other(tmp_path):
