@@ -158,6 +158,27 @@ def test_the_lock_is_released_after_an_error_and_threads_exclude_each_other(tmp_
     assert not (tmp_path / ".persona-assistant").exists()  # created for the lock only: removed again
 
 
+def test_a_waiter_survives_the_holder_removing_the_state_folder_it_created(tmp_path):
+    told: list[str] = []
+    outcome: list[object] = []
+
+    def waiter() -> None:
+        try:
+            with writer_lock(Workspace(tmp_path, notify=told.append), "campaign", wait=True):
+                outcome.append("locked")
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            outcome.append(exc)
+
+    with writer_lock(Workspace(tmp_path), "draft icp"):  # creates .persona-assistant for the lock
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not told and time.monotonic() < deadline:
+            time.sleep(0.02)
+    thread.join(10)  # the holder removed the (empty) folder on leaving; the waiter makes it again
+    assert told and told[0].startswith("waiting for `draft icp`") and outcome == ["locked"]
+
+
 # --------------------------------------------------------------------------- identical reruns
 
 

@@ -86,11 +86,13 @@ def writer_lock(ws: Workspace, command: str, *, wait: bool = False) -> Iterator[
 
     path = ws.state_dir / LOCK_NAME
     created = not path.parent.exists()  # removed again afterwards if the run left it empty
-    make_dirs(path.parent, within=ws.root)
     told = False
     while True:
+        make_dirs(path.parent, within=ws.root)
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except FileNotFoundError:  # a finishing holder just removed the folder it had created
+            continue
         except OSError as exc:
             raise StorageError(path, exc) from None
         try:
