@@ -310,7 +310,9 @@ def test_run_campaign_offline_saves_a_version_and_rerun_generates_nothing(tmp_pa
     assert second.notice is None and notices == []  # asked for offline: nothing to say
     assert second.campaign_id == first.campaign_id and second.result.complete
     assert second.result.generated == [] and items == [] and starts == [(4, 4)]
-    assert second.version is not None and second.version.number == 2
+    # The same campaign again: no second, byte-identical version.
+    assert second.version is not None and second.version.number == 1 and second.version.unchanged
+    assert [v.number for v in ws.versions("campaign")] == [1]
 
 
 def test_run_campaign_interrupted_keeps_items_and_rerun_generates_only_the_rest(tmp_path):

@@ -75,7 +75,7 @@ def test_failures_with_one_cause_collapse_into_one_line():
     same = "asset: model endpoint llm.test answered text/html instead of a chat completion (JSON): '<html>'"
     result = RunResult(total=300, failed={f"item-{i:03d}": same for i in range(277)} | {"other": "asset: odd"})
     lines = result.failure_lines()
-    assert lines == [f"failed 277 items (item-000, ...): {same}", "failed other: asset: odd"]
+    assert lines == [f"277 items failed: {same} (first: item-000)", "failed other: asset: odd"]
 
 
 def test_html_page_for_every_item_is_one_collapsed_line(tmp_path, monkeypatch, capsys):
@@ -89,6 +89,6 @@ def test_html_page_for_every_item_is_one_collapsed_line(tmp_path, monkeypatch, c
     assert route.call_count == 18 and len(outcome.result.failed) == 18 and not outcome.result.stopped
     with pytest.raises(Exception):
         report(outcome, json_out=False)
-    failed = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("failed")]
-    assert failed == ["failed 18 items (cfo/cold_email/awareness/1, ...): asset: model endpoint llm.test answered "
-                      "text/html instead of a chat completion (JSON): '<html><body>Service Unavailable</body></html>'"]
+    failed = [ln for ln in capsys.readouterr().err.splitlines() if "failed" in ln and "pending" not in ln]
+    assert failed == ["18 items failed: asset: model endpoint llm.test answered text/html instead of a chat "
+                      "completion (JSON): '<html><body>Service Unavailable</body></html>' (first: cfo/cold_email/awareness/1)"]

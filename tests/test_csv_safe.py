@@ -8,13 +8,24 @@ from persona_assistant.export.csv_safe import csv_text, safe_cell, write_csv
 
 @pytest.mark.parametrize("value", [
     "=1+2", "=HYPERLINK(\"http://x.invalid\",\"y\")", "+SUM(A1:A2)", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)",
-    "\t=1+2", "\r=1+2", "＝1+2", "-", "+", "+1 555 CALL-NOW", "-1+A1", "=1",
+    "\t=1+2", "\n=1+2", "＝1+2", "-", "+", "+1 555 CALL-NOW", "-1+A1", "=1",
+    " =1+1", "  +SUM(A1)", "\u00a0@SUM(A1)", "\u3000=1", " \t-2+3+cmd|' /C calc'!A0", "\tHello",
 ])
 def test_formula_like_cells_are_prefixed_with_a_quote(value):
     assert safe_cell(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", ["+1 555 0100", "+44 (20) 7946-0958", "-12.5", "+49 30 1234/56", "-1,000.25"])
+@pytest.mark.parametrize("value,expected", [
+    ("\r=1+2", "'\n=1+2"),  # a carriage return is written as a newline, then guarded
+    ("\x1b[31m=1+1", "'=1+1"),  # the escape sequence goes, the formula it hid is guarded
+    ("\x00 =2", "' =2"), ("ok\x07\x1b]8;;javascript:x\x07link", "oklink"), ("a\tb\nc", "a\tb\nc"),
+])
+def test_control_characters_are_removed_before_the_formula_guard(value, expected):
+    assert safe_cell(value) == expected
+
+
+@pytest.mark.parametrize("value", ["+1 555 0100", "+44 (20) 7946-0958", "-12.5", "+49 30 1234/56", "-1,000.25",
+                                   " -12.5", " +1 555 0100"])
 def test_phone_numbers_and_plain_numbers_stay_readable(value):
     assert safe_cell(value) == value
 

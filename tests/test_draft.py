@@ -70,8 +70,13 @@ def test_offline_drafts_are_versioned_and_every_quote_is_in_its_file(ws):
         for c in p.pains + p.goals:
             assert c.status != "supported" or c.evidence
     before = v1.path.read_bytes()
+    _, again, _ = draft_personas(ws, OFFLINE)  # same notes: the same draft is not saved twice
+    assert again.unchanged and again.label == "v0001" and v1.path.read_bytes() == before
+    (ws.notes_dir / "controller-zenith.md").write_text(
+        "---\nname: Ola Berg\nrole: Controller\ncompany: Zenith Tools\n---\n\n"
+        "**Ola:** Our intercompany eliminations are manual and the spreadsheet breaks at midnight.\n")
     _, v2, _ = draft_personas(ws, OFFLINE)
-    assert v2.label == "v0002" and v1.path.read_bytes() == before
+    assert v2.label == "v0002" and not v2.unchanged and v1.path.read_bytes() == before
     assert [v.label for v in ws.versions("personas")] == ["v0001", "v0002"]
 
 
@@ -208,6 +213,12 @@ def test_cli_json_is_pure_and_history_diff_work(ws):
     data = json.loads(out.stdout)  # nothing but JSON on stdout
     assert data["version"] == "v0001" and PersonaSet.model_validate(data["draft"])
     assert "offline engine" in out.stderr
+    again = run_cli("draft", "personas", "-w", str(ws.root))  # identical rerun: said, not saved
+    assert again.returncode == 0 and again.stdout.startswith("unchanged:") and "no new version saved" in again.stdout
+    assert [v.label for v in ws.versions("personas")] == ["v0001"]
+    (ws.notes_dir / "controller-zenith.md").write_text(
+        "---\nname: Ola Berg\nrole: Controller\ncompany: Zenith Tools\n---\n\n"
+        "**Ola:** Our intercompany eliminations are manual and the spreadsheet breaks at midnight.\n")
     assert run_cli("draft", "personas", "-w", str(ws.root)).returncode == 0
     hist = json.loads(run_cli("history", "personas", "-w", str(ws.root), "--json").stdout)
     assert [h["version"] for h in hist] == ["v0001", "v0002"] and hist[0]["personas"] >= 2

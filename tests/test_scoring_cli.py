@@ -159,7 +159,8 @@ def test_maven_crm_has_no_predictive_signal(shared_dir, tmp_path):
     root = tmp_path / "maven"
     (root / "crm").mkdir(parents=True)
     for name in ("accounts.csv", "sales_pipeline.csv"):
-        (root / "crm" / name).symlink_to(shared_dir / "datasets" / "maven-crm" / name)
+        # copied, not linked: the workspace is closed and skips links leading outside it
+        shutil.copy(shared_dir / "datasets" / "maven-crm" / name, root / "crm" / name)
     out = run_cli("backtest", "-w", str(root), "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)

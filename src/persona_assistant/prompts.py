@@ -167,8 +167,8 @@ def _find(task: str, ws) -> Path:
     if not re.fullmatch(r"[a-z][a-z0-9_]*", task):
         raise UsageError(f"prompt name {task!r}: use lowercase letters, digits and _")
     if ws is not None:
-        override = ws.prompts_dir / f"{task}.j2"
-        if override.is_file():
+        override = ws.input_file(ws.prompts_dir / f"{task}.j2")
+        if override is not None:
             return override
     path = bundled_dir() / f"{task}.j2"
     if not path.is_file():

@@ -1,17 +1,31 @@
-"""Untrusted text (notes, CRM cells, model output) made safe for a terminal.
+"""Untrusted text (notes, CRM cells, model output) made inert for a terminal and for exports.
 
-One place strips what could act on the screen: ANSI/OSC escape sequences and
-other control characters. Rich markup is avoided by rendering through
-`rich.text.Text`, never `console.print(str)`.
+One function per idea:
+
+* `clean`: escape sequences (CSI, OSC, two-byte ESC) and other control characters removed,
+  tab and newline kept (CR and CRLF become newlines). Terminals, saved drafts and every export
+  format (Markdown via `md_escape`, HTML via the report's Jinja2 `finalize`, JSON via
+  `clean_data`, CSV via `export.csv_safe.safe_cell`) go through it.
+* `md_escape`: text for Markdown that a viewer shows and never renders as HTML or as a live
+  link. `<`, `>`, `&` become entities; a link survives only as an inline link to http(s) or
+  mailto (`[text](https://...)`); any other link, image or reference definition is broken
+  by writing its `]` as `&#93;` (so `[x](javascript:...)` shows as text).
+* `as_rich_text`: rich markup in cleaned text is shown, never interpreted.
 """
 
 from __future__ import annotations
 
 import re
+import sys
+from typing import Any
 
 # CSI, OSC (terminated by BEL or ST), and other two-byte ESC sequences.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# An inline link to http(s) or mailto, not an image: the only link Markdown output keeps live.
+_SAFE_LINK = re.compile(r"(?<!!)\[[^\[\]\n]*\]\((?:https?://|mailto:)[^\s()<>\[\]]*\)", re.I)
+# A `]` that would close a link label: inline `](`, reference `][`, definition `]:`.
+_LABEL_END = re.compile(r"\](?=[(\[:])")
 
 
 def clean(text: str, *, keep_newlines: bool = True) -> str:
@@ -24,6 +38,23 @@ def clean(text: str, *, keep_newlines: bool = True) -> str:
     return text
 
 
+def clean_data(value: Any) -> Any:
+    """`clean` applied to every string (keys included) of JSON-like data."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean_data(k): clean_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_data(v) for v in value]
+    return value
+
+
+def write_notice(message: str) -> None:
+    """A cleaned line on stderr (progress and notices; stdout stays for --json)."""
+    sys.stderr.write(clean(message) + "\n")
+    sys.stderr.flush()
+
+
 def as_rich_text(text: str, style: str | None = None):
     """A `rich.text.Text` of cleaned text: rich markup in it is shown, not interpreted."""
     from rich.text import Text
@@ -32,10 +63,18 @@ def as_rich_text(text: str, style: str | None = None):
 
 
 def md_escape(text: object) -> str:
-    """Untrusted text for Markdown: a viewer shows it and never renders it as HTML."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Untrusted text for Markdown: a viewer shows it, never as HTML, never as a live link other
+    than an inline http(s)/mailto link, and no control character reaches the file."""
+    text = clean(str(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out: list[str] = []
+    last = 0
+    for m in _SAFE_LINK.finditer(text):
+        out += [_LABEL_END.sub("&#93;", text[last:m.start()]), m.group()]
+        last = m.end()
+    out.append(_LABEL_END.sub("&#93;", text[last:]))
+    return "".join(out)
 
 
 def md_cell(text: object) -> str:
     """md_escape for a Markdown table cell: no pipes or line breaks."""
-    return md_escape(text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return md_escape(text).replace("|", "\\|").replace("\n", " ")

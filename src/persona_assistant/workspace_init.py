@@ -6,7 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 from persona_assistant.errors import UsageError
-from persona_assistant.workspace import Workspace, atomic_write
+from persona_assistant.workspace import Workspace
 
 CONFIG_TEMPLATE = """\
 # persona-assistant settings for this workspace. Command options and environment
@@ -31,11 +31,11 @@ def init_workspace(directory: Path) -> list[Path]:
     created: list[Path] = []
     for folder in (ws.crm_dir, ws.notes_dir, ws.state_dir):
         if not folder.exists():
-            folder.mkdir(parents=True)
+            ws.make_dir(folder)
             created.append(folder)
     brief = resources.files("persona_assistant").joinpath("brief_template.yaml").read_text("utf-8")
     for path, text in ((ws.brief_path, brief), (ws.config_path, CONFIG_TEMPLATE)):
         if not path.exists():
-            atomic_write(path, text)
+            ws.write(path, text)
             created.append(path)
     return created

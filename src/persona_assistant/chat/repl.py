@@ -363,6 +363,7 @@ def default_llm_factory(settings: Any, ws: Workspace) -> Any:
 
 def run_chat(ws: Workspace, settings: Any, *, resume: bool = False, model_given: bool = False) -> int:
     """Entry point for `persona-assistant chat`."""
-    chat_dir(ws).mkdir(parents=True, exist_ok=True)
+    ws.make_dir(chat_dir(ws))  # refused when it (or the history file) leads outside the workspace
+    ws.checked(history_path(ws))
     return Chat(ws, settings, resume=resume, model_given=model_given).run()
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from persona_assistant.errors import InputError, UsageError
-from persona_assistant.workspace import Workspace, atomic_write
+from persona_assistant.workspace import Workspace
 
 FORMAT = 1
 KIND = "personas"  # the draft kind chat edits touch
@@ -86,7 +86,7 @@ class Session:
         path = conversation_path(self.ws)
         data = {"format": FORMAT, "started": self.started, "saved": _now(), "model": self.model,
                 "usage": self.usage, "edits": [asdict(e) for e in self.edits], "messages": self.messages}
-        atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        self.ws.write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return path
 
     # ------------------------------------------------------------------ conversation

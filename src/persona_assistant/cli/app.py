@@ -87,10 +87,9 @@ def _finite(value: Any, path: str, found: list[str]) -> Any:
 
 def notice(message: str) -> None:
     """A progress line or notice: always stderr, so --json output stays clean."""
-    from persona_assistant.safe_text import clean
+    from persona_assistant.safe_text import write_notice
 
-    sys.stderr.write(clean(message) + "\n")
-    sys.stderr.flush()
+    write_notice(message)
 
 
 def _version(value: bool) -> None:

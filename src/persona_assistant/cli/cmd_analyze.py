@@ -36,12 +36,10 @@ def analyze(
     result = analyze_workspace(ws, files or None, mapping_file=map_file, min_support=min_support,
                                dimensions=dimension or None, pairs=not no_pairs)
     if not files:
-        # The workspace's own data: keep the result so export and chat show the same figures.
-        from persona_assistant.schemas import Analysis
-
-        latest = ws.load_version("analysis", Analysis)
-        if latest is None or latest.model_dump() != result.model_dump():
-            version = ws.save_version("analysis", result)
+        # The workspace's own data: keep the result so export and chat show the same figures
+        # (save_version keeps the latest version when nothing changed).
+        version = ws.save_version("analysis", result)
+        if not version.unchanged:
             notice(f"saved analysis {version.label}: {version.path}")
     if json_out:
         emit_json(result)

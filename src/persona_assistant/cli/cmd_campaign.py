@@ -52,14 +52,20 @@ def report(outcome: CampaignOutcome, json_out: bool) -> None:
     result, version = outcome.result, outcome.version
     if json_out:
         emit_json({"campaign_id": outcome.campaign_id, "summary": result.summary(), "done": len(result.done),
-                   "failed": result.failed, "stopped": result.stopped, "pending": result.pending, "generated": len(result.generated),
+                   "failed": result.failed,
+                   "failure_causes": {r: len(ids) for r, ids in result.failures_by_cause().items()},
+                   "stopped": result.stopped, "pending": result.pending, "generated": len(result.generated),
                    "interrupted": result.interrupted, "engine": outcome.engine,
                    "items_dir": str(outcome.items_dir), "assets_with_lint_errors": outcome.lint_errors,
-                   "version": version.number if version else None})
+                   "version": version.number if version else None,
+                   "unchanged": bool(version and version.unchanged)})
     else:
         for line in result.failure_lines():
             notice(line)
-        if version is not None:
+        if version is not None and version.unchanged:
+            notice(f"unchanged: campaign {outcome.campaign_id} is identical to campaign {version.label} "
+                   f"({version.path}); no new version saved")
+        elif version is not None:
             notice(f"saved campaign {outcome.campaign_id} as {version.path}")
             if outcome.lint_errors:
                 notice(f"{outcome.lint_errors} assets kept lint errors "
@@ -82,11 +88,13 @@ def campaign(
     concurrency: Annotated[int, typer.Option("--concurrency", help="Model requests at a time.")] = 8,
     persona: Annotated[Optional[list[str]], typer.Option("--persona", help="Persona id (repeatable; default all).")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Use the offline engine even if a model is configured.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If another campaign or draft is running on the workspace, "
+                                                      "wait for it to finish instead of stopping.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Write campaign copy per persona; a rerun generates only what is missing."""
     run_and_report(workspace, json_out=json_out, channels=channel, stages=stage, variants=variants,
-                   concurrency=concurrency, persona_ids=persona, offline=offline)
+                   concurrency=concurrency, persona_ids=persona, offline=offline, wait=wait)
 
 
 def run_and_report(workspace: Path, *, json_out: bool, **options) -> None:

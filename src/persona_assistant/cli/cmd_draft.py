@@ -21,10 +21,12 @@ NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Ask the model agai
 NoRedactOpt = Annotated[bool, typer.Option("--no-redact", help="Send names, emails and phones unredacted.")]
 MaxTokensOpt = Annotated[Optional[int], typer.Option("--max-tokens", metavar="N", help="Output token limit per call.",
                                                      show_default=False)]
+WaitOpt = Annotated[bool, typer.Option("--wait", help="If another draft or campaign is running on the workspace, "
+                                                      "wait for it to finish instead of stopping.")]
 
 
 def _run(kind: str, workspace: Path, json_out: bool, offline: bool, model: Optional[str], base_url: Optional[str],
-         no_cache: bool, no_redact: bool, max_tokens: Optional[int]) -> None:
+         no_cache: bool, no_redact: bool, max_tokens: Optional[int], wait: bool = False) -> None:
     from persona_assistant.llm.settings import resolve_settings
     from persona_assistant.workspace import open_workspace
 
@@ -39,35 +41,40 @@ def _run(kind: str, workspace: Path, json_out: bool, offline: bool, model: Optio
         from persona_assistant.draft.icp import draft_icp as run
     else:
         from persona_assistant.draft.personas import draft_personas as run
-    result, version, notes = run(ws, settings, progress=notice)
+    result, version, notes = run(ws, settings, progress=notice, wait=wait)
     for line in notes:
         notice(f"note: {line}")
     if json_out:
-        emit_json({"kind": kind, "version": version.label, "path": str(version.path),
+        emit_json({"kind": kind, "version": version.label, "path": str(version.path), "unchanged": version.unchanged,
                    "draft": result.model_dump(mode="json"), "notes": notes})
         return
     what = f"{len(result.personas)} persona(s)" if kind == "personas" else "the ICP"
-    typer.echo(f"saved {what} as {kind} {version.label}: {version.path} (and {version.path.with_suffix('.md').name})")
+    if version.unchanged:
+        typer.echo(f"unchanged: {kind} {version.label} already holds this draft ({version.path}); "
+                   "no new version saved")
+    else:
+        typer.echo(f"saved {what} as {kind} {version.label}: {version.path} "
+                   f"(and {version.path.with_suffix('.md').name})")
 
 
 @draft_app.command("icp")
 def draft_icp_command(
     workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False, offline: OfflineOpt = False,
     model: ModelOpt = None, base_url: BaseUrlOpt = None, no_cache: NoCacheOpt = False,
-    no_redact: NoRedactOpt = False, max_tokens: MaxTokensOpt = None,
+    no_redact: NoRedactOpt = False, max_tokens: MaxTokensOpt = None, wait: WaitOpt = False,
 ) -> None:
     """Draft the ICP from CRM segment figures and interview quotes; saved as drafts/icp/vNNNN."""
-    _run("icp", workspace, json_out, offline, model, base_url, no_cache, no_redact, max_tokens)
+    _run("icp", workspace, json_out, offline, model, base_url, no_cache, no_redact, max_tokens, wait)
 
 
 @draft_app.command("personas")
 def draft_personas_command(
     workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False, offline: OfflineOpt = False,
     model: ModelOpt = None, base_url: BaseUrlOpt = None, no_cache: NoCacheOpt = False,
-    no_redact: NoRedactOpt = False, max_tokens: MaxTokensOpt = None,
+    no_redact: NoRedactOpt = False, max_tokens: MaxTokensOpt = None, wait: WaitOpt = False,
 ) -> None:
     """Draft buyer personas from the interview notes; saved as drafts/personas/vNNNN."""
-    _run("personas", workspace, json_out, offline, model, base_url, no_cache, no_redact, max_tokens)
+    _run("personas", workspace, json_out, offline, model, base_url, no_cache, no_redact, max_tokens, wait)
 
 
 KINDS = ("icp", "personas")

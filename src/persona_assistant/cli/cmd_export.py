@@ -35,22 +35,27 @@ def export(
     path = out if out is not None else ws.output_dir / FORMATS[format]
     if path.is_dir():
         raise UsageError(f"--out: {path} is a folder; give a file name")
+    # --out is the user's explicit choice; output/ in the workspace must stay inside it.
+    within = None if out is not None else ws.root
+
+    def write(text: str) -> None:
+        atomic_write(path, text, within=within)
     if format == "csv":
         from persona_assistant.export.csv_assets import write_assets_csv
 
         if parts["campaign"] is None:
             raise UsageError("--format csv: no campaign yet; run `persona-assistant campaign` first")
-        write_assets_csv(path, parts["campaign"], personas)
+        write_assets_csv(path, parts["campaign"], personas, within=within)
     elif format == "json":
-        atomic_write(path, json_text(export_json(parts), indent=2) + "\n")
+        write(json_text(export_json(parts), indent=2) + "\n")
     elif format == "md":
         from persona_assistant.export.markdown import playbook_markdown
 
-        atomic_write(path, playbook_markdown(parts["icp"], personas, parts["campaign"], parts["analysis"]))
+        write(playbook_markdown(parts["icp"], personas, parts["campaign"], parts["analysis"]))
     else:
         from persona_assistant.export.html import render_report
 
-        atomic_write(path, render_report(parts["icp"], personas, parts["campaign"], parts["analysis"]))
+        write(render_report(parts["icp"], personas, parts["campaign"], parts["analysis"]))
     if json_out:
         emit_json({"format": format, "path": str(path)})
     else:

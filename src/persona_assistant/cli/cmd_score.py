@@ -20,7 +20,7 @@ def _load_history(ws: Any) -> Any:
     files = ws.crm_files()
     if not files:
         raise UsageError(f"no CRM exports in {ws.crm_dir}: scoring learns its weights from won/lost deals there")
-    return load_crm(files, mapping_file=ws.mapping_path if ws.mapping_path.is_file() else None)
+    return load_crm(files, mapping_file=ws.mapping_file())
 
 
 def _min_support(ws: Any) -> int:
@@ -120,7 +120,7 @@ def score(
     if not file.is_file():
         raise UsageError(f"score: {file} is not a file")
     crm = _load_history(ws)
-    leads = load_leads(file, mapping_file=ws.mapping_path if ws.mapping_path.is_file() else None)
+    leads = load_leads(file, mapping_file=ws.mapping_file())
     dims = [d for d in crm.dimensions if d in leads.dimensions]
     if not dims:
         raise InputError(f"{file}: no column matches a dimension of the CRM history "

@@ -1,4 +1,8 @@
-"""Entry point: registers the command modules and turns errors into one line and an exit code."""
+"""Entry point: registers the command modules and turns errors into one line and an exit code.
+
+PersonaError: its message (exit 1 or 2). OSError that no code wrapped in a StorageError: the file
+it names and `errors.os_error_advice` (disk full, read-only, permission), exit 1. Anything else:
+"unexpected ..." with a hint to --debug."""
 
 from __future__ import annotations
 
@@ -35,6 +39,15 @@ def run() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
+    except OSError as exc:  # a read or write the code did not wrap: still one line naming the file
+        if STATE.get("debug"):
+            raise
+        from persona_assistant.errors import os_error_advice
+        from persona_assistant.safe_text import clean
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"error: {clean(where + os_error_advice(exc), keep_newlines=False)}\n")
+        sys.exit(1)
     except Exception as exc:  # click usage errors and the unexpected
         # typer bundles its own click in newer releases, so match by shape, not by import.
         import typer

@@ -17,6 +17,7 @@ from persona_assistant.draft.personas import (
 )
 from persona_assistant.errors import UsageError
 from persona_assistant.schemas import ICP, Analysis, Claim, StatEvidence
+from persona_assistant.workspace_lock import one_writer
 
 ICP_ID = "icp-primary"
 MAX_SEGMENTS = 40
@@ -122,6 +123,7 @@ def llm_icp(ws, settings, analysis: Analysis, sources: list, notes: list[str], p
     return _scrub(icp, fabricated, notes)
 
 
+@one_writer("draft icp")  # one writer per workspace; callers may pass wait=True
 def draft_icp(ws, settings, progress: Callable[[str], None] | None = None):
     """Draft the ICP (model or offline engine), check every figure and quote, save a new version.
 

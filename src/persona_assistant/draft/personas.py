@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from persona_assistant.draft.evidence import normalise, verify_claims, verify_quote
 from persona_assistant.errors import UsageError
 from persona_assistant.schemas import PERSONA_ITEM_FIELDS, ICP, Claim, Persona, PersonaSet, QuoteEvidence
+from persona_assistant.workspace_lock import one_writer
 
 MAX_PERSONAS = 6
 MAX_EVIDENCE_PER_PROMPT = 80  # quotes shown to one synthesis / ICP prompt
@@ -280,6 +281,7 @@ def llm_personas(ws, settings, sources: list, icp_id: str | None, progress=None)
 # --------------------------------------------------------------------------- entry point
 
 
+@one_writer("draft personas")  # one writer per workspace; callers may pass wait=True
 def draft_personas(ws, settings, progress: Callable[[str], None] | None = None):
     """Draft personas (model or offline engine), check every quote, save a new version.
 

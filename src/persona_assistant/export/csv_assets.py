@@ -35,6 +35,6 @@ def asset_table(campaign: Campaign, personas: list[Persona]) -> tuple[list[str],
     return BASE + fields + TAIL, rows
 
 
-def write_assets_csv(path: Path, campaign: Campaign, personas: list[Persona]) -> Path:
+def write_assets_csv(path: Path, campaign: Campaign, personas: list[Persona], *, within: Path | None = None) -> Path:
     header, rows = asset_table(campaign, personas)
-    return write_csv(path, header, rows)
+    return write_csv(path, header, rows, within=within)

@@ -2,9 +2,13 @@
 
 Rule (OWASP "CSV injection", made precise):
 
-* A cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
-  (or the full-width forms ``＝ ＋ － ＠`` some spreadsheets also accept) is prefixed with a
-  single quote ``'``: Excel, LibreOffice and Google Sheets then show it as text.
+* Every cell is first `safe_text.clean`ed: escape sequences and control characters removed,
+  tab and newline kept, a carriage return written as a newline.
+* A cell whose text starts with ``=``, ``+``, ``-``, ``@`` (or the full-width forms
+  ``＝ ＋ － ＠`` some spreadsheets also accept) once leading whitespace is skipped
+  (spreadsheets skip it too: ``" =1+1"`` is a formula), or that starts with a tab or a line
+  break, is prefixed with a single quote ``'``: Excel, LibreOffice and Google Sheets then
+  show it as text.
 * Exception: a cell made only of digits, spaces and ``+ - ( ) . , /`` (a phone number such as
   ``+1 555 0100`` or a negative number such as ``-12.5``) is written verbatim so it stays
   readable and numeric. Such a cell cannot be executed: a function call, a cell or sheet
@@ -24,9 +28,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from persona_assistant.safe_text import clean
 from persona_assistant.workspace import atomic_write
 
-_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_TRIGGERS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_LEADING_BREAKS = ("\t", "\n")
 # Digits, spaces and + - ( ) . , / only, with at least one digit: phone numbers and plain numbers.
 _INERT_NUMBER = re.compile(r"[+\-]?[0-9 ().,/+\-]*[0-9][0-9 ().,/+\-]*")
 
@@ -37,8 +43,9 @@ def safe_cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = value if isinstance(value, str) else str(value)
-    if text.startswith(_TRIGGERS) and not _INERT_NUMBER.fullmatch(text):
+    text = clean(value if isinstance(value, str) else str(value))
+    body = text.lstrip()
+    if text.startswith(_LEADING_BREAKS) or (body.startswith(_TRIGGERS) and not _INERT_NUMBER.fullmatch(body)):
         return "'" + text
     return text
 
@@ -53,7 +60,9 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return buf.getvalue()
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    """Write a formula-safe CSV atomically (an interrupted run keeps the old file)."""
-    atomic_write(Path(path), csv_text(header, rows))
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], *,
+              within: Path | None = None) -> Path:
+    """Write a formula-safe CSV atomically (an interrupted run keeps the old file); `within` as
+    for atomic_write (a workspace's own output/), None for a path the user named."""
+    atomic_write(Path(path), csv_text(header, rows), within=within)
     return Path(path)

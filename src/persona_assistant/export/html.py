@@ -3,7 +3,8 @@ as inline SVG, server-side), persona cards with their evidence, journey maps and
 
 Safety: its own Jinja2 environment with autoescape ON (never the prompt sandbox, whose
 autoescape is off), so every piece of model, note or CRM text is escaped; no `|safe`
-anywhere in the template. The page loads nothing: no external CSS, JS, fonts or images,
+anywhere in the template; every printed string is `safe_text.clean`ed first (no escape
+sequences or control characters). The page loads nothing: no external CSS, JS, fonts or images,
 and a Content-Security-Policy of `default-src 'none'; style-src 'unsafe-inline';
 img-src data:` forbids scripts and requests even if something slipped through.
 """
@@ -67,11 +68,23 @@ def chart(rows: list[Row], baseline: float | None, width: int = 640) -> dict:
             "baseline": x(baseline) if baseline is not None else None}
 
 
+def _inert(value):
+    """Jinja2 `finalize`: every printed string loses escape sequences and control characters
+    (safe_text.clean) before autoescaping; numbers pass unchanged."""
+    from markupsafe import Markup
+
+    from persona_assistant.safe_text import clean
+
+    if isinstance(value, Markup):
+        return Markup(clean(str(value)))
+    return clean(value) if isinstance(value, str) else value
+
+
 def _environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
-                       trim_blocks=True, lstrip_blocks=True)
+                       trim_blocks=True, lstrip_blocks=True, finalize=_inert)
 
 
 def render_report(icp: ICP | None, personas: list[Persona], campaign: Campaign | None,

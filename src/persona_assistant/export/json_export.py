@@ -19,8 +19,11 @@ def load_all(ws: Workspace) -> dict[str, Any]:
 
 
 def export_json(parts: dict[str, Any]) -> dict[str, Any]:
-    """A plain dict for json.dumps; versions of each artefact are noted for traceability."""
+    """A plain dict for json.dumps; versions of each artefact are noted for traceability. Every
+    string is `safe_text.clean`ed: no escape sequence or control character survives, even as \\u001b."""
+    from persona_assistant.safe_text import clean_data
+
     out: dict[str, Any] = {"format": "persona-assistant export", "version": 1}
     for key, value in parts.items():
-        out[key] = value.model_dump(mode="json") if value is not None else None
+        out[key] = clean_data(value.model_dump(mode="json")) if value is not None else None
     return out

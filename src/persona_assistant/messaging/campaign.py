@@ -29,7 +29,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from persona_assistant.errors import UsageError
+from persona_assistant.errors import StorageError, UsageError
 from persona_assistant.messaging.channels import (
     PLANNING_CHANNELS, Channel, LintConfig, lint_config, select_channels, workspace_channels,
 )
@@ -42,6 +42,7 @@ from persona_assistant.schemas import (
     ICP, PERSONA_ITEM_FIELDS, Asset, Brief, Campaign, Contract, ItemRef, Persona, PersonaSet, Stage,
 )
 from persona_assistant.workspace import Version, Workspace, atomic_write, load_brief, open_workspace
+from persona_assistant.workspace_lock import one_writer
 
 MAX_LINT_REASKS = 2
 
@@ -127,14 +128,19 @@ class RunResult:
     def summary(self) -> str:
         return f"{len(self.done)} done / {len(self.failed)} failed / {self.pending} pending"
 
-    def failure_lines(self, limit: int = 20) -> list[str]:
-        """One line per distinct reason, items with the same reason collapsed into it (a failing
-        endpoint gives hundreds of identical ones), at most `limit` lines; then why the run stopped."""
-        by_reason: dict[str, list[str]] = {}
+    def failures_by_cause(self) -> dict[str, list[str]]:
+        """Failed item ids grouped by their one-line reason, in item order."""
+        causes: dict[str, list[str]] = {}
         for item_id, reason in sorted(self.failed.items()):
-            by_reason.setdefault(reason, []).append(item_id)
-        lines = [f"failed {ids[0]}: {reason}" if len(ids) == 1
-                 else f"failed {len(ids)} items ({ids[0]}, ...): {reason}" for reason, ids in by_reason.items()]
+            causes.setdefault(reason, []).append(item_id)
+        return causes
+
+    def failure_lines(self, limit: int = 20) -> list[str]:
+        """One line per cause: "failed ITEM: REASON", or "N items failed: REASON (first: ITEM)" when
+        several items share it, so a failure storm (an endpoint down, a quota) is one line, not N; at
+        most `limit` lines; then why the run stopped."""
+        lines = [f"failed {ids[0]}: {reason}" if len(ids) == 1 else f"{len(ids)} items failed: {reason} (first: {ids[0]})"
+                 for reason, ids in self.failures_by_cause().items()]
         if len(lines) > limit:
             lines = lines[:limit] + [f"... and {len(lines) - limit} more distinct failures (--json lists all)"]
         if self.stopped:
@@ -160,11 +166,11 @@ async def run_items(specs: list[ItemSpec], generate_item: GenerateItem, out_dir:
                     concurrency: int = 8, on_item: Callable[[ItemSpec, bool], None] | None = None,
                     on_start: Callable[[int, int], None] | None = None) -> RunResult:
     """Generate the items missing from `out_dir`, at most `concurrency` at a time, each saved
-    as soon as it is finished. Cancellation (Ctrl-C) stops the rest; what is saved stays. An
-    error marked `stops_run` (the LLM's circuit breaker, llm/faults.EndpointRefusing; a prompt
-    template over its budget, prompts.TemplateBudgetError) stops starting items: they stay
-    pending, `result.stopped` says why.
-    `on_start(total, already on disk)` is called once, before the first item."""
+    as soon as it is finished. Cancellation (Ctrl-C) or a StorageError (disk full: no item's fault,
+    raised once) stops the rest; what is saved stays. An error marked `stops_run` (the LLM's
+    circuit breaker, llm/faults.EndpointRefusing; a prompt template over its budget,
+    prompts.TemplateBudgetError) stops starting items: they stay pending, `result.stopped` says
+    why. `on_start(total, already on disk)` is called once, before the first item."""
     result = RunResult(total=len(specs))
     todo = []
     for spec in specs:
@@ -183,7 +189,7 @@ async def run_items(specs: list[ItemSpec], generate_item: GenerateItem, out_dir:
             try:
                 asset = await generate_item(spec)
                 atomic_write(out_dir / spec.filename, asset.model_dump_json(indent=2) + "\n")
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, StorageError):
                 raise
             except Exception as exc:  # one failing item must not stop the others...
                 message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
@@ -202,11 +208,13 @@ async def run_items(specs: list[ItemSpec], generate_item: GenerateItem, out_dir:
     tasks = [asyncio.create_task(one(s)) for s in todo]
     try:
         await asyncio.gather(*tasks)
-    except (asyncio.CancelledError, KeyboardInterrupt):
+    except (asyncio.CancelledError, KeyboardInterrupt, StorageError) as exc:
         result.interrupted = True
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if isinstance(exc, StorageError):
+            raise
     return result
 
 
@@ -366,6 +374,7 @@ class CampaignOutcome:
     notice: str | None = None
 
 
+@one_writer("campaign")
 def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = None,
                  stages: list[str] | None = None, variants: int = 3, concurrency: int = 8,
                  persona_ids: list[str] | None = None, offline: bool = False,
@@ -379,7 +388,8 @@ def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = Non
     anything is written. `on_notice(message)` hears the offline-engine notice when it is decided,
     `on_start(total, already_on_disk)` is called once before the first item and `on_item(spec, ok)`
     after each item. Ctrl-C stops generation: finished items stay on disk and the outcome says
-    `result.interrupted`.
+    `result.interrupted`. Holds the writer lock (`wait=True` waits for a holder); a campaign equal
+    to the latest version is not saved again (`outcome.version.unchanged`).
     """
     from persona_assistant.export.markdown import campaign_markdown
     from persona_assistant.llm.settings import resolve_settings
@@ -410,7 +420,7 @@ def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = Non
                   known=known_text(brief, pset.personas, icp), icp=icp)
     cid = campaign_id(ctx, pids, selected, stage_list, variants, engine)
     specs = plan_items(pids, selected, stage_list, variants)
-    out_dir = items_dir(ws, cid)
+    out_dir = ws.make_dir(items_dir(ws, cid))
 
     async def generate() -> RunResult:
         async with contextlib.AsyncExitStack() as stack:
