@@ -134,6 +134,7 @@ def make_ws(root) -> Workspace:
     (ws.crm_dir / "leads.csv").write_text(
         "First name,Last name,Job title,Email,Phone,Company name\n"
         "Oksana,Hrytsenko,Controller,oksana@kestrel.example,555 0199,Kestrel Mining\n", encoding="utf-8")
+    (ws.crm_dir / "companies.csv").write_text("Name,Industry,Employees\nGranite Works,Mining,40\n", encoding="utf-8")
     (ws.root / "brief.yaml").write_text('product: "Ledgerly"\n', encoding="utf-8")
     return ws
 
@@ -145,7 +146,7 @@ def test_workspace_redactor_knows_front_matter_speakers_and_crm_people(tmp_path)
                  "Yusuf Demir", "Harriet Vance", "Tobias Quell", "Oksana Hrytsenko", "Callum", "Marisol"):
         assert name in known, name
     assert "oksana@kestrel.example" in known and "555 0199" in known
-    for term in ("Lumen Freight", "Kestrel Mining", "Ledgerly", "EMEA"):
+    for term in ("Lumen Freight", "Kestrel Mining", "Ledgerly", "EMEA", "Lumen - Core", "Granite Works"):
         assert term not in known, term
     text = "Harriet Vance owns Kestrel Mining; call 555 0199; tobias quell agrees with Ledgerly."
     out = red.redact(text)

@@ -9,9 +9,10 @@ redacted while drafting is redacted in chat too. What goes in:
 - emails and phones: the CRM's email and phone columns (patterns find the rest anywhere);
 - vocabulary: the notes and the brief: a word they hold in lower case is a common word, so
   "Pain Points" or "Bank Reconciliation" in Title Case is not taken for a name;
-- not_names: the brief's product, note companies, industries, regions and segments, and the
+- not_names: the brief's product and every name-like term in the brief, note companies, industries, regions and segments, and the
   CRM's account, industry, region, country and product values.
-A CRM file that cannot be read adds nothing here (the commands that read it report why).
+Then every note is read for names (llm/pii.py), so a name found in one note is redacted wherever
+it comes back, alone or in lower case. A CRM file that cannot be read adds nothing here (the commands that read it report why).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-from persona_assistant.llm.pii import looks_like_name
+from persona_assistant.llm.pii import Lexicon, find_names, looks_like_name
 from persona_assistant.llm.redact import Redactor
 
 PEOPLE_FIELDS = ("contact_name", "first_name", "last_name", "owner", "manager")
@@ -32,6 +33,8 @@ _NOT_NAME_KEY = re.compile(r"company|account|organi[sz]ation|industry|region|seg
                            r"location|title|role|size|date|url|link|source|tag", re.I)
 _NOT_NAME_TERMS = re.compile(r"company|account|organi[sz]ation|industry|region|segment|product|country|city|"
                              r"location", re.I)
+# "Name", "Contact name", "Person - Name", "Lead full name": a person's name column
+_PERSON_NAME_HEADER = re.compile(r"(?:person|contact|lead|customer|client)?(?:full)?name$|(?:contact|person)$")
 _SPLIT = re.compile(r"\s*(?:[,;/&|\n]|\band\b)\s*")
 
 
@@ -53,8 +56,11 @@ def workspace_redactor(ws, sources: list | None = None) -> Redactor:
         from persona_assistant.workspace import load_brief
 
         brief = load_brief(ws)
-        not_names.append(brief.product)
-        vocabulary.append(brief.model_dump_json())
+        text = "\n".join(str(v) for v in _values(brief.model_dump()))
+        # The brief is the user's own product text: whatever in it reads as a name ("Sage Intacct",
+        # "Harbor Health") is a product or customer the copy may name, not a person to hide.
+        not_names += [brief.product, *find_names(text, Lexicon())]
+        vocabulary.append(text)
     except PersonaError:
         pass
     for path in ws.crm_files():
@@ -66,7 +72,10 @@ def workspace_redactor(ws, sources: list | None = None) -> Redactor:
         emails += found["email"]
         phones += found["phone"]
         not_names += found["not_names"]
-    return Redactor(people=people, emails=emails, phones=phones, vocabulary=vocabulary, not_names=not_names)
+    red = Redactor(people=people, emails=emails, phones=phones, vocabulary=vocabulary, not_names=not_names)
+    for src in sources:  # names found in any note are known in every request (and in chat) from the start
+        red.learn("\n".join(src.lines[src.first_line - 1:src.last_line]))
+    return red
 
 
 def people_in_notes(sources: Iterable[Any]) -> tuple[list[str], list[str], list[str]]:
@@ -114,18 +123,22 @@ def crm_values(path: Path) -> dict[str, list[str]]:
     import duckdb
 
     from persona_assistant.ingest.csvfile import quote_ident, read_table
-    from persona_assistant.ingest.mapping import infer_field
+    from persona_assistant.ingest.mapping import infer_field, norm
 
     out: dict[str, list[str]] = {"people": [], "email": [], "phone": [], "not_names": []}
     con = duckdb.connect()
     try:
         raw = read_table(con, Path(path), "crm")
         deals = any(infer_field(h, deals=True) in ("stage", "status") for h in raw.columns)
+        fields = {infer_field(h, deals=deals) for h in raw.columns}
+        # a companies export ("Name, Industry, Employees") names companies, not people
+        about_companies = not fields & {"title", "email", "phone", "first_name", "last_name"} and bool(
+            fields & {"industry", "employees", "revenue", "country"})
         first_last: dict[str, str] = {}
         for header in raw.columns:
             field = infer_field(header, deals=deals)
-            if field == "contact_name" and re.match(r"(?i)\s*(company|account|organi[sz]ation)", header):
-                field = "account"  # "Company name" is the account, not a person
+            if field == "contact_name" and (about_companies or not _PERSON_NAME_HEADER.match(norm(header))):
+                field = "account"  # "Company name", "Deal Name": the name of a thing, not of a person
             if field in PEOPLE_FIELDS:
                 bucket = "people"
                 if field in ("first_name", "last_name"):

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 Span = tuple[int, int, str, str]  # start, end, kind, value
 
@@ -141,7 +141,11 @@ _SPEECH_AFTER = frozenset({"said", "says", "asked", "asks", "told", "tells", "me
                            "emailed", "called", "pinged", "shared", "laughed", "sighed"})
 _SPEECH_BEFORE = frozenset({"hi", "hello", "hey", "dear", "thanks", "cc", "asked", "ask", "told", "tell", "ping",
                             "pinged", "emailed", "email", "call", "met", "meet", "interviewed",
-                            "per", "according"})
+                            "per", "according", "colleague", "boss", "mentor", "mentors", "producer", "friend",
+                            "coworker", "teammate", "cofounder", "co-founder", "manager", "ceo", "cfo", "cto"})
+_LIST_SEP = r"(?:,?\s+(?:and|&)\s+)"  # not a bare comma: "Excel, Yuri" is no pair of people
+_LISTED_AFTER = re.compile(_LIST_SEP + r"([^\W\d_][\w'’-]*)")
+_LISTED_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)" + _LIST_SEP + r"$")
 _COMMON = frozenset("""
 a an the and or but nor so yet for of in on at to from by with without within about above below over under
 into onto out up down off than then there here where when while why how what which who whom whose this that
@@ -241,8 +245,11 @@ def looks_like_name(value: str) -> bool:
         _name_word(w) or w.lower() in _PARTICLES for w in words) and not any(Lexicon().is_common(w) for w in words)
 
 
-def find_names(text: str, lexicon: Lexicon, text_words: set[str] | None = None) -> list[str]:
-    """Values in `text` that look like people's names (see the module docstring)."""
+def find_names(text: str, lexicon: Lexicon, text_words: set[str] | None = None,
+               is_known: Callable[[str], bool] | None = None) -> list[str]:
+    """Values in `text` that look like people's names (see the module docstring). `is_known` says
+    whether a word is a known name: one capitalised word listed with one ("Yuri and Adriana",
+    "Ines, Bo and Adriana") is a name too."""
     words = text_words if text_words is not None else lower_words(text)
     tokens = list(WORD_RE.finditer(text))
     found: list[str] = []
@@ -273,7 +280,7 @@ def find_names(text: str, lexicon: Lexicon, text_words: set[str] | None = None) 
             else:
                 break
             j += 1
-        found.extend(_names_in_run(text, tokens, run, common))
+        found.extend(_names_in_run(text, tokens, run, common, is_known))
         i = j
     return found
 
@@ -300,7 +307,8 @@ def _in_product_phrase(text: str, tokens: list[re.Match[str]], piece: list[int])
         and _product_word(tokens[last + 1].group(0))
 
 
-def _names_in_run(text: str, tokens: list[re.Match[str]], run: list[int], common) -> Iterable[str]:
+def _names_in_run(text: str, tokens: list[re.Match[str]], run: list[int], common,
+                  is_known: Callable[[str], bool] | None = None) -> Iterable[str]:
     # split at words that are not name parts; keep stretches of name parts
     pieces: list[list[int]] = [[]]
     for k in run:
@@ -326,8 +334,19 @@ def _names_in_run(text: str, tokens: list[re.Match[str]], run: list[int], common
             continue  # "Nomad Nomad", "Dial Dial": a stutter in a transcript, not a first and last name
         if _in_product_phrase(text, tokens, piece) and not _after_title(text, tokens, piece[0]):
             continue  # "HashiCorp Nomad Core", "Azure Data Factory"
-        if len(caps) >= 2 or _after_title(text, tokens, piece[0]) or _cued(text, tokens, piece):
+        if len(caps) >= 2 or _after_title(text, tokens, piece[0]) or _cued(text, tokens, piece) \
+                or (is_known is not None and _listed_with_known(text, tokens, piece, is_known)):
             yield value
+
+
+def _listed_with_known(text: str, tokens: list[re.Match[str]], piece: list[int], is_known) -> bool:
+    """A word in a list beside a known name: "Jurassi and Yuri" when Yuri is known."""
+    after = _LISTED_AFTER.match(text, tokens[piece[-1]].end())
+    if after is not None and is_known(after.group(1)):
+        return True
+    start = tokens[piece[0]].start()
+    before = _LISTED_BEFORE.search(text[max(0, start - 80):start])  # a window: never a scan from 0
+    return before is not None and is_known(before.group(1))
 
 
 def _cued(text: str, tokens: list[re.Match[str]], piece: list[int]) -> bool:

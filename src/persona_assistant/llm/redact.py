@@ -23,6 +23,7 @@ each request carried redacted (llm/store.py, column `redacted`).
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any, Iterable, TypeVar
 
@@ -58,13 +59,15 @@ class Redactor:
         self._counts = {k: 0 for k in KINDS}
         self._people: dict[str, str] = {}  # lower-cased name or part -> first spelling registered
         self._longest = 1  # words in the longest known name
+        self._starts: set[str] = set()  # lower-cased first words of known names (a quick filter)
         self._other: set[str] = set()  # known emails/phones the patterns would not find
         self._other_re: re.Pattern[str] | None = None
-        # A known name in a lower-cased spelling is still redacted unless the workspace writes that
-        # word in lower case repeatedly ("will" beside a "Will Hunter"): 3 times and more than capitalised.
-        common = lower_words("\n".join(str(t) for t in vocabulary), min_count=3)
+        text = "\n".join(str(t) for t in vocabulary)
         words = {w.lower() for term in not_names for w in name_words(str(term))}
-        self.lexicon = Lexicon(common=frozenset(common), not_names=frozenset(words))
+        self.lexicon = Lexicon(common=frozenset(lower_words(text)), not_names=frozenset(words))
+        # A known name in another casing is still redacted unless the workspace writes that word in
+        # lower case repeatedly ("will" beside a "Will Hunter"): 3 times and more than capitalised.
+        self._known_lexicon = Lexicon(common=frozenset(lower_words(text, min_count=3)), not_names=frozenset(words))
         self.find_names = find_names
         for name in people:
             self.add_person(name)
@@ -84,13 +87,15 @@ class Redactor:
         if len(parts) > 1:
             for part in parts:
                 part = part.strip(".,")
-                if len(part) >= _MIN_NAME_PART and part[0].isupper() and part.lower() not in self.lexicon.not_names \
-                        and not self.lexicon.is_common(part):
+                if len(part) >= _MIN_NAME_PART and part[0].isupper() and not self._known_lexicon.is_common(part):
                     self._add_name(part)
 
     def _add_name(self, value: str) -> None:
         self._placeholder(value, "PERSON")
         self._people.setdefault(value.lower(), value)
+        words = WORD_RE.findall(value)
+        if words:
+            self._starts.add(words[0].lower())
         self._longest = max(self._longest, min(_MAX_NAME_WORDS, len(WORD_RE.findall(value)) or 1))
 
     def _add_other(self, value: str, kind: str) -> None:
@@ -116,8 +121,11 @@ class Redactor:
         """Register the names `text` holds (before redacting a conversation, so a name written
         in full in a later message is known in an earlier one too)."""
         if self.find_names:
-            for value in find_names(text, self.lexicon):
+            for value in find_names(text, self.lexicon, is_known=self._is_known_name):
                 self.add_person(value)
+
+    def _is_known_name(self, word: str) -> bool:
+        return self._by_value.get(word, "").startswith("PERSON_")
 
     # ------------------------------------------------------------------ finding spans
     def _known_people(self, text: str) -> Iterable[Span]:
@@ -128,14 +136,18 @@ class Redactor:
         tokens = list(WORD_RE.finditer(text))
         i = 0
         while i < len(tokens):
+            if tokens[i].group(0).lower() not in self._starts:
+                i += 1
+                continue
             for n in range(min(self._longest, len(tokens) - i), 0, -1):
                 start, end = tokens[i].start(), tokens[i + n - 1].end()
                 value = text[start:end]
                 if value not in self._by_value:
                     if value.lower() not in self._people:
                         continue
-                    if n == 1 and (self.lexicon.is_common(value) or value.islower() and len(value) < 4):
-                        continue
+                    if n == 1 and (self._known_lexicon.is_common(value) or value.isupper()
+                                   or value.islower() and len(value) < 4):
+                        continue  # "will", "SIG" (an acronym), "bo": not the known "Will", "Sig", "Bo"
                 elif not self._by_value[value].startswith("PERSON_"):
                     continue
                 yield start, end, "PERSON", value
@@ -161,21 +173,19 @@ class Redactor:
     def _redact(self, text: str, used: set[str] | None) -> str:
         if not text:
             return text
-        taken: list[Span] = []
-        occupied: list[tuple[int, int]] = []
+        taken: list[Span] = []  # kept sorted by start; spans never overlap
         # Priority: known values, account numbers, emails, phones, then names (so the name in
         # "jane.doe@acme.example" goes with its email, and digits inside an IBAN are not a phone).
         for spans in (self._known_other(text), find_accounts(text), find_emails(text), find_phones(text),
                       self._known_people(text)):
             for span in sorted(spans, key=lambda s: (s[0], -s[1])):
-                start, end = span[0], span[1]
-                if any(start < e and s < end for s, e in occupied):
-                    continue
-                occupied.append((start, end))
-                taken.append(span)
+                i = bisect.bisect_left(taken, span[0], key=lambda t: t[0])
+                if (i > 0 and taken[i - 1][1] > span[0]) or (i < len(taken) and taken[i][0] < span[1]):
+                    continue  # overlaps a span already taken
+                taken.insert(i, span)
         out: list[str] = []
         pos = 0
-        for start, end, kind, value in sorted(taken):
+        for start, end, kind, value in taken:
             placeholder = self._placeholder(value, kind)
             if used is not None:
                 used.add(placeholder)
