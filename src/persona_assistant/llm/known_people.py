@@ -7,12 +7,14 @@ redacted while drafting is redacted in chat too. What goes in:
   speaker labels of the turns (not generic ones like "Interviewer" or "Q"), and the CRM's
   contact-name, first/last-name, owner and manager columns of every CRM file;
 - emails and phones: the CRM's email and phone columns (patterns find the rest anywhere);
-- vocabulary: the notes and the brief: a word they hold in lower case is a common word, so
-  "Pain Points" or "Bank Reconciliation" in Title Case is not taken for a name;
-- not_names: the brief's product and every name-like term in the brief, note companies, industries, regions and segments, and the
-  CRM's account, industry, region, country and product values.
+- vocabulary: the notes and the brief: a word they write in lower case more often than
+  capitalised is a common word, so "Pain Points" in a Title Case heading is not a name;
+- not_names: the brief's product and every name-like term in the brief ("Sage Intacct"), note
+  companies, industries, regions and segments, and the CRM's account, industry, region, country
+  and product values.
 Then every note is read for names (llm/pii.py), so a name found in one note is redacted wherever
-it comes back, alone or in lower case. A CRM file that cannot be read adds nothing here (the commands that read it report why).
+it comes back, alone or in lower case. A CRM file that cannot be read adds nothing here (the
+commands that read it report why): the seed never fails a model call.
 """
 
 from __future__ import annotations
@@ -63,10 +65,12 @@ def workspace_redactor(ws, sources: list | None = None) -> Redactor:
         vocabulary.append(text)
     except PersonaError:
         pass
+    import duckdb
+
     for path in ws.crm_files():
         try:
             found = crm_values(path)
-        except PersonaError:
+        except (PersonaError, duckdb.Error, OSError):  # the seed must not fail a model call
             continue
         people += found["people"]
         emails += found["email"]

@@ -30,12 +30,11 @@ from typing import Any, Iterable, TypeVar
 from pydantic import BaseModel
 
 from persona_assistant.llm.pii import (
-    EMAIL_RE, PHONE_RE, WORD_RE, Lexicon, Span, find_accounts, find_emails, find_names, find_phones, lower_words, name_words,
+    WORD_RE, Lexicon, Span, find_accounts, find_emails, find_names, find_phones, lower_words, name_words,
 )
 
 M = TypeVar("M", bound=BaseModel)
 KINDS = ("PERSON", "EMAIL", "PHONE", "ACCOUNT")
-__all__ = ["EMAIL_RE", "PHONE_RE", "KINDS", "Redactor"]
 
 # At most one bracket each side is taken as part of a placeholder, so "Name <EMAIL_1>" in a
 # "Name <email>" text gives back its own angle brackets.
@@ -259,10 +258,6 @@ class Redactor:
         """A validated model with every string restored (validated again)."""
         data, notes = self.restore_data(value.model_dump(mode="json"))
         return type(value).model_validate(data), notes
-
-    def placeholders(self) -> int:
-        """How many distinct values have a placeholder."""
-        return len(self._by_placeholder)
 
     @property
     def mapping(self) -> dict[str, str]:
