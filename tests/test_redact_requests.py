@@ -9,9 +9,11 @@ import re
 import httpx
 import pytest
 import respx
+from pydantic import BaseModel
 
 from chat_helpers import make_workspace, run_lines, sse_response, text_stream
 from persona_assistant.draft.personas import draft_personas
+from persona_assistant.llm.client import LLM
 from persona_assistant.llm.settings import LLMSettings, SecretStr
 from persona_assistant.llm.store import Store
 from persona_assistant.workspace import Workspace
@@ -116,3 +118,31 @@ def test_chat_sends_no_probe_in_any_turn_and_restores_answers(respx_mock, chat_w
     assert answers == [f"You said: {t}" for t in lines]  # every placeholder restored exactly
     counts = [r["redacted"] for r in Store.existing(chat_ws).recent(len(lines))]
     assert counts[0] > counts[-1] >= 1  # the later turn carries the earlier turns' values too
+
+
+class Reply(BaseModel):
+    text: str
+
+
+def test_an_llm_given_only_the_workspace_redacts_its_names_and_logs_the_count(tmp_path):
+    """Chat and campaign build LLM(settings, ws=ws): the workspace's known names apply there too."""
+    ws = write_probe_workspace(tmp_path / "ws")
+    said = f"{KNOWN_PEOPLE[1].lower()} met {KNOWN_PEOPLE[2]} on 2024-03-12"  # interviewer; CRM deal owner
+    bodies: list[str] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        bodies.append(sent_text(request))
+        return completion({"text": re.search(r"<PERSON_\d+> met <PERSON_\d+>", bodies[-1]).group(0)})
+
+    with respx.mock(assert_all_mocked=True) as mock:
+        mock.post(f"{BASE}/chat/completions").mock(side_effect=server)
+        settings = LLMSettings(model="m", base_url=BASE, api_key=SecretStr("sk-test"), timeout=5.0, max_retries=0,
+                               cache=False)
+        value = LLM(settings, ws=ws).structured("t", [{"role": "user", "content": said}], Reply).value
+        assert value.text == f"{KNOWN_PEOPLE[1].lower()} met {KNOWN_PEOPLE[2]}"
+        mock.post(f"{BASE}/chat/completions").mock(return_value=completion({"text": "ok"}))
+        LLM(settings.model_copy(update={"redact": False}), ws=ws).structured(
+            "t", [{"role": "user", "content": said}], Reply)
+    assert_no_probe_in(bodies)
+    rows = Store.existing(ws).recent(2)
+    assert [r["redacted"] for r in rows] == [None, 2]  # --no-redact: nothing counted
