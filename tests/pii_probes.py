@@ -78,3 +78,15 @@ NEGATIVES: list[str] = [
     "The Senior Accountant reports to the Assistant Controller.",
     "North America and Western Europe are our biggest regions.",
 ]
+
+# Known limits, measured and kept visible (tests/test_redact_probes.py marks them strict xfail, so
+# a change that fixes one is noticed): a single first name with no cue, nowhere else in the
+# workspace; a two-word product or place the brief and CRM do not list.
+KNOWN_MISSES: list[tuple[str, str]] = [
+    ("We hired Tomasz last spring.", "Tomasz"),
+    ("Henrik runs the video channel.", "Henrik"),
+]
+KNOWN_FALSE_POSITIVES: list[str] = [
+    "We moved the pipeline to Apache Arrow last year.",
+    "Our office is in Sunny Austin these days.",
+]

@@ -14,7 +14,7 @@ from persona_assistant.llm.known_people import workspace_redactor
 from persona_assistant.llm.redact import Redactor
 from persona_assistant.llm.store import Store
 from persona_assistant.workspace import Workspace
-from pii_probes import KNOWN_PEOPLE, NEGATIVES, POSITIVES
+from pii_probes import KNOWN_FALSE_POSITIVES, KNOWN_MISSES, KNOWN_PEOPLE, NEGATIVES, POSITIVES
 
 NOT_NAMES = ["NetSuite", "Microsoft Dynamics", "Sage Intacct", "Closewise"]
 
@@ -37,6 +37,18 @@ def test_each_probe_is_redacted_and_restored_exactly(text, value):
 def test_dates_money_versions_ids_zip_codes_and_ordinary_capitals_are_left_alone(text):
     used: set[str] = set()
     assert fresh().redact(text, used) == text and not used
+
+
+@pytest.mark.xfail(strict=True, reason="known limit: a lone first name with no cue is not found")
+@pytest.mark.parametrize("text,value", KNOWN_MISSES)
+def test_known_misses(text, value):
+    assert value not in fresh().redact(text)
+
+
+@pytest.mark.xfail(strict=True, reason="known limit: an unlisted two-word product or place reads as a name")
+@pytest.mark.parametrize("text", KNOWN_FALSE_POSITIVES)
+def test_known_false_positives(text):
+    assert fresh().redact(text) == text
 
 
 def test_probe_set_is_broad_enough():
