@@ -49,14 +49,14 @@ class Redactor:
 
     people/emails/phones: known values. vocabulary: text whose lower-case words are common
     words, not names (the workspace's notes and brief). not_names: terms that are never names
-    (product, company, region and country names). find_names=False keeps only known names."""
+    (product, company, region and country names)."""
 
     def __init__(self, *, people: Iterable[str] = (), emails: Iterable[str] = (), phones: Iterable[str] = (),
-                 vocabulary: Iterable[str] = (), not_names: Iterable[str] = (), find_names: bool = True):
+                 vocabulary: Iterable[str] = (), not_names: Iterable[str] = ()):
         self._by_value: dict[str, str] = {}  # exact spelling -> placeholder
         self._by_placeholder: dict[str, str] = {}  # "PERSON_3" -> exact spelling
         self._counts = {k: 0 for k in KINDS}
-        self._people: dict[str, str] = {}  # lower-cased name or part -> first spelling registered
+        self._people: set[str] = set()  # lower-cased known names and name parts
         self._longest = 1  # words in the longest known name
         self._starts: set[str] = set()  # lower-cased first words of known names (a quick filter)
         self._other: set[str] = set()  # known emails/phones the patterns would not find
@@ -67,7 +67,6 @@ class Redactor:
         # A known name in another casing is still redacted unless the workspace writes that word in
         # lower case repeatedly ("will" beside a "Will Hunter"): 3 times and more than capitalised.
         self._known_lexicon = Lexicon(common=frozenset(lower_words(text, min_count=3)), not_names=frozenset(words))
-        self.find_names = find_names
         for name in people:
             self.add_person(name)
         for email in emails:
@@ -91,7 +90,7 @@ class Redactor:
 
     def _add_name(self, value: str) -> None:
         self._placeholder(value, "PERSON")
-        self._people.setdefault(value.lower(), value)
+        self._people.add(value.lower())
         words = WORD_RE.findall(value)
         if words:
             self._starts.add(words[0].lower())
@@ -119,9 +118,8 @@ class Redactor:
     def learn(self, text: str) -> None:
         """Register the names `text` holds (before redacting a conversation, so a name written
         in full in a later message is known in an earlier one too)."""
-        if self.find_names:
-            for value in find_names(text, self.lexicon, is_known=self._is_known_name):
-                self.add_person(value)
+        for value in find_names(text, self.lexicon, is_known=self._is_known_name):
+            self.add_person(value)
 
     def _is_known_name(self, word: str) -> bool:
         return self._by_value.get(word, "").startswith("PERSON_")
