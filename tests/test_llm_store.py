@@ -112,7 +112,8 @@ def test_log_and_usage_commands(tmp_path):
     ws = tmp_path / "ws"
     s = Store(ws / ".persona-assistant" / "log.sqlite")
     s.record(task="persona_synthesis", model="gpt-4o-mini", endpoint="api.openai.com", prompt_tokens=1000,
-             completion_tokens=200, latency_ms=1200, cost=0.00027, status="ok", mode="json_schema", attempts=1)
+             completion_tokens=200, latency_ms=1200, cost=0.00027, status="ok", mode="json_schema", attempts=1,
+             redacted=23)
     s.record(task="chat", model="local", endpoint="localhost:8080", prompt_tokens=10, completion_tokens=5,
              status="error", error="[bold red]markup[/] \x1b[31mred", mode="stream", attempts=1)
     s.close()
@@ -121,7 +122,9 @@ def test_log_and_usage_commands(tmp_path):
                                     capture_output=True, text=True, timeout=60)
     r = run("log", "-n", "1", "--json")
     assert r.returncode == 0 and [x["task"] for x in json.loads(r.stdout)] == ["chat"] and r.stderr == ""
+    assert json.loads(run("log", "--json").stdout)[1]["redacted"] == 23  # values the request carried redacted
     r = run("log")
+    assert "redacted" in r.stdout and " 23 " in r.stdout
     assert "persona_synthesis" in r.stdout and "[bold red]markup[/]" in r.stdout and "\x1b[31m" not in r.stdout
     data = json.loads(run("usage", "--json").stdout)
     assert data["total"] == {"calls": 2, "prompt_tokens": 1010, "completion_tokens": 205, "cost": None}

@@ -57,7 +57,7 @@ def log_cmd(
     json_out: JsonOpt = False,
     n: Annotated[int, typer.Option("-n", "--last", min=1, help="How many of the latest calls to show.")] = 20,
 ) -> None:
-    """The latest model calls: task, model, endpoint, tokens, latency, cost, status."""
+    """The latest model calls: task, model, endpoint, values redacted, tokens, latency, cost, status."""
     import datetime as dt
 
     from persona_assistant.llm.store import Store
@@ -82,14 +82,17 @@ def log_cmd(
     from persona_assistant.safe_text import as_rich_text
 
     table = Table(show_edge=False)
-    for col in ("time", "task", "model", "endpoint", "mode", "tries", "prompt", "completion", "ms", "cost", "status"):
-        table.add_column(col, justify="right" if col in ("tries", "prompt", "completion", "ms", "cost") else "left")
+    numbers = ("tries", "redacted", "prompt", "completion", "ms", "cost")
+    for col in ("time", "task", "model", "endpoint", "mode", "tries", "redacted", "prompt", "completion", "ms", "cost",
+                "status"):
+        table.add_column(col, justify="right" if col in numbers else "left")
     for r in reversed(rows):
         status = "ok (cache)" if r["cached"] else r["status"]
         if r["error"]:
             status = f"{status}: {r['error']}"
         table.add_row(*(as_rich_text(str(v)) for v in (
-            r["time"], r["task"], r["model"], r["endpoint"], r["mode"] or "", r["attempts"], r["prompt_tokens"],
+            r["time"], r["task"], r["model"], r["endpoint"], r["mode"] or "", r["attempts"],
+            "" if r["redacted"] is None else r["redacted"], r["prompt_tokens"],
             r["completion_tokens"], r["latency_ms"], _cost(r["cost"]), status)))
     Console(soft_wrap=False).print(table)
 

@@ -41,25 +41,12 @@ def latest_icp_id(ws) -> str | None:
     return icp.id if icp is not None else None
 
 
-def redactor_for(sources: list) -> Any:
-    """Interviewee names (front matter and speaker labels) become placeholders; emails and
-    phones are found by pattern in any text by the Redactor itself."""
-    from persona_assistant.llm.redact import Redactor
-
-    people: list[str] = []
-    for src in sources:
-        for key in ("name", "interviewee", "contact", "person"):
-            if src.meta.get(key):
-                people.append(src.meta[key])
-        if src.interviewee:
-            people.append(src.interviewee)
-    return Redactor(people=people)
-
-
 def make_llm(ws, settings, sources: list):
+    """The LLM with the workspace's redactor, seeded from the notes already loaded (llm/known_people.py)."""
     from persona_assistant.llm.client import LLM
+    from persona_assistant.llm.known_people import workspace_redactor
 
-    return LLM(settings, redactor=redactor_for(sources), ws=ws)
+    return LLM(settings, redactor=workspace_redactor(ws, sources), ws=ws)
 
 
 def _parts(rendered) -> dict:

@@ -199,7 +199,8 @@ class LLM:
                  *, ws=None):
         self.settings = settings
         self.store = store if store is not None else Store.for_workspace(ws)
-        self.redactor = redactor if redactor is not None else Redactor()
+        self._redactor = redactor
+        self._ws = ws
         self.mask = SecretMask(settings.api_key.get_secret_value())
         self.breaker = CircuitBreaker(skip_header=REJECTED_HEADER)  # one per LLM: per run, never shared
         self._clients: dict[int, Any] = {}
@@ -233,8 +234,22 @@ class LLM:
         """max_tokens (what llama.cpp and older servers know) until the model asks for the newer name."""
         return self._learnt.get("limit", "max_tokens")
 
-    def _redact(self, messages: list[dict]) -> list[dict]:
-        return self.redactor.redact_messages(messages) if self.settings.redact else messages
+    @property
+    def redactor(self) -> Redactor:
+        """The caller's, else the workspace's (llm/known_people.py: names from notes and CRM), built
+        on first use; a bare Redactor (patterns only) without a workspace."""
+        if self._redactor is None:
+            from persona_assistant.llm.known_people import workspace_redactor
+
+            self._redactor = workspace_redactor(self._ws) if self._ws is not None else Redactor()
+        return self._redactor
+
+    def _redact(self, messages: list[dict], used: set[str] | None = None) -> list[dict]:
+        """Messages as sent; `used` collects the placeholders put in (their count is logged)."""
+        return self.redactor.redact_messages(messages, used) if self.settings.redact else messages
+
+    def _redacted(self, used: set[str]) -> int | None:
+        return len(used) if self.settings.redact else None
 
     # ------------------------------------------------------------------ errors
     def _fail(self, task: str, message: str, *, usage: Usage, started: float, mode: str | None,
@@ -273,7 +288,8 @@ class LLM:
 
     # ------------------------------------------------------------------ log
     def _log(self, task: str, usage: Usage, started: float, *, status: str, mode: str | None, attempts: int,
-             key: str | None, error: str | None = None, cached: bool = False, version: str | None = None) -> None:
+             key: str | None, error: str | None = None, cached: bool = False, version: str | None = None,
+             redacted: int | None = None) -> None:
         if error is not None:
             error = one_line(error, self.mask)  # every stored error is masked, whoever built it
         self.store.record(
@@ -282,7 +298,7 @@ class LLM:
             latency_ms=int((time.monotonic() - started) * 1000),
             cost=0.0 if cached else self.settings.cost(usage.prompt_tokens, usage.completion_tokens),
             cache_key=key, cached=int(cached), status=status, error=error, mode=mode, attempts=attempts,
-            prompt_version=version)
+            prompt_version=version, redacted=redacted)
 
     # ------------------------------------------------------------------ structured output
     @staticmethod
@@ -351,9 +367,10 @@ class LLM:
         convo = list(messages)
         attempts = 0
         problems: list[str] = []
+        used: set[str] = set()
         while True:
             attempts += 1
-            request = self._redact(self._request_messages(convo, mode, schema))
+            request = self._redact(self._request_messages(convo, mode, schema), used)
             extra: dict[str, Any] = self._format(mode, schema_name(response_model), schema, strict)
             if max_tokens:
                 extra[self._limit_param] = max_tokens
@@ -402,7 +419,7 @@ class LLM:
                     if self.settings.cache:
                         self.store.cache_put(key, value.model_dump_json(), task=task, model=self.settings.model)
                     self._log(task, usage, started, status="ok", mode=mode, attempts=attempts, key=key,
-                              version=version)
+                              version=version, redacted=self._redacted(used))
                     return StructuredResult(value, usage, attempts, mode, notes=notes,
                                             cost=self.settings.cost(usage.prompt_tokens, usage.completion_tokens))
                 if problems[0].startswith("not JSON:") and mode != "prompt":
@@ -487,7 +504,8 @@ class LLM:
             extra["stream_options"] = {"include_usage": True}
         calls: dict[int, dict[str, str]] = {}
         pending = ""
-        request = self._redact(messages)
+        used: set[str] = set()
+        request = self._redact(messages, used)
 
         def open_stream():
             return self._client().chat.completions.create(model=self.settings.model, messages=request,
@@ -547,7 +565,8 @@ class LLM:
             yield "text", restore(pending)
         for index in sorted(calls):
             yield "tool_call", {**calls[index], "arguments": restore(calls[index]["arguments"])}
-        self._log(task, usage, started, status="ok", mode="stream", attempts=1, key=None)
+        self._log(task, usage, started, status="ok", mode="stream", attempts=1, key=None,
+                  redacted=self._redacted(used))
         yield "usage", {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
 
     async def _check_stream(self, stream, task: str) -> None:

@@ -1,84 +1,110 @@
 """Personal data replaced by stable placeholders before a request, restored in the answer.
 
-What is replaced: known values the caller registers (contact names, emails and phones from
-CRM columns; interviewee names from note front matter, plus each capitalised part of a name),
-and emails and phone numbers found by pattern in any text. `<PERSON_3>`, `<EMAIL_1>`,
-`<PHONE_2>` stand for them.
+What is replaced (llm/pii.py finds the spans):
+- known names the caller registers (note front matter and speaker labels, CRM contact and owner
+  columns; see llm/known_people.py), each also by its capitalised parts ("Smith said"), matched
+  in any case ("ask jane smith" in chat) unless a part is a common word in that case;
+- names found in the text itself (runs of capitalised words, a word after a title or beside a
+  speech verb); once found, a name is known for the rest of the session, so a name redacted in
+  a draft request or an earlier chat turn is redacted when it comes back alone or in lower case;
+- emails (also obfuscated: `jane [at] acme [dot] example`), phone numbers (international, UK,
+  US, unseparated, with extensions), IBANs and card numbers.
+`<PERSON_3>`, `<EMAIL_1>`, `<PHONE_2>`, `<ACCOUNT_1>` stand for them.
 
 Each placeholder stands for ONE exact spelling, so restoring gives back the original
 characters and a restored quote still matches its source verbatim (draft/evidence.py checks
 that). Models mangle placeholders; "person_3", "[PERSON_3]", "<Person_3>", "PERSON-3" are
-restored too. A placeholder that stands for nothing is left as it is and reported.
+restored too. A placeholder that stands for nothing is left as it is and reported. A text that
+already holds placeholder-like words ("PERSON_3") is not guaranteed to round-trip.
+
+`redact(text, used)` adds the placeholders it put in to `used`: the LLM logs how many values
+each request carried redacted (llm/store.py, column `redacted`).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any, Iterable, TypeVar
 
 from pydantic import BaseModel
 
-M = TypeVar("M", bound=BaseModel)
-KINDS = ("PERSON", "EMAIL", "PHONE")
+from persona_assistant.llm.pii import (
+    WORD_RE, Lexicon, Span, find_accounts, find_emails, find_names, find_phones, lower_words, name_words,
+)
 
-EMAIL_RE = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
-# Digits in groups with separators, optional +country and (area); checked for 9-15 digits below
-# so dates (2024-03-12) and bare amounts (120000000) are not taken for phones.
-PHONE_RE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,5}){1,4}(?![\w-]|[.,]\d)")
+M = TypeVar("M", bound=BaseModel)
+KINDS = ("PERSON", "EMAIL", "PHONE", "ACCOUNT")
+
 # At most one bracket each side is taken as part of a placeholder, so "Name <EMAIL_1>" in a
 # "Name <email>" text gives back its own angle brackets.
 PLACEHOLDER_RE = re.compile(
-    r"(?:[<\[({]\s*)?\b(PERSON|EMAIL|PHONE)[_-](\d+)(?!\d)\b(?:\s*[>\])}])?", re.IGNORECASE)
+    r"(?:[<\[({]\s*)?\b(PERSON|EMAIL|PHONE|ACCOUNT)[_-](\d+)(?!\d)\b(?:\s*[>\])}])?", re.IGNORECASE)
 _MIN_NAME_PART = 3
-
-
-def _is_phone(text: str) -> bool:
-    digits = sum(c.isdigit() for c in text)
-    if not 9 <= digits <= 15:
-        return False
-    if re.fullmatch(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}", text):  # an ISO date with a stray digit group
-        return False
-    return bool(re.search(r"[\s().+-]", text))
+_MAX_NAME_WORDS = 6
 
 
 class Redactor:
-    """Stable two-way mapping between personal values and placeholders for one session."""
+    """Stable two-way mapping between personal values and placeholders for one session.
 
-    def __init__(self, *, people: Iterable[str] = (), emails: Iterable[str] = (), phones: Iterable[str] = ()):
+    people/emails/phones: known values. vocabulary: text whose lower-case words are common
+    words, not names (the workspace's notes and brief). not_names: terms that are never names
+    (product, company, region and country names)."""
+
+    def __init__(self, *, people: Iterable[str] = (), emails: Iterable[str] = (), phones: Iterable[str] = (),
+                 vocabulary: Iterable[str] = (), not_names: Iterable[str] = ()):
         self._by_value: dict[str, str] = {}  # exact spelling -> placeholder
         self._by_placeholder: dict[str, str] = {}  # "PERSON_3" -> exact spelling
         self._counts = {k: 0 for k in KINDS}
-        self._known: re.Pattern[str] | None = None
-        self._known_values: set[str] = set()
+        self._people: set[str] = set()  # lower-cased known names and name parts
+        self._longest = 1  # words in the longest known name
+        self._starts: set[str] = set()  # lower-cased first words of known names (a quick filter)
+        self._other: set[str] = set()  # known emails/phones the patterns would not find
+        self._other_re: re.Pattern[str] | None = None
+        text = "\n".join(str(t) for t in vocabulary)
+        words = {w.lower() for term in not_names for w in name_words(str(term))}
+        self.lexicon = Lexicon(common=frozenset(lower_words(text)), not_names=frozenset(words))
+        # A known name in another casing is still redacted unless the workspace writes that word in
+        # lower case repeatedly ("will" beside a "Will Hunter"): 3 times and more than capitalised.
+        self._known_lexicon = Lexicon(common=frozenset(lower_words(text, min_count=3)), not_names=frozenset(words))
         for name in people:
             self.add_person(name)
         for email in emails:
-            self._add_known(email, "EMAIL")
+            self._add_other(email, "EMAIL")
         for phone in phones:
-            self._add_known(phone, "PHONE")
+            self._add_other(phone, "PHONE")
 
     # ------------------------------------------------------------------ registering
     def add_person(self, name: str) -> None:
         """A full name and each capitalised part of it (so "Smith said" is caught too)."""
         name = " ".join(str(name or "").split())
-        if not name:
+        if not name or not any(c.isalpha() for c in name):
             return
-        self._add_known(name, "PERSON")
+        self._add_name(name)
         parts = name.split()
         if len(parts) > 1:
             for part in parts:
                 part = part.strip(".,")
-                if len(part) >= _MIN_NAME_PART and part[0].isupper():
-                    self._add_known(part, "PERSON")
+                if len(part) >= _MIN_NAME_PART and part[0].isupper() and not self._known_lexicon.is_common(part):
+                    self._add_name(part)
 
-    def _add_known(self, value: str, kind: str) -> None:
+    def _add_name(self, value: str) -> None:
+        self._placeholder(value, "PERSON")
+        self._people.add(value.lower())
+        words = WORD_RE.findall(value)
+        if words:
+            self._starts.add(words[0].lower())
+        self._longest = max(self._longest, min(_MAX_NAME_WORDS, len(WORD_RE.findall(value)) or 1))
+
+    def _add_other(self, value: str, kind: str) -> None:
         value = str(value or "").strip()
-        if not value or value in self._known_values:
+        if not value:
             return
-        self._known_values.add(value)
         self._placeholder(value, kind)
-        self._known = None  # rebuilt on next use
+        finder = find_emails if kind == "EMAIL" else find_phones
+        if not any(s == 0 and e == len(value) for s, e, _k, _v in finder(value)):
+            self._other.add(value)
+            self._other_re = None
 
     def _placeholder(self, value: str, kind: str) -> str:
         found = self._by_value.get(value)
@@ -89,40 +115,110 @@ class Redactor:
             self._by_placeholder[found] = value
         return found
 
-    def _known_pattern(self) -> re.Pattern[str] | None:
-        if self._known is None and self._known_values:
-            # Longest first so "Ana Lopez" wins over "Ana"; exact spelling, whole words.
-            alts = sorted(self._known_values, key=len, reverse=True)
-            self._known = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(v) for v in alts) + r")(?!\w)")
-        return self._known
+    def learn(self, text: str) -> None:
+        """Register the names `text` holds (before redacting a conversation, so a name written
+        in full in a later message is known in an earlier one too)."""
+        for value in find_names(text, self.lexicon, is_known=self._is_known_name):
+            self.add_person(value)
+
+    def _is_known_name(self, word: str) -> bool:
+        return self._by_value.get(word, "").startswith("PERSON_")
+
+    # ------------------------------------------------------------------ finding spans
+    def _known_people(self, text: str) -> Iterable[Span]:
+        """Known names by word n-grams: exact spellings, and other casings of names that are not
+        common words in that casing (so "will" is not taken for a known "Will")."""
+        if not self._people:
+            return
+        tokens = list(WORD_RE.finditer(text))
+        i = 0
+        while i < len(tokens):
+            if tokens[i].group(0).lower() not in self._starts:
+                i += 1
+                continue
+            for n in range(min(self._longest, len(tokens) - i), 0, -1):
+                start, end = tokens[i].start(), tokens[i + n - 1].end()
+                value = text[start:end]
+                if value not in self._by_value:
+                    if value.lower() not in self._people:
+                        continue
+                    if n == 1 and (self._known_lexicon.is_common(value) or value.isupper()
+                                   or value.islower() and len(value) < 4):
+                        continue  # "will", "SIG" (an acronym), "bo": not the known "Will", "Sig", "Bo"
+                elif not self._by_value[value].startswith("PERSON_"):
+                    continue
+                yield start, end, "PERSON", value
+                i += n - 1
+                break
+            i += 1
+
+    def _known_other(self, text: str) -> Iterable[Span]:
+        if not self._other:
+            return
+        if self._other_re is None:
+            alts = sorted(self._other, key=len, reverse=True)
+            self._other_re = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(v) for v in alts) + r")(?!\w)")
+        for m in self._other_re.finditer(text):
+            yield m.start(), m.end(), self._by_value[m.group(0)].split("_")[0], m.group(0)
 
     # ------------------------------------------------------------------ redact / restore
-    def redact(self, text: str) -> str:
-        known = self._known_pattern()
-        if known is not None:
-            text = known.sub(lambda m: f"<{self._by_value[m.group(0)]}>", text)
-        text = EMAIL_RE.sub(lambda m: f"<{self._placeholder(m.group(0), 'EMAIL')}>", text)
+    def redact(self, text: str, used: set[str] | None = None) -> str:
+        """`text` with every personal value replaced; the placeholders put in are added to `used`."""
+        self.learn(text)
+        return self._redact(text, used)
 
-        def phone(m: re.Match[str]) -> str:
-            value = m.group(0)
-            return f"<{self._placeholder(value, 'PHONE')}>" if _is_phone(value) else value
+    def _redact(self, text: str, used: set[str] | None) -> str:
+        if not text:
+            return text
+        taken: list[Span] = []  # kept sorted by start; spans never overlap
+        # Priority: known values, account numbers, emails, phones, then names (so the name in
+        # "jane.doe@acme.example" goes with its email, and digits inside an IBAN are not a phone).
+        for spans in (self._known_other(text), find_accounts(text), find_emails(text), find_phones(text),
+                      self._known_people(text)):
+            for span in sorted(spans, key=lambda s: (s[0], -s[1])):
+                i = bisect.bisect_left(taken, span[0], key=lambda t: t[0])
+                if (i > 0 and taken[i - 1][1] > span[0]) or (i < len(taken) and taken[i][0] < span[1]):
+                    continue  # overlaps a span already taken
+                taken.insert(i, span)
+        out: list[str] = []
+        pos = 0
+        for start, end, kind, value in taken:
+            placeholder = self._placeholder(value, kind)
+            if used is not None:
+                used.add(placeholder)
+            out += [text[pos:start], f"<{placeholder}>"]
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
 
-        return PHONE_RE.sub(phone, text)
+    def redact_messages(self, messages: list[dict[str, Any]], used: set[str] | None = None) -> list[dict[str, Any]]:
+        """Copies of chat messages with every string content and tool-call argument redacted.
 
-    def redact_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Copies of chat messages with every string content redacted."""
+        Names are learnt from all messages first, so one written in full in a later message
+        is redacted in an earlier one too."""
+        for message in messages:
+            for text in _texts(message):
+                self.learn(text)
         out = []
         for message in messages:
             message = dict(message)
             content = message.get("content")
             if isinstance(content, str):
-                message["content"] = self.redact(content)
+                message["content"] = self._redact(content, used)
             elif isinstance(content, list):
                 message["content"] = [
-                    {**part, "text": self.redact(part["text"])} if isinstance(part, dict)
+                    {**part, "text": self._redact(part["text"], used)} if isinstance(part, dict)
                     and isinstance(part.get("text"), str) else part for part in content]
+            if isinstance(message.get("tool_calls"), list):
+                message["tool_calls"] = [self._redact_call(call, used) for call in message["tool_calls"]]
             out.append(message)
         return out
+
+    def _redact_call(self, call: Any, used: set[str] | None) -> Any:
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("arguments"), str):
+            return call
+        return {**call, "function": {**function, "arguments": self._redact(function["arguments"], used)}}
 
     def restore(self, text: str) -> tuple[str, list[str]]:
         """Text with placeholders restored, and the placeholders that stand for nothing."""
@@ -165,3 +261,15 @@ class Redactor:
     def mapping(self) -> dict[str, str]:
         """placeholder -> value (for tests and debugging; never logged)."""
         return dict(self._by_placeholder)
+
+
+def _texts(message: dict[str, Any]) -> Iterable[str]:
+    content = message.get("content")
+    if isinstance(content, str):
+        yield content
+    elif isinstance(content, list):
+        yield from (p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    for call in message.get("tool_calls") or []:
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+            yield function["arguments"]

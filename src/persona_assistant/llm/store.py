@@ -5,8 +5,13 @@ Why SQLite: concurrent campaign items append rows safely (WAL, busy timeout), `l
 journal gives the atomicity that workspace.atomic_write gives other files).
 
 What is stored: time, task, model, endpoint HOST (never a path, query or key), token counts,
-latency, estimated cost, cache key, status with a one-line error, mode and attempts. The
-cache holds only answers that passed validation and every code check.
+latency, estimated cost, cache key, status with a one-line error, mode and attempts, and how
+many distinct personal values the request carried as placeholders (`redacted`; NULL when
+redaction was off or nothing was sent). The cache holds only answers that passed validation
+and every code check.
+
+Migrations: a log written by an older version lacks newer columns; opening it adds them
+(ALTER TABLE ... ADD COLUMN, old rows NULL), so `log` and `usage` keep working on it.
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ CREATE TABLE IF NOT EXISTS calls (
     error TEXT,
     mode TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
-    prompt_version TEXT
+    prompt_version TEXT,
+    redacted INTEGER
 );
 CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
@@ -50,7 +56,9 @@ CREATE TABLE IF NOT EXISTS cache (
 """
 
 CALL_FIELDS = ("time", "task", "model", "endpoint", "prompt_tokens", "completion_tokens", "latency_ms",
-               "cost", "cache_key", "cached", "status", "error", "mode", "attempts", "prompt_version")
+               "cost", "cache_key", "cached", "status", "error", "mode", "attempts", "prompt_version", "redacted")
+# Columns added after the first release: (name, SQL type), added to an older log on open.
+_ADDED_COLUMNS = (("redacted", "INTEGER"),)
 
 
 def cache_key(**parts: Any) -> str:
@@ -73,6 +81,14 @@ class Store:
         if path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(calls)")}
+        for name, sql_type in _ADDED_COLUMNS:
+            if name not in have:
+                with self._lock:
+                    self._db.execute(f"ALTER TABLE calls ADD COLUMN {name} {sql_type}")
 
     @classmethod
     def for_workspace(cls, ws) -> "Store":
