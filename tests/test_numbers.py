@@ -131,6 +131,43 @@ def test_corpus_through_load_crm(tmp_path, name, text, amounts, patterns):
         assert not [n for n in crm.report.value_notices if "amount" in n]
 
 
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """The CLI entry point in this process: (exit code, stdout, stderr)."""
+    import logging
+
+    from persona_assistant.cli import main
+
+    def invoke(*args):
+        monkeypatch.setattr(sys, "argv", ["persona-assistant", *args])
+        try:
+            main.run()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+    yield invoke
+    logger = logging.getLogger("persona_assistant")  # the handler the CLI installed for progress lines
+    for h in list(logger.handlers):
+        logger.removeHandler(h)
+    logger.setLevel(logging.NOTSET)
+
+
+@pytest.mark.parametrize("name,text,amounts,patterns", CORPUS, ids=[c[0] for c in CORPUS])
+def test_corpus_through_the_cli(tmp_path, cli, name, text, amounts, patterns):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    code, out, err = cli("analyze", str(path), "-w", str(tmp_path), "--json")
+    assert code == 0 and "Traceback" not in err
+    data = strict_json(out)
+    won = [a for line, a in zip(text.splitlines()[1:], amounts) if line.startswith("Won")]
+    assert data["baseline"]["won"] == len(won) and data["baseline"]["closed"] == len(amounts)
+    assert data["baseline"]["total_won_value"] == pytest.approx(sum(a for a in won if a is not None))
+    for pattern in patterns:
+        assert any(re.search(pattern, n) for n in data["ingest"]["value_notices"]), pattern
+
+
 def test_money_in_the_small_tables_is_read_the_same_way(tmp_path):
     """Accounts and leads go through `_stage`, not the deals fast path: same decisions, same refusals."""
     (tmp_path / "deals.csv").write_text("stage;account\nWon;Acme\nLost;Beta\n", encoding="utf-8")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import struct
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from persona_assistant.errors import InputError
 from persona_assistant.ingest import xlsx
 from persona_assistant.ingest.crm import load_crm
 from persona_assistant.ingest.xlsx import cell_text, check_zip, formulas_without_value, xlsx_to_csv
+from test_numbers import cli  # noqa: F401  (the in-process CLI fixture)
 
 SHEET = "xl/worksheets/sheet1.xml"
 
@@ -203,23 +203,14 @@ def test_progress_every_n_rows(tmp_path, monkeypatch):
     assert lines[3].startswith("deals.xlsx: 26 rows read in ") and len(lines) == 4
 
 
-def test_progress_reaches_stderr_through_the_cli(tmp_path, monkeypatch, capsys):
+def test_progress_reaches_stderr_through_the_cli(tmp_path, monkeypatch, cli):
     """Without a callback, progress goes to the package logger, which the CLI prints as notices."""
-    from persona_assistant.cli import main
-
     path = workbook(tmp_path / "deals.xlsx", [(f"D{i}", "Won" if i % 3 else "Lost", i) for i in range(25)])
     monkeypatch.setattr(xlsx, "PROGRESS_ROWS", 10)
-    monkeypatch.setattr(sys, "argv", ["persona-assistant", "analyze", str(path), "-w", str(tmp_path), "--json"])
-    try:
-        main.run()
-    finally:
-        logger = logging.getLogger("persona_assistant")
-        for h in list(logger.handlers):
-            logger.removeHandler(h)
-        logger.setLevel(logging.NOTSET)
-    out = capsys.readouterr()
-    assert json.loads(out.out)["baseline"]["closed"] == 25
-    assert "deals.xlsx: 10 of ~26 rows read" in out.err and "deals.xlsx: 20 of ~26 rows read" in out.err
+    code, out, err = cli("analyze", str(path), "-w", str(tmp_path), "--json")
+    assert code == 0 and json.loads(out)["baseline"]["closed"] == 25
+    assert "deals.xlsx: 10 of ~26 rows read" in err and "deals.xlsx: 20 of ~26 rows read" in err
+
 
 
 def test_a_wrong_dimension_loses_no_row_or_column(tmp_path):

@@ -23,8 +23,8 @@ from typing import Callable, Sequence
 
 # No deal, headcount or revenue is this large, and sums over millions of rows stay finite below it.
 MONEY_MAX = 1e15
-# One separator, 1-3 digits before it and 3 after: thousands or decimals alike.
-_AMBIGUOUS = "[-+]?[1-9][0-9]{0,2}[.,][0-9]{3}"
+# One separator, 1-3 digits before it and 3 after: thousands or decimals alike (RE2 and Python syntax).
+AMBIGUOUS = "[-+]?[1-9][0-9]{0,2}[.,][0-9]{3}"
 # The patterns read at most 15 integer digits, so what they match is below MONEY_MAX and finite.
 _US = "[-+]?[1-9][0-9]{0,2}(,[0-9]{3}){1,4}(\\.[0-9]+)?"  # 1,200.50 1,234,567 (and 1,200)
 _EU = "[-+]?[1-9][0-9]{0,2}(\\.[0-9]{3}){1,4}(,[0-9]+)?"  # 1.200,50 1.234.567 (and 12.500)
@@ -66,7 +66,7 @@ def money_code_sql(col: str) -> str:
     COMMA, POINT, EITHER (ambiguous), or 0 (not a number of either form)."""
     s = f"regexp_replace({col}, '[^0-9.,+-]', '', 'g')"
     return (f"CAST(CASE WHEN contains({col}, '.') OR contains({col}, ',') THEN (CASE "
-            f"WHEN regexp_full_match({s}, '{_AMBIGUOUS}') THEN {EITHER} "
+            f"WHEN regexp_full_match({s}, '{AMBIGUOUS}') THEN {EITHER} "
             f"WHEN regexp_full_match({s}, '{_SAYS_COMMA}') THEN {COMMA} "
             f"WHEN regexp_full_match({s}, '{_SAYS_POINT}') THEN {POINT} ELSE 0 END) END AS UTINYINT)")
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any, Callable
 
 from persona_assistant.errors import InputError
+from persona_assistant.ingest.numbers import AMBIGUOUS
 
 MAX_ROWS = 1_048_576  # Excel's sheet limit
 MAX_PART_BYTES = 1 << 30
@@ -42,7 +43,7 @@ PROGRESS_ROWS = 100_000
 ANNOUNCE_BYTES = 10 << 20  # a workbook this size takes seconds before its first row: say so
 _SHEET_HINT = re.compile(r"deal|opportunit|pipeline|account|compan|organi[sz]ation|lead|contact", re.I)
 _FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
-_AMBIGUOUS = re.compile(r"-?[1-9][0-9]{0,2}\.[0-9]{3}")
+_AMBIGUOUS = re.compile(AMBIGUOUS)  # what `ingest.numbers` reads either way
 
 
 def cell_text(value: Any) -> str:
