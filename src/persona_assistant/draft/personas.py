@@ -285,7 +285,7 @@ def draft_personas(ws, settings, progress: Callable[[str], None] | None = None):
 
     Returns (PersonaSet, Version, notes for the user)."""
     from persona_assistant.draft.markdown import persona_set_markdown
-    from persona_assistant.draft.offline import offline_personas
+    from persona_assistant.draft.offline_personas import offline_personas
 
     sources = load_notes(ws)
     icp_id = latest_icp_id(ws)
