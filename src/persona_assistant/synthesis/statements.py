@@ -8,13 +8,16 @@ speakers) are read in order with three signals, strongest first:
    ("Challenges", "- Concerns") or a heading naming a field (cues.SECTION_HINTS). The
    label decides. A note-taker's own section ("Next steps", "Misc", "Who") is never a
    statement.
-2. The question it answers: the host's last turn before it, read by cues.QUESTION_CUES.
+2. The question it answers: the host's last turn before it (or the last unlabelled turn
+   asking something, when the host's words carry no label), read by cues.QUESTION_CUES.
    It weighs QUESTION_FIRST for the first sentence a person says after it, QUESTION_REST
-   for the rest of that answer and QUESTION_LATER for later turns, added to:
+   for the next ones and QUESTION_LATER in later turns, up to QUESTION_REACH sentences of a
+   turn (a long monologue drifts from the question), added to:
 3. What it says: the content cues (cues.CUES), so "I'd like capacity to shrink back"
    after "what hurts?" is still a goal when the content clearly says so.
-A sentence is kept when its best total reaches MIN_TOTAL. Answers to small talk, and
-sentences that topics.off_topic flags without a field question behind them, are dropped;
+A sentence is kept when its best total reaches MIN_TOTAL. Answers to small talk are
+dropped, and so are sentences topics.off_topic flags (after a field question, unless the
+sentence's own content also speaks to that field);
 so is the sentence that gives the person's role (it is profile, not a need), and in an
 answer about their role only first-person sentences count (as day in the life).
 
@@ -30,11 +33,12 @@ from dataclasses import dataclass
 from persona_assistant.draft.cues import ASIDE_RE, QUESTION_RES, SECTION_RES, compiled
 from persona_assistant.ingest.notes import Sentence, split_sentences
 from persona_assistant.synthesis.speakers import FIELD_LABELS, Cast, Person
-from persona_assistant.synthesis.topics import is_contact, off_topic
+from persona_assistant.synthesis.topics import STRONG, is_contact, off_topic
 
 FIELDS = ("pains", "goals", "objections", "triggers", "decision_criteria", "channels", "success_metrics",
           "motivations", "day_in_life")
 QUESTION_FIRST, QUESTION_REST, QUESTION_LATER = 3.0, 2.0, 1.0
+QUESTION_REACH = 3  # sentences of an answer the question still speaks for; later ones stand on content
 MIN_TOTAL = 2.0
 MIN_WORDS = 2
 MAX_WORDS = 70
@@ -125,7 +129,8 @@ def person_statements(c: Cast, person: Person) -> list[Statement]:
     answered: set[tuple[str | None, str]] = set()
     section_label: str | None = None
     for turn in src.turns:
-        if turn.speaker in hosts:
+        if turn.speaker in hosts or (turn.speaker is None and None not in person.labels and "?" in turn.text):
+            # A host's turn, or an unlabelled question in a transcript whose host has no label.
             question, section_label = turn.text, None
             continue
         if turn.speaker not in person.labels or src.is_excluded(turn.line_start):
@@ -134,7 +139,7 @@ def person_statements(c: Cast, person: Person) -> list[Statement]:
         if kind == "smalltalk":
             continue
         explicit = c.field_labels.get(turn.speaker) if turn.speaker else None
-        first_in_turn = True
+        seen = 0  # sentences of this turn long enough to count
         for sent in split_sentences(turn, src):
             raw = sent.text
             if _is_bare_label(raw):
@@ -149,11 +154,10 @@ def person_statements(c: Cast, person: Person) -> list[Statement]:
             labelled = explicit or (label_field(label) if label else None)
             words = len(text.split())
             if is_contact(text) or words < MIN_WORDS or words > MAX_WORDS or text.rstrip().endswith("?"):
-                first_in_turn = False
                 continue
+            seen += 1
             if person.role_line is not None and sent.line_start <= person.role_line <= sent.line_end \
                     and person.role_text and (text in person.role_text or person.role_text in raw):
-                first_in_turn = False
                 continue
             heading = src.section_of(sent.line_start)
             fld, how = None, "content"
@@ -170,26 +174,25 @@ def person_statements(c: Cast, person: Person) -> list[Statement]:
                 totals = dict(scores)
                 if kind in FIELDS:
                     key = (turn.speaker, question or "")
-                    weight = QUESTION_LATER if key in answered else (QUESTION_FIRST if first_in_turn else QUESTION_REST)
+                    weight = (0.0 if seen > QUESTION_REACH else QUESTION_LATER if key in answered
+                              else QUESTION_FIRST if seen == 1 else QUESTION_REST)
                     totals[kind] = totals.get(kind, 0.0) + weight
                 elif kind == "role":
                     if not _FIRST_PERSON.search(text):
-                        first_in_turn = False
                         continue
                     totals["day_in_life"] = totals.get("day_in_life", 0.0) + QUESTION_REST
                 if not totals:
-                    first_in_turn = False
                     continue
                 # Ties go to the field the question asked for, then to FIELDS order.
                 fld = max(FIELDS, key=lambda f: (totals.get(f, 0.0), f == kind, -FIELDS.index(f)))
                 if totals[fld] < MIN_TOTAL:
-                    first_in_turn = False
                     continue
                 how = "question" if kind in FIELDS and fld == kind else "content"
-                if kind not in FIELDS and off_topic(text, max(scores.values(), default=0.0)):
-                    first_in_turn = False
+                # Topicality: without a field question its best content cue must outweigh an
+                # off-topic cue; after one, its own content for the field must say something.
+                if off_topic(text, max(scores.values(), default=0.0) if kind not in FIELDS
+                             else (STRONG if scores.get(fld, 0.0) > 0 else 0.0)):
                     continue
-            first_in_turn = False
             out.append(Statement(person, sent, text, fld, how, question))
         if kind in FIELDS:
             answered.add((turn.speaker, question or ""))
