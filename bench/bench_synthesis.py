@@ -6,7 +6,10 @@ Runs the offline persona engine (what `draft personas` does without a model) on
 fixtures/synthesis-eval/notes and prints recall, precision, grouping purity, persona
 count, the share of host speech in the evidence and the share of off-topic items
 (definitions in persona_assistant/synthesis/evaluate.py), plus wall time and peak RSS.
---verbose lists missed statements and wrong citations. --themes measures the theme
+--verbose lists missed statements and wrong citations. --scale N writes N generated
+transcripts of about 10,000 words each (a host asking, a guest answering in long turns, with
+small talk and logistics mixed in) to a temporary folder and times reading and synthesising
+them offline (target: 100 in under 30 s and 1 GB peak RSS on two cores). --themes measures the theme
 threshold: for every pair of labelled statements of one field, whether the labels' `themes:`
 groups say they mean the same thing, against the similarity of the engine's statements,
 for WordLlama vectors and for content-word overlap (Jaccard of stems, no model), printing
@@ -74,13 +77,83 @@ def theme_thresholds(labels: dict, notes_dir: Path, sources: list) -> None:
         print(f"  {th:.2f}     {row[0]}   {row[1]}")
 
 
+QUESTIONS = ["What frustrates you most about {topic}?", "What are you trying to achieve with {topic} this year?",
+             "What would stop you from buying a tool for {topic}?", "How would you choose a vendor for {topic}?",
+             "What made you start looking at {topic}?", "Where do you hear about tools for {topic}?",
+             "How are you measured on {topic}?", "What does a normal day with {topic} look like?",
+             "How was your weekend, by the way?", "Before we go on, a reminder that the session is recorded."]
+OPENERS = ["Honestly", "Right now", "For us", "In my team", "Every month", "Most weeks", "Last quarter", "Today"]
+CLAUSES = ["the {topic} reports are rebuilt by hand from {n} exports", "nobody trusts the {topic} numbers by Friday",
+           "we want the {topic} work done without adding headcount", "it has to integrate with our {tool} setup",
+           "I worry about a long implementation for {topic}", "our auditors asked about {topic} in {month}",
+           "I read a newsletter and ask peers in a {tool} community", "we track hours spent on {topic} every week",
+           "I spend the first {n} hours of the day on {topic} checks", "the {tool} migration broke our {topic} flow",
+           "we went hiking and the weather was lovely", "the kids had a school play"]
+TOPICS = ["reconciliation", "forecasting", "lead routing", "attribution", "deployments", "alerting", "billing",
+          "territory planning", "cash reporting", "incident review"]
+TOOLS = ["NetSuite", "HubSpot", "Salesforce", "Kubernetes", "Terraform", "Snowflake", "SAP", "Stripe"]
+
+
+def generate(folder: Path, count: int, words: int = 10_000, seed: int = 7) -> int:
+    """Write `count` transcripts of about `words` words; returns the total word count."""
+    import random
+
+    rng = random.Random(seed)
+    total = 0
+    for k in range(count):
+        tag = chr(65 + k % 26) + chr(97 + k // 26 % 26)  # speaker names are letters only
+        host, guest = f"Rita {tag}", f"Sam {tag}"
+        lines = [f"Welcome everyone, thanks for joining! Today we have {guest} with us.", "",
+                 f"**{guest}:** Thanks. I'm the {rng.choice(['CFO', 'RevOps manager', 'platform engineer', 'VP Marketing'])}"
+                 f" at Company{k}, a {rng.randint(40, 900)}-person software company.", ""]
+        n = 0
+        while n < words:
+            topic = rng.choice(TOPICS)
+            q = rng.choice(QUESTIONS).format(topic=topic)
+            lines += [f"**{host}:** {q}", ""]
+            answer = []
+            for _ in range(rng.randint(4, 14)):
+                c = rng.choice(CLAUSES).format(topic=rng.choice(TOPICS), tool=rng.choice(TOOLS), n=rng.randint(2, 9),
+                                               month=rng.choice(["March", "June", "October"]))
+                answer.append(f"{rng.choice(OPENERS)}, {c}.")
+            text = " ".join(answer)
+            lines += [f"**{guest}:** {text}", ""]
+            n += len(text.split()) + len(q.split())
+        (folder / f"t{k:03d}.md").write_text("\n".join(lines), encoding="utf-8")
+        total += n
+    return total
+
+
+def scale(count: int) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        words = generate(folder, count)
+        t0 = time.perf_counter()
+        sources = load_sources(sorted(folder.iterdir()), root=folder)
+        t1 = time.perf_counter()
+        pset = offline_personas(sources, icp_id=None)
+        t2 = time.perf_counter()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    quotes = sum(len(c.evidence) for p in pset.personas for f in ("pains", "goals", "objections")
+                 for c in getattr(p, f))
+    print(f"{count} transcripts, {words:,} words: read {t1 - t0:.1f} s, synthesise {t2 - t1:.1f} s, "
+          f"total {t2 - t0:.1f} s (target < 30 s); peak RSS {rss:.0f} MB (target < 1024 MB); "
+          f"{len(pset.personas)} personas, {quotes} pain/goal/objection quotes")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--notes", type=Path, default=ROOT / "fixtures/synthesis-eval/notes")
     ap.add_argument("--labels", type=Path, default=ROOT / "fixtures/synthesis-eval/labels.yaml")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--themes", action="store_true")
+    ap.add_argument("--scale", type=int, default=0, metavar="N")
     args = ap.parse_args()
+    if args.scale:
+        scale(args.scale)
+        return
     labels = yaml.safe_load(args.labels.read_text(encoding="utf-8"))
     if args.themes:
         theme_thresholds(labels, args.notes, load_sources(sorted(args.notes.iterdir()), root=args.notes))

@@ -72,6 +72,7 @@ def test_offline_drafts_are_versioned_and_every_quote_is_in_its_file(ws):
     before = v1.path.read_bytes()
     _, v2, _ = draft_personas(ws, OFFLINE)
     assert v2.label == "v0002" and v1.path.read_bytes() == before
+    assert PersonaSet.model_validate_json(v2.path.read_text()) == saved  # the same notes, the same personas
     assert [v.label for v in ws.versions("personas")] == ["v0001", "v0002"]
 
 

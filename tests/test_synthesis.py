@@ -157,3 +157,17 @@ def test_embedder_loads_from_the_installed_package_without_network(monkeypatch):
     assert v[0] @ v[1] > v[0] @ v[2]
     assert np.isfinite(v).all()  # empty text too
     assert default_embedder() is default_embedder()
+
+
+def test_cue_scores_skip_by_literal_without_changing_any_score(eval_run):
+    """The literal prefilter is exact: the same scores as searching every cue."""
+    from persona_assistant.draft.cues import CUES, compiled, cue_scores, required_literal
+
+    assert required_literal(r"\bcan'?t\b") == "can" and required_literal(r"\bwast(?:e|ed)\b") == "wast"
+    assert required_literal(r"[^.]{0,40}\bconcern") == "concern" and required_literal(r"\b(?:I|we) spend") == " spend"
+    root, sources, labels, ps = eval_run
+    texts = [s.text for src in sources for s in src.sentences(respondents_only=False)]
+    texts += ["Weeks late again.", "I’d like it, we can’t wait", "alleviate some of those concerns", "97% of KPIs"]
+    for text in texts:
+        brute = {f: float(sum(w for rx, w in pats if rx.search(text))) for f, pats in compiled().items()}
+        assert cue_scores(text, list(CUES)) == {f: s for f, s in brute.items() if s > 0}, text

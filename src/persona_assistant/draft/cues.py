@@ -210,6 +210,96 @@ def compiled() -> dict[str, list[tuple[re.Pattern[str], int]]]:
     return {f: [(re.compile(p, re.I), w) for p, w in pats] for f, pats in CUES.items()}
 
 
+def _split_top(pattern: str) -> list[str]:
+    """A pattern's top-level alternatives (| outside any group or class)."""
+    out, depth, cls, start, i = [], 0, False, 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if cls:
+            cls = c != "]"
+        elif c == "[":
+            cls = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return out + [pattern[start:]]
+
+
+def required_literal(branch: str) -> str | None:
+    """The longest run of plain characters outside groups that every match of `branch` must
+    contain (lower case), or None when there is none of 3+ characters."""
+    runs, cur, depth, cls, i = [], "", 0, False, 0
+    while i < len(branch):
+        c = branch[i]
+        if c == "\\" or cls or c in "[()|.^$":
+            if c == "\\":
+                i += 1
+            elif cls:
+                cls = c != "]"
+            elif c == "[":
+                cls = True  # a character class ends the run
+            depth += (c == "(") - (c == ")")
+            runs.append(cur)
+            cur = ""
+        elif c in "?*{":
+            runs.append(cur[:-1])  # the last character is optional
+            cur = ""
+            if c == "{":
+                i = branch.index("}", i)
+        elif c == "+":
+            runs.append(cur)
+            cur = ""
+        elif depth == 0:
+            cur += c
+        i += 1
+    runs.append(cur)
+    best = max(runs, key=len).lower()
+    return best if len(best.strip()) >= 3 else None
+
+
+@lru_cache(maxsize=1)
+def _indexed() -> dict[str, list[tuple[tuple[str, ...] | None, re.Pattern[str], int]]]:
+    """Each cue with the literals one of which a text must contain for it to match (None: no
+    such literal, always searched): a substring test skips most regex searches exactly."""
+    out = {}
+    for fld, pats in CUES.items():
+        rows = []
+        for p, w in pats:
+            lits = [required_literal(b) for b in _split_top(p)]
+            rows.append((None if None in lits else tuple(lits), re.compile(p, re.I), w))
+        out[fld] = rows
+    return out
+
+
+def cue_scores(text: str, fields) -> dict[str, float]:
+    """Sum of the weights of the distinct cues of each field that `text` matches (> 0 only)."""
+    scores: dict[str, float] = {}
+    low = text.lower()
+    index = _indexed()
+    for fld in fields:
+        s = 0
+        for lits, rx, w in index[fld]:
+            if lits is not None:
+                for lit in lits:
+                    if lit in low:
+                        break
+                else:
+                    continue
+            if rx.search(text):
+                s += w
+        if s > 0:
+            scores[fld] = float(s)
+    return scores
+
+
 SECTION_RES = {f: re.compile(p, re.I) for f, p in SECTION_HINTS.items()}
 QUESTION_RES = [(kind, re.compile(p, re.I)) for kind, p in QUESTION_CUES]
 OFF_TOPIC_RES = [re.compile(p, re.I) for p in OFF_TOPIC]

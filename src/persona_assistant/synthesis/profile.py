@@ -55,7 +55,7 @@ def clean_role(role: str) -> str | None:
         role = head
     if not role or len(role.split()) > 7 or _ORG.search(role):
         return None
-    if not _TITLE_RE.search(role) and parse_title(role)[1] == "unknown":
+    if not _TITLE_RE.search(role):  # a title word, not just a function ("it has to" is not IT)
         return None
     return role
 

@@ -27,6 +27,7 @@ import numpy as np
 from persona_assistant.synthesis.statements import Statement
 
 THRESHOLD = 0.55
+BLOCK = 512  # rows of similarities computed at once
 
 
 @dataclass
@@ -46,31 +47,42 @@ def order_key(s: Statement) -> tuple:
 
 
 def build_themes(statements: list[Statement], vectors: np.ndarray, threshold: float = THRESHOLD) -> list[Theme]:
-    """Themes of `statements` (rows of `vectors` in the same order), most interviewees first."""
-    sims = vectors @ vectors.T if len(statements) else np.zeros((0, 0))
+    """Themes of `statements` (rows of `vectors` in the same order), most interviewees first.
+
+    Per field, similarities are computed BLOCK rows at a time against the field's statements
+    (never the whole matrix at once); a statement is compared only with the themes of its
+    earlier neighbours above the threshold, so the cost is one matrix product per field."""
     order = sorted(range(len(statements)), key=lambda i: order_key(statements[i]))
     themes: list[Theme] = []
-    for i in order:
-        s = statements[i]
-        best, best_mean = None, -1.0
-        for th in themes:
-            if th.field != s.field:
-                continue
-            row = sims[i, th.rows]
-            if row.min() >= threshold and row.mean() > best_mean:
-                best, best_mean = th, float(row.mean())
-        if best is None:
-            best = Theme(s.field)
-            themes.append(best)
-        best.members.append(s)
-        best.rows.append(i)
-    for th in themes:
-        if len(th.rows) == 1:
-            th.representative = th.members[0]
-            continue
-        block = sims[np.ix_(th.rows, th.rows)]
-        means = (block.sum(axis=1) - 1.0) / (len(th.rows) - 1)
-        th.representative = th.members[int(np.argmax(means))]
+    for fld in dict.fromkeys(statements[i].field for i in order):
+        idx = [i for i in order if statements[i].field == fld]
+        vec = vectors[idx]
+        groups: list[list[int]] = []  # positions in idx
+        theme_of = np.full(len(idx), -1)
+        for start in range(0, len(idx), BLOCK):
+            sims = vec[start:start + BLOCK] @ vec.T
+            for r in range(sims.shape[0]):
+                p, row = start + r, sims[r]
+                best, best_mean = -1, -1.0
+                for g in sorted(set(theme_of[np.nonzero(row[:p] >= threshold)[0]].tolist())):
+                    vals = row[groups[g]]
+                    if vals.min() >= threshold:
+                        mean = float(vals.mean())
+                        if mean > best_mean:
+                            best, best_mean = g, mean
+                if best < 0:
+                    groups.append([])
+                    best = len(groups) - 1
+                groups[best].append(p)
+                theme_of[p] = best
+        for members in groups:
+            th = Theme(fld, [statements[idx[q]] for q in members], [idx[q] for q in members])
+            if len(members) == 1:
+                th.representative = th.members[0]
+            else:
+                block = vec[members] @ vec[members].T
+                means = (block.sum(axis=1) - 1.0) / (len(members) - 1)
+                th.representative = th.members[int(np.argmax(means))]
+            themes.append(th)
     first = {id(th): min(order_key(m) for m in th.members) for th in themes}
     return sorted(themes, key=lambda th: (-len(th.people), first[id(th)]))
-
