@@ -183,6 +183,24 @@ def test_llm_fabricated_quote_is_never_saved(llm_ws):
     assert_quotes_in_files(llm_ws.root, p)
 
 
+def test_llm_extracted_host_words_never_reach_synthesis(llm_ws):
+    settings = LLMSettings(model="test-model", base_url=BASE, api_key=SecretStr("sk-test"), timeout=5.0,
+                           max_retries=0)
+    extracted = {"source_id": "cfo", "role": "CFO", "seniority": "c_level", "function": "finance",
+                 "buying_role": "financial_buyer", "items": [
+                     {"category": "pains", "line_start": 9, "line_end": 9, "quote": REAL, "summary": "slow close"},
+                     {"category": "pains", "line_start": 7, "line_end": 7, "quote": "What hurts most?",
+                      "summary": "the interviewer's question"}]}
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(URL).mock(side_effect=[completion(extracted), completion(persona_answer()),
+                                                 completion(persona_answer())])
+        pset, version, notes = draft_personas(llm_ws, settings)
+    synthesis_request = json.loads(route.calls[1].request.content)
+    assert "What hurts most?" not in json.dumps(synthesis_request["messages"][-1])
+    assert REAL in json.dumps(synthesis_request)
+    assert any("host or interviewer in notes/cfo.md (line 7)" in n for n in notes)
+
+
 def test_llm_model_error_propagates_as_one_line(llm_ws):
     from persona_assistant.errors import ModelError
 

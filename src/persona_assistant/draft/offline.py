@@ -34,7 +34,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from persona_assistant.draft.cues import MIN_SCORE, SECTION_BONUS, SECTION_RES, compiled
+from persona_assistant.draft.cues import MIN_SCORE, SECTION_BONUS, SECTION_RES, cue_scores
 from persona_assistant.ingest.notes import Sentence, Source, split_sentences
 from persona_assistant.roles import parse_title
 from persona_assistant.schemas import (
@@ -168,16 +168,11 @@ def content_stems(text: str) -> frozenset[str]:
 
 
 def _field_scores(sent: Sentence) -> dict[str, float]:
-    scores: dict[str, float] = {}
-    for fld, pats in compiled().items():
-        if fld not in ICP_FIELDS:
-            continue
-        s = sum(w for rx, w in pats if rx.search(sent.text))
+    scores = cue_scores(sent.text, ICP_FIELDS)
+    for fld in ICP_FIELDS:
         rx_section = SECTION_RES.get(fld)
         if rx_section and sent.section and rx_section.search(sent.section):
-            s += SECTION_BONUS
-        if s:
-            scores[fld] = s
+            scores[fld] = scores.get(fld, 0.0) + SECTION_BONUS
     return scores
 
 

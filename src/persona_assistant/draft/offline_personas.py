@@ -97,7 +97,7 @@ def persona_of(g: Group, syn: Synthesis, icp_id: str | None, taken: set[str], no
     day = Claim(text="unknown")
     if day_members:
         # The sentence that most plainly describes a day ("My day starts ...") represents them all.
-        rep = max(day_members, key=lambda s: (content_scores(s.text).get("day_in_life", 0.0), -day_members.index(s)))
+        rep = max(day_members, key=lambda s: content_scores(s.text).get("day_in_life", 0.0))  # earliest on ties
         day = theme_claim(Theme("day_in_life", day_members, [], rep))
     titles = Counter(title_case(p.role) for p in g.people if p.role)
     top_title, top_n = (titles.most_common(1)[0] if titles else (g.role_label, 0))
@@ -117,7 +117,8 @@ def persona_of(g: Group, syn: Synthesis, icp_id: str | None, taken: set[str], no
     if empty:
         notes.append(f"{g.id}: no evidence in the notes for {', '.join(empty)} (left empty)")
     sources = list(dict.fromkeys(p.source.id for p in g.people))
-    statements = [s for s in syn.statements if s.person in g.people]
+    keys = {p.key for p in g.people}
+    statements = [s for s in syn.statements if s.person.key in keys]
     return Persona(
         id=g.id, name=persona_name(g.id, role, taken), archetype=archetype, role=role, title_patterns=list(titles),
         seniority=seniority, function=g.function, buying_role=buying_role(g.function, seniority),

@@ -83,9 +83,11 @@ def check_once(verify: Callable[[Any], list[str]]) -> Callable[[Any], list[str]]
 
 
 def extract_evidence(llm, ws, settings, sources: list, notes: list[str], progress=None) -> tuple[list[dict], dict]:
-    """Candidate quotes per source (verified by code) and the model's role hints per source id."""
+    """Candidate quotes per source (verified by code: in the file, and said by an interviewee
+    as synthesis/speakers decides, never by the host) and the model's role hints per source id."""
     from persona_assistant.llm.structured import ExtractedEvidence, strict_schema
     from persona_assistant.prompts import chunk_text, data_budget, render
+    from persona_assistant.synthesis.speakers import cast, interviewee_lines
 
     schema, _ = strict_schema(ExtractedEvidence)
     evidence: list[dict] = []
@@ -99,6 +101,7 @@ def extract_evidence(llm, ws, settings, sources: list, notes: list[str], progres
         lines = src.lines[src.first_line - 1: src.last_line]
         chunks = chunk_text(lines, budget, first_line=src.first_line)
         by_source = {src.id: src}
+        own_lines = interviewee_lines(cast(src))  # synthesis/speakers: never a host's words
         for i, chunk in enumerate(chunks, start=1):
             rendered = render("extract_evidence", ws, source_id=src.id, path=src.path, lines=list(chunk.lines),
                               part=f"{i} of {len(chunks)}", meta=src.meta)
@@ -114,6 +117,9 @@ def extract_evidence(llm, ws, settings, sources: list, notes: list[str], progres
                 ok = verify_quote(q, by_source)
                 if ok is None:
                     notes.append(f"dropped a quote not found in {src.path} (cited line {item.line_start})")
+                    continue
+                if not all(n in own_lines for n in range(ok.line_start, ok.line_end + 1)):
+                    notes.append(f"dropped a quote of the host or interviewer in {src.path} (line {ok.line_start})")
                     continue
                 evidence.append({"category": item.category, "source_id": ok.source_id, "path": ok.path,
                                  "line_start": ok.line_start, "line_end": ok.line_end, "quote": ok.text,

@@ -64,12 +64,13 @@ def synthesize(sources: list[Source], *, embedder=None,
             statements.extend(person_statements(c, p))
     emb = embedder or default_embedder()
     vectors = emb.embed([s.text for s in statements]) if statements else np.zeros((0, 1), dtype=np.float32)
+    rows_of: dict[str, list[int]] = {}
+    for i, s in enumerate(statements):
+        rows_of.setdefault(s.person.key, []).append(i)
     centroids: dict[str, np.ndarray] = {}
-    for p in people:
-        rows = [i for i, s in enumerate(statements) if s.person is p]
-        if rows:
-            v = vectors[rows].mean(axis=0)
-            centroids[p.key] = v / (np.linalg.norm(v) or 1.0)
+    for key, rows in rows_of.items():
+        v = vectors[rows].mean(axis=0)
+        centroids[key] = v / (np.linalg.norm(v) or 1.0)
     by_source = {c.source.id: b2c(c.source) for c in casts}
     groups = group_people(people, centroids, {p.key: by_source[p.source.id] for p in people})
     return Synthesis(casts, people, statements, vectors, groups, notes)

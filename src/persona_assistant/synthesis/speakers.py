@@ -59,7 +59,7 @@ _HOST_TALK = re.compile(
 _QUESTION = re.compile(r"\?\s*(?:\*\*)?\s*$|\?\s")
 
 
-@dataclass
+@dataclass(eq=False)  # identity: comparing two people field by field would compare whole files
 class Person:
     """One interviewee in one source: whose turns (speaker labels) are theirs."""
 
@@ -74,7 +74,7 @@ class Person:
     facts: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # key -> (value, line, text)
 
 
-@dataclass
+@dataclass(eq=False)
 class Cast:
     source: Source
     hosts: list[str]
@@ -165,3 +165,11 @@ def cast(src: Source) -> Cast:
     if not reason:
         reason = "no host speech found" if not hosts else "by evidence"
     return Cast(src, sorted(hosts), reason, people, field_labels)
+
+
+def interviewee_lines(c: Cast) -> frozenset[int]:
+    """File lines of the interviewees' turns: where evidence may come from, in either engine."""
+    labels = {label for p in c.people for label in p.labels}
+    src = c.source
+    return frozenset(n for t in src.turns if t.speaker in labels and not src.is_excluded(t.line_start)
+                     for n in range(t.line_start, t.line_end + 1))

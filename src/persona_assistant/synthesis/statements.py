@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from persona_assistant.draft.cues import ASIDE_RE, QUESTION_RES, SECTION_RES, compiled
+from persona_assistant.draft.cues import ASIDE_RE, QUESTION_RES, SECTION_RES, cue_scores
 from persona_assistant.ingest.notes import Sentence, split_sentences
 from persona_assistant.synthesis.speakers import FIELD_LABELS, Cast, Person
 from persona_assistant.synthesis.topics import STRONG, is_contact, off_topic
@@ -93,13 +93,7 @@ def question_kind(text: str | None) -> str | None:
 
 
 def content_scores(text: str) -> dict[str, float]:
-    scores: dict[str, float] = {}
-    for fld, pats in compiled().items():
-        if fld in FIELDS:
-            s = sum(w for rx, w in pats if rx.search(text))
-            if s > 0:
-                scores[fld] = float(s)
-    return scores
+    return cue_scores(text, FIELDS)
 
 
 def _unwrap(text: str) -> tuple[str, str | None]:
