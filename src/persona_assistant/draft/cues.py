@@ -17,6 +17,7 @@ MIN_SCORE to count for a field. Patterns are case-insensitive.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 MIN_SCORE = 2
@@ -236,17 +237,32 @@ def _split_top(pattern: str) -> list[str]:
 def required_literal(branch: str) -> str | None:
     """The longest run of plain characters outside groups that every match of `branch` must
     contain (lower case), or None when there is none of 3+ characters."""
-    runs, cur, depth, cls, i = [], "", 0, False, 0
+    req = requirement(branch)
+    return req[0] if req and len(req) == 1 else None
+
+
+def requirement(branch: str) -> tuple[str, ...] | None:
+    """Lower-case strings one of which every match of `branch` contains: its longest plain run
+    outside groups, or the alternatives of a plain group it cannot skip ("(?:board|bank)s? asked"
+    needs "board" or "bank"), whichever is more selective; None when neither has 3+ characters."""
+    runs, groups, cur, depth, cls, i, group_start = [], [], "", 0, False, 0, 0
     while i < len(branch):
         c = branch[i]
-        if c == "\\" or cls or c in "[()|.^$":
+        if cls:
+            cls = c != "]"
+        elif c == "\\" or c in "[()|.^$":
             if c == "\\":
                 i += 1
-            elif cls:
-                cls = c != "]"
             elif c == "[":
                 cls = True  # a character class ends the run
-            depth += (c == "(") - (c == ")")
+            elif c == "(":
+                depth += 1
+                if depth == 1:
+                    group_start = i + 1
+            elif c == ")":
+                depth -= 1
+                if depth == 0 and (i + 1 >= len(branch) or branch[i + 1] not in "?*{"):
+                    groups.append(branch[group_start:i].removeprefix("?:"))
             runs.append(cur)
             cur = ""
         elif c in "?*{":
@@ -261,43 +277,57 @@ def required_literal(branch: str) -> str | None:
             cur += c
         i += 1
     runs.append(cur)
-    best = max(runs, key=len).lower()
-    return best if len(best.strip()) >= 3 else None
+    options = [(max(runs, key=len).lower(),)]
+    for g in groups:
+        if not g.startswith("?"):
+            alts = [requirement(alt) for alt in _split_top(g)]
+            if all(a is not None for a in alts):
+                options.append(tuple(s for a in alts for s in a))
+    best = max(options, key=lambda o: min(len(s.strip()) for s in o))
+    return best if min(len(s.strip()) for s in best) >= 3 else None
+
+
+@dataclass(frozen=True)
+class _CueIndex:
+    cues: tuple[tuple[str, re.Pattern[str], int], ...]  # (field, regex, weight)
+    literals: tuple[str, ...]  # every required literal, lower case
+    by_literal: dict[str, tuple[int, ...]]  # literal -> cues needing it (or another of theirs)
+    always: frozenset[int]  # cues without a required literal: always searched
 
 
 @lru_cache(maxsize=1)
-def _indexed() -> dict[str, list[tuple[tuple[str, ...] | None, re.Pattern[str], int]]]:
-    """Each cue with the literals one of which a text must contain for it to match (None: no
-    such literal, always searched): a substring test skips most regex searches exactly."""
-    out = {}
+def _indexed() -> _CueIndex:
+    """Each cue with the literals one of which a text must contain for it to match: a substring
+    test of each literal, once per sentence, skips most regex searches, exactly."""
+    cues, by_literal, always = [], {}, set()
     for fld, pats in CUES.items():
-        rows = []
         for p, w in pats:
-            lits = [required_literal(b) for b in _split_top(p)]
-            rows.append((None if None in lits else tuple(lits), re.compile(p, re.I), w))
-        out[fld] = rows
-    return out
+            cid = len(cues)
+            cues.append((fld, re.compile(p, re.I), w))
+            reqs = [requirement(b) for b in _split_top(p)]
+            if None in reqs:
+                always.add(cid)
+                continue
+            for lit in {s for r in reqs for s in r}:
+                by_literal.setdefault(lit, []).append(cid)
+    return _CueIndex(tuple(cues), tuple(by_literal), {k: tuple(v) for k, v in by_literal.items()},
+                     frozenset(always))
 
 
 def cue_scores(text: str, fields) -> dict[str, float]:
     """Sum of the weights of the distinct cues of each field that `text` matches (> 0 only)."""
-    scores: dict[str, float] = {}
-    low = text.lower()
     index = _indexed()
-    for fld in fields:
-        s = 0
-        for lits, rx, w in index[fld]:
-            if lits is not None:
-                for lit in lits:
-                    if lit in low:
-                        break
-                else:
-                    continue
-            if rx.search(text):
-                s += w
-        if s > 0:
-            scores[fld] = float(s)
-    return scores
+    low = text.lower()
+    candidates = set(index.always)
+    for lit in [lit for lit in index.literals if lit in low]:
+        candidates.update(index.by_literal[lit])
+    wanted = set(fields)
+    scores: dict[str, float] = {}
+    for cid in candidates:
+        fld, rx, w = index.cues[cid]
+        if fld in wanted and rx.search(text):
+            scores[fld] = scores.get(fld, 0.0) + w
+    return {f: s for f, s in scores.items() if s > 0}
 
 
 SECTION_RES = {f: re.compile(p, re.I) for f, p in SECTION_HINTS.items()}
