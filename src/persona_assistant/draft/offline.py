@@ -111,10 +111,12 @@ def buying_role(function: str, seniority: str) -> str:
 
 
 def title_case(role: str) -> str:
-    """'staff engineer' -> 'Staff Engineer'; acronyms and mixed case stay as written."""
+    """'staff engineer' -> 'Staff Engineer', 'head of finance' -> 'Head of Finance'; acronyms and
+    mixed case stay as written, and so do small words after the first."""
     words = []
-    for w in role.split():
-        words.append(w if any(c.isupper() for c in w) else w[:1].upper() + w[1:])
+    for i, w in enumerate(role.split()):
+        small = i > 0 and w.lower() in ("of", "and", "the", "at", "for", "in", "on")
+        words.append(w.lower() if small else w if any(c.isupper() for c in w) else w[:1].upper() + w[1:])
     return " ".join(words)
 
 
