@@ -24,6 +24,7 @@ from persona_assistant.draft.offline import (
 )
 from persona_assistant.schemas import Claim, Persona, PersonaSet, QuoteEvidence
 from persona_assistant.synthesis.grouping import Group, role_family
+from persona_assistant.synthesis.outcomes import themes_against_outcomes
 from persona_assistant.synthesis.pipeline import Synthesis, synthesize
 from persona_assistant.synthesis.statements import FIELDS, Statement, content_scores
 from persona_assistant.synthesis.themes import Theme
@@ -127,11 +128,29 @@ def persona_of(g: Group, syn: Synthesis, icp_id: str | None, taken: set[str], no
         sources=sources, **fields)
 
 
-def offline_personas(sources, *, icp_id: str | None, embedder=None) -> PersonaSet:
-    """Personas from the synthesis of `sources`; deterministic for the same notes."""
+def outcome_notes(g: Group, syn: Synthesis, outcomes: dict[str, str], limit: int = 3) -> list[str]:
+    """The group's themes against CRM outcomes (synthesis/outcomes.py), as drafting notes."""
+    report = themes_against_outcomes(syn.themes_for(g.people), g.people, outcomes)
+    notes = [f"{g.id}: {report.note}"]
+    for r in report.results[:limit]:
+        notes.append(f"{g.id}: {r.theme.field} theme \"{_short(r.theme.representative.text)[:90]}\": said by "
+                     f"{r.won_with} of {r.won} won and {r.lost_with} of {r.lost} lost interviewees, "
+                     f"Fisher p={r.p:.3f} ({r.verdict})")
+    return notes
+
+
+def offline_personas(sources, *, icp_id: str | None, embedder=None,
+                     outcomes: dict[str, str] | None = None) -> PersonaSet:
+    """Personas from the synthesis of `sources`; deterministic for the same notes. With
+    `outcomes` (normalised CRM account -> won/lost/open) each persona's themes are also
+    compared with the outcomes of the interviewees' accounts, in the notes."""
     syn = synthesize(sources, embedder=embedder, b2c=is_b2c)
     notes = list(syn.notes)
     taken: set[str] = set()
-    personas = [persona_of(g, syn, icp_id, taken, notes) for g in syn.groups]
+    personas = []
+    for g in syn.groups:
+        personas.append(persona_of(g, syn, icp_id, taken, notes))
+        if outcomes is not None:
+            notes.extend(outcome_notes(g, syn, outcomes))
     return PersonaSet(personas=personas, icp_id=icp_id, notes=notes)
 

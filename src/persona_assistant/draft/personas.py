@@ -35,6 +35,24 @@ def load_notes(ws, *, required: bool = True) -> list:
     return load_sources(files, root=ws.root)
 
 
+def crm_outcomes(ws) -> dict[str, str] | None:
+    """Account outcomes from the workspace's CRM exports for themes-against-outcomes, or None
+    when it has none. A CRM that cannot be read stops the draft with its one-line error, as
+    `analyze` would: the draft never silently compares against less than the exports hold."""
+    files = ws.crm_files()
+    if not files:
+        return None
+    from persona_assistant.ingest.crm import load_crm
+    from persona_assistant.synthesis.outcomes import account_outcomes
+
+    mapping = ws.mapping_path if ws.mapping_path.is_file() else None
+    crm = load_crm(list(files), mapping_file=mapping)
+    try:
+        return account_outcomes(crm.con)
+    finally:
+        crm.con.close()
+
+
 def latest_icp_id(ws) -> str | None:
     icp = ws.load_version("icp", ICP)
     return icp.id if icp is not None else None
@@ -296,7 +314,7 @@ def draft_personas(ws, settings, progress: Callable[[str], None] | None = None):
     sources = load_notes(ws)
     icp_id = latest_icp_id(ws)
     if settings.offline:
-        pset = offline_personas(sources, icp_id=icp_id)
+        pset = offline_personas(sources, icp_id=icp_id, outcomes=crm_outcomes(ws))
     else:
         pset = llm_personas(ws, settings, sources, icp_id, progress)
     # Safety net on both paths: the offline engine should never need it.

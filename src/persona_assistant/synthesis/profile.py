@@ -110,7 +110,13 @@ def _first(name: str) -> str:
     return name.split()[0].lower()
 
 
+_COMPANY_AT = re.compile(r"\b(?:at|for) (?P<c>[A-Z][\w&'’-]*(?: [A-Z][\w&'’-]*){0,3})")
+
+
 def _facts(person: Person, text: str, line: int) -> None:
+    at = _COMPANY_AT.search(text)
+    if at and not person.company:
+        person.company = at.group("c")
     size = _SIZE.search(text)
     if size and "company_size" not in person.facts:
         value = (size.group("n") or size.group("m") or size.group("k")).replace(",", "")
