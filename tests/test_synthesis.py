@@ -143,6 +143,7 @@ def test_near_restatements_form_one_theme_counted_by_interviewee(tmp_path):
     assert shared.confidence == "medium" and sorted(e.source_id for e in shared.evidence) == ["a", "b"]
     assert shared.text in {e.text for e in shared.evidence}  # the representative is a member, verbatim
     assert alone.confidence == "low" and [e.source_id for e in alone.evidence] == ["c"]
+    assert any("decision_criteria theme said by 2 of 3 interviewees" in n for n in ps.notes)
 
 
 def test_embedder_loads_from_the_installed_package_without_network(monkeypatch):

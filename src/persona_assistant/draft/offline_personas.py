@@ -30,6 +30,7 @@ from persona_assistant.synthesis.statements import FIELDS, Statement, content_sc
 from persona_assistant.synthesis.themes import Theme
 
 LIMIT = 10  # themes per list field
+MAX_SHARED_NOTES = 5  # themes said by several interviewees named in the notes with their count
 MAX_QUOTES = 12  # member quotes cited per theme (and for day in the life)
 RANK = ["c_level", "vp", "director", "manager", "individual_contributor", "unknown"]
 LIST_FIELDS = [f for f in FIELDS if f != "day_in_life"]
@@ -114,6 +115,9 @@ def persona_of(g: Group, syn: Synthesis, icp_id: str | None, taken: set[str], no
     notes.append(f"{g.id}: {len(g.people)} interviewee(s): {names}; grouped by {g.reason}")
     shared = sum(1 for th in themes if len(th.people) >= 2)
     notes.append(f"{g.id}: {len(themes)} theme(s), {shared} said by two or more interviewees")
+    for th in [th for th in themes if len(th.people) >= 2][:MAX_SHARED_NOTES]:
+        notes.append(f"{g.id}: {th.field} theme said by {len(th.people)} of {len(g.people)} interviewees: "
+                     f"\"{_short(th.representative.text)[:90]}\"")
     empty = [f for f in LIST_FIELDS if not fields[f]]
     if empty:
         notes.append(f"{g.id}: no evidence in the notes for {', '.join(empty)} (left empty)")
