@@ -196,6 +196,8 @@ OFF_TOPIC: list[str] = [
     r"^(?:he|she|they) (?:was|were|had|has|is|joined|left|brews|recommended)\b",
     r"\b(?:we chatted|ran out of time|next steps|follow-up|send (?:the|a) \w+|book a follow)\b",
     r"^(?:thanks?|thank you|great|perfect|sure|okay|ok|lovely|ha|bye)\b[^.!?]{0,30}[.!?]?$",
+    r"^my name is\b|\bwhere (?:I am|I'm|everyone is) (?:in the world|connecting from)\b|\bconnecting from\b",
+    r"\bjoined (?:us )?(?:a little )?(?:bit )?later\b|\bif you have (?:any )?questions\b|\bthe calendar\b",
     r"\benjoy the rest\b|\bhave a (?:great|good|nice)\b|\b(?:great|excited|happy|glad|nice) to (?:be here|meet)\b",
 ]
 # Labels of a note-taker's own sections: never a statement.
