@@ -157,17 +157,25 @@ def llm_ws(tmp_path):
     return Workspace(tmp_path)
 
 
-def test_llm_fabricated_quote_is_never_saved(llm_ws):
+def draft_with_extract(ws, second_item: dict):
+    """draft_personas against a mocked model: the extraction returns REAL (line 9) and
+    `second_item`; synthesis and its one re-ask return persona_answer()."""
     settings = LLMSettings(model="test-model", base_url=BASE, api_key=SecretStr("sk-test"), timeout=5.0,
                            max_retries=0)
     extracted = {"source_id": "cfo", "role": "CFO", "seniority": "c_level", "function": "finance",
                  "buying_role": "financial_buyer", "items": [
                      {"category": "pains", "line_start": 9, "line_end": 9, "quote": REAL, "summary": "slow close"},
-                     {"category": "pains", "line_start": 9, "line_end": 9, "quote": FAKE, "summary": "invented"}]}
+                     second_item]}
     with respx.mock(assert_all_mocked=True) as mock:
         route = mock.post(URL).mock(side_effect=[completion(extracted), completion(persona_answer()),
                                                  completion(persona_answer())])
-        pset, version, notes = draft_personas(llm_ws, settings)
+        pset, version, notes = draft_personas(ws, settings)
+    return route, version, notes
+
+
+def test_llm_fabricated_quote_is_never_saved(llm_ws):
+    route, version, notes = draft_with_extract(
+        llm_ws, {"category": "pains", "line_start": 9, "line_end": 9, "quote": FAKE, "summary": "invented"})
     assert route.call_count == 3  # extract, synthesis, ONE re-ask
     reask = json.loads(route.calls[2].request.content)["messages"][-1]["content"]
     assert "quote not found" in reask and "forty hours" in reask
@@ -185,6 +193,16 @@ def test_llm_fabricated_quote_is_never_saved(llm_ws):
     assert [q.text for q in p.quotes] == [REAL]
     assert any("not found" in n for n in notes)
     assert_quotes_in_files(llm_ws.root, p)
+
+
+def test_llm_extracted_host_words_never_reach_synthesis(llm_ws):
+    route, version, notes = draft_with_extract(
+        llm_ws, {"category": "pains", "line_start": 7, "line_end": 7, "quote": "What hurts most?",
+                 "summary": "the interviewer's question"})
+    synthesis_request = json.loads(route.calls[1].request.content)
+    assert "What hurts most?" not in json.dumps(synthesis_request["messages"][-1])
+    assert REAL in json.dumps(synthesis_request)
+    assert any("host or interviewer in notes/cfo.md (line 7)" in n for n in notes)
 
 
 def test_llm_model_error_propagates_as_one_line(llm_ws):

@@ -11,7 +11,8 @@ import pytest
 from pydantic import BaseModel
 
 from persona_assistant.draft.evidence import verify_claims
-from persona_assistant.draft.offline import buying_role, classify_role, offline_icp, offline_personas
+from persona_assistant.draft.offline import buying_role, classify_role, offline_icp
+from persona_assistant.draft.offline_personas import offline_personas
 from persona_assistant.ingest.notes import load_sources
 from persona_assistant.schemas import (
     PERSONA_ITEM_FIELDS, Analysis, DataSufficiency, QuoteEvidence, Segment, SegmentStats, StatEvidence,
@@ -54,25 +55,29 @@ def assert_quote_in_file(q: QuoteEvidence, root: Path) -> None:
     assert norm(q.text) in norm(cited), (q.path, q.line_start, q.text)
 
 
-def test_distinct_roles_give_distinct_personas(sample_notes):
+def test_personas_by_role_family_split_into_leaders_and_practitioners(sample_notes):
     root, sources = sample_notes
     ps = offline_personas(sources, icp_id="icp-primary")
-    keys = {(p.function, p.seniority) for p in ps.personas}
-    assert keys == {("finance", "c_level"), ("finance", "manager"), ("finance", "individual_contributor"),
-                    ("it", "manager")}
-    by_key = {(p.function, p.seniority): p for p in ps.personas}
-    cfo = by_key[("finance", "c_level")]
-    assert sorted(cfo.sources) == ["2024-03-12-cfo-northwind", "2024-03-19-cfo-harbor-health"]
-    assert len(by_key[("finance", "manager")].sources) == 3
-    assert cfo.buying_role == "financial_buyer"
-    assert by_key[("finance", "manager")].buying_role == "champion"
-    assert by_key[("finance", "individual_contributor")].buying_role == "user"
-    assert by_key[("it", "manager")].buying_role == "influencer"
-    assert by_key[("finance", "manager")].name == "Maya, the Controller"
+    by_id = {p.id: p for p in ps.personas}
+    assert set(by_id) == {"finance-leaders", "finance-practitioners", "it"}
+    leaders, practitioners, it = by_id["finance-leaders"], by_id["finance-practitioners"], by_id["it"]
+    assert sorted(leaders.sources) == ["2024-03-12-cfo-northwind", "2024-03-19-cfo-harbor-health"]
+    assert sorted(practitioners.sources) == ["accounting-manager-medisync", "brightpath-assistant-controller",
+                                             "controller-ironclad", "senior-accountant-ironclad",
+                                             "staff-accountant-northwind"]
+    assert (leaders.function, leaders.seniority, leaders.buying_role) == ("finance", "c_level", "financial_buyer")
+    assert (practitioners.seniority, practitioners.buying_role) == ("manager", "champion")
+    assert (it.function, it.buying_role) == ("it", "influencer")
     all_ids = [sid for p in ps.personas for sid in p.sources]
     assert sorted(all_ids) == sorted(s.id for s in sources)  # each interview in exactly one persona
     assert len({p.name.split(",")[0] for p in ps.personas}) == len(ps.personas)
     assert all(p.icp_id == "icp-primary" for p in ps.personas)
+    # each persona lists its interviewees (role claims citing where the role is said) and why
+    roles = {c.text for c in practitioners.demographics if c.text.startswith("role:")}
+    assert {"role: Controller", "role: Staff Accountant", "role: Assistant Controller"} <= roles
+    reason = next(n for n in ps.notes if n.startswith("finance-practitioners:") and "grouped by" in n)
+    assert "role family Finance" in reason and "each side has 2+" in reason
+    assert any(n.startswith("2024-03-12-cfo-northwind: host Jordan") and "front matter" in n for n in ps.notes)
 
 
 def test_every_offline_claim_passes_verification_unchanged(sample_notes):
@@ -101,10 +106,10 @@ def test_items_come_from_the_interviewee_and_confidence_counts_interviews(sample
             line = (root / q.path).read_text(encoding="utf-8").split("\n")[q.line_start - 1]
             assert not asked.match(line), line
         assert 3 <= len(p.quotes) <= 5
-    maya = next(p for p in ps.personas if p.name.startswith("Maya"))
+    maya = next(p for p in ps.personas if p.id == "finance-practitioners")
     assert maya.pains and maya.pains[0].confidence in ("medium", "high")  # repeated across interviews
     assert any("manual" in c.text.lower() or "spreadsheet" in c.text.lower() for c in maya.pains)
-    assert maya.day_in_life.status == "supported" and "My day" in maya.day_in_life.text
+    assert maya.day_in_life.status == "supported" and re.search(r"(?i)my day|every morning", maya.day_in_life.text)
     assert "peer group" in " ".join(maya.vocabulary)
 
 

@@ -39,6 +39,11 @@ _FUNCTIONS: list[tuple[str, re.Pattern[str]]] = [
         r"site reliability|devops|"
         r"infrastructure|backend|frontend|architect|architecture|r&d|development)\b")),
     ("data", re.compile(r"\b(data|analytics|bi|business intelligence|machine learning|ml|ai)\b")),
+    # Revenue operations before sales, marketing and IT: a "Sales Operations Lead", a "Marketing Ops
+    # Manager" and a "CRM administrator" run the go-to-market systems, one kind of buyer.
+    ("revops", re.compile(r"\b(revops|rev ops|revenue operations|sales operations|sales ops|"
+                          r"marketing operations|marketing ops|gtm operations|go to market operations|"
+                          r"crm|salesforce admin\w*|hubspot admin\w*|business systems)\b")),
     ("it", re.compile(r"\b(it|cio|information technology|systems|sysadmin|helpdesk|help desk|"
                       r"network|technology)\b")),
     ("sales", re.compile(r"\b(sales|cro|revenue|account executive|ae|sdr|bdr|business development|"
@@ -59,7 +64,8 @@ _FUNCTIONS: list[tuple[str, re.Pattern[str]]] = [
 _SPACES = re.compile(r"[^\w&+]+")
 _FUNCTION_ALIASES = {"accounting": "finance", "platform": "engineering", "sre": "engineering",
                      "devops": "engineering", "purchasing": "procurement", "customer success": "customer_success",
-                     "information technology": "it", "infosec": "security", "human resources": "hr"}
+                     "information technology": "it", "infosec": "security", "human resources": "hr",
+                     "revenue operations": "revops", "sales operations": "revops"}
 
 
 def normalise(text: str) -> str:

@@ -1,4 +1,5 @@
-"""The offline engine: personas and an ICP drafted from the data with no model at all.
+"""The offline engine: an ICP (and, through draft/offline_personas, personas) from the data
+with no model at all.
 
 It is the default when no endpoint is configured, so it must read the data and
 invent nothing: every supported item is a verbatim sentence of an interviewee
@@ -7,31 +8,22 @@ the CRM analysis. Where nothing supports a field it says "unknown" or leaves the
 list empty.
 
 Rules (documented here because they shape the output):
-- Role, function and seniority come from the front matter (role/title) or the
-  interviewee's own words ("I'm a staff engineer at ...", "as CFO"); see
-  ingest/notes.find_role and FUNCTION_RULES / SENIORITY_RULES below.
-- Interviews are grouped into personas by (B2C?, function, seniority): distinct
-  roles give distinct personas. A source is B2C when its front matter says
-  segment consumer/b2c/individual, or it has front matter without a company and a
-  role that is not a job (student, parent ...). B2C personas get icp_id None.
-- Sentences of the interviewee's turns (never the interviewer's, never an excluded
-  AI summary) are scored per field by the cue patterns in draft/cues.py; each
-  sentence goes to its best core field (pains, objections, goals, triggers,
-  decision criteria, motivations) and also to channels / success metrics / day in
-  life when it qualifies there. Similar sentences (sharing content words) are
-  clustered; a cluster's score rewards cue strength, a sane length (10-35 words)
-  and repetition across interviews. Confidence counts distinct interviews behind a
-  claim: >=3 high, 2 medium, 1 low.
+- Who is an interviewee, what each statement is about, themes and persona groups are
+  decided by synthesis/ (see synthesis/pipeline.py); this module keeps the helpers both
+  drafts share (role words, buying role, names, vocabulary) and the ICP.
 - buying_role: C-level finance -> financial_buyer; other C-level and VP ->
   decision_maker; security/procurement/legal -> blocker; IT -> influencer;
   director/manager -> champion; individual contributor -> user; consumer ->
   decision_maker; otherwise unknown.
+- A source is B2C when its front matter says segment consumer/b2c/individual, or it
+  has front matter without a company and a role that is not a job (student, parent ...).
+  B2C personas get icp_id None.
 - Name: a first name picked by a stable hash of the persona id from FIRST_NAMES,
   plus the role ("Maya, the Controller").
 - ICP: firmographics and qualification signals only from segments the analysis
   marks "better" (weight = ln(lift)); disqualifiers from "worse" segments;
-  challenges/goals/traits from interview quotes, their text prefixed "From
-  interviews:".
+  challenges and goals are the interviewees' pain and goal themes, traits, expansion and
+  advocacy their sentences that match the ICP cues, all prefixed "From interviews:".
 """
 
 from __future__ import annotations
@@ -42,18 +34,15 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from persona_assistant.draft.cues import FACETS, MIN_SCORE, SECTION_BONUS, SECTION_RES, compiled
-from persona_assistant.ingest.notes import Sentence, Source
+from persona_assistant.draft.cues import MIN_SCORE, SECTION_BONUS, SECTION_RES, cue_scores
+from persona_assistant.ingest.notes import Sentence, Source, split_sentences
 from persona_assistant.roles import parse_title
 from persona_assistant.schemas import (
-    ICP, Analysis, Claim, DataSufficiency, Disqualifier, Firmographics, Persona, PersonaSet,
+    ICP, Analysis, Claim, DataSufficiency, Disqualifier, Firmographics,
     QualificationSignal, QuoteEvidence, Segment, StatEvidence,
 )
 
-CORE_FIELDS = ("pains", "objections", "goals", "triggers", "decision_criteria", "motivations")
 ICP_FIELDS = ("traits", "expansion", "advocacy")
-LIMITS = {"pains": 5, "goals": 5, "objections": 4, "motivations": 4, "triggers": 4,
-          "decision_criteria": 4, "channels": 4, "success_metrics": 4}
 MAX_EVIDENCE = 4
 MAX_CLAIM_CHARS = 240
 MAX_DEAL_IDS = 10  # deal ids cited per statistic (a subset of the segment's)
@@ -61,8 +50,6 @@ MAX_DEAL_IDS = 10  # deal ids cited per statistic (a subset of the segment's)
 CONSUMER_SEGMENTS = {"b2c", "consumer", "individual", "personal", "household"}
 FIRST_NAMES = ["Sam", "Jonah", "Ines", "Marcus", "Elena", "Maya", "Noah", "Aisha", "Leo", "Grace",
                "Omar", "Hana", "Ivan", "Rosa", "Theo", "Nadia"]
-SENIORITY_WORDS = {"c_level": "C-level", "vp": "VP", "director": "director", "manager": "manager",
-                   "individual_contributor": "individual contributor", "unknown": "unknown seniority"}
 DIMENSION_FIELDS = {
     "industry": "industries", "sector": "industries", "vertical": "industries",
     "employee_band": "employee_bands", "employees": "employee_bands", "company_size": "employee_bands",
@@ -124,10 +111,12 @@ def buying_role(function: str, seniority: str) -> str:
 
 
 def title_case(role: str) -> str:
-    """'staff engineer' -> 'Staff Engineer'; acronyms and mixed case stay as written."""
+    """'staff engineer' -> 'Staff Engineer', 'head of finance' -> 'Head of Finance'; acronyms and
+    mixed case stay as written, and so do small words after the first."""
     words = []
-    for w in role.split():
-        words.append(w if any(c.isupper() for c in w) else w[:1].upper() + w[1:])
+    for i, w in enumerate(role.split()):
+        small = i > 0 and w.lower() in ("of", "and", "the", "at", "for", "in", "on")
+        words.append(w.lower() if small else w if any(c.isupper() for c in w) else w[:1].upper() + w[1:])
     return " ".join(words)
 
 
@@ -181,39 +170,32 @@ def content_stems(text: str) -> frozenset[str]:
 
 
 def _field_scores(sent: Sentence) -> dict[str, float]:
-    scores: dict[str, float] = {}
-    for fld, pats in compiled().items():
-        s = sum(w for rx, w in pats if rx.search(sent.text))
+    scores = cue_scores(sent.text, ICP_FIELDS)
+    for fld in ICP_FIELDS:
         rx_section = SECTION_RES.get(fld)
         if rx_section and sent.section and rx_section.search(sent.section):
-            s += SECTION_BONUS
-        if s:
-            scores[fld] = s
+            scores[fld] = scores.get(fld, 0.0) + SECTION_BONUS
     return scores
 
 
-def candidates(src: Source) -> list[Candidate]:
-    """Scored sentences of one interview's respondents (cached on the source)."""
-    if "offline_candidates" in src._cache:
-        return src._cache["offline_candidates"]
+def icp_candidates(syn) -> list[Candidate]:
+    """Interviewees' sentences (synthesis people only: never a host's) scored for the ICP-only
+    fields: traits of their environment, expansion, advocacy."""
     out: list[Candidate] = []
-    for sent in src.sentences():
-        n = len(sent.text.split())
-        if n < 6 or n > 60 or sent.text.rstrip().endswith("?") or _BAD_SENTENCE.search(sent.text):
-            continue
-        scores = _field_scores(sent)
-        if not scores:
-            continue
-        bonus = (1 if 10 <= n <= 35 else 0) + (1 if _FIRST_PERSON.search(sent.text) else 0)
-        stems = content_stems(sent.text)
-        core = [(scores.get(f, 0), -i, f) for i, f in enumerate(CORE_FIELDS)]
-        best = max(core)
-        if best[0] >= MIN_SCORE:
-            out.append(Candidate(best[2], best[0] + bonus, sent, src, stems))
-        for f in (*FACETS, "day_in_life", *ICP_FIELDS):
-            if scores.get(f, 0) >= MIN_SCORE:
-                out.append(Candidate(f, scores[f] + bonus, sent, src, stems))
-    src._cache["offline_candidates"] = out
+    for c in syn.casts:
+        src = c.source
+        for p in c.people:
+            for turn in src.turns:
+                if turn.speaker not in p.labels or src.is_excluded(turn.line_start):
+                    continue
+                for sent in split_sentences(turn, src):
+                    n = len(sent.text.split())
+                    if n < 6 or n > 60 or sent.text.rstrip().endswith("?") or _BAD_SENTENCE.search(sent.text):
+                        continue
+                    bonus = (1 if 10 <= n <= 35 else 0) + (1 if _FIRST_PERSON.search(sent.text) else 0)
+                    for f, score in _field_scores(sent).items():
+                        if score >= MIN_SCORE:
+                            out.append(Candidate(f, score + bonus, sent, src, content_stems(sent.text)))
     return out
 
 
@@ -295,96 +277,6 @@ def vocabulary(sentences: list[Sentence], limit: int = 12) -> list[str]:
     return out
 
 
-# --------------------------------------------------------------------------- personas
-
-
-def _demographics(group: list[Source]) -> list[Claim]:
-    """Role, company, industry, size and region as said in each note (front matter line or
-    the interviewee's own introduction), one claim per distinct value."""
-    found: dict[tuple[str, str], list[QuoteEvidence]] = defaultdict(list)
-    for src in group:
-        for key in ("role", "company", "industry", "company_size", "region"):
-            value = src.meta.get(key) or (src.role_hint if key == "role" else None) or (
-                src.company if key == "company" else None)
-            line = src.front_matter_lines.get(key) if key in src.meta else src.role_line
-            if key == "role" and value:
-                value = title_case(value)
-            if not value or not line:
-                continue
-            text = src.lines[line - 1].strip() if key in src.meta else None
-            if text is None:  # from the interviewee's words: cite the sentence
-                text = next((s.text for s in src.sentences() if s.line_start == line
-                             and (value.split()[0].lower() in s.text.lower())), None)
-            if not text:
-                continue
-            found[(key, value)].append(QuoteEvidence(source_id=src.id, path=src.path, line_start=line,
-                                                     line_end=line, text=text))
-    claims = []
-    for (key, value), ev in found.items():
-        sources = {e.source_id for e in ev}
-        claims.append(Claim(text=f"{key.replace('_', ' ')}: {value}", evidence=ev[:MAX_EVIDENCE],
-                            confidence=_confidence(len(sources)), status="supported"))
-    return claims
-
-
-def _top_quotes(cands: list[Candidate], limit: int = 5) -> list[QuoteEvidence]:
-    """The most telling sentences: best scored core items, spread across interviews."""
-    core = sorted((c for c in cands if c.field in CORE_FIELDS),
-                  key=lambda c: (-c.score, c.source.id, c.sentence.line_start))
-    by_source: dict[str, list[Candidate]] = defaultdict(list)
-    for c in core:
-        by_source[c.source.id].append(c)
-    picked, seen = [], set()
-    while len(picked) < limit and any(by_source.values()):
-        for sid in list(by_source):
-            if by_source[sid] and len(picked) < limit:
-                c = by_source[sid].pop(0)
-                if c.sentence.text not in seen:
-                    seen.add(c.sentence.text)
-                    picked.append(quote_of(c.sentence, c.source))
-    return picked
-
-
-def _persona(key: tuple[bool, str, str], group: list[Source], icp_id: str | None,
-             taken: set[str], notes: list[str]) -> Persona:
-    b2c, function, seniority = key
-    pid = slug(("b2c " if b2c else "") + f"{function} {seniority}")
-    titles = Counter(title_case(s.role_hint) for s in group if s.role_hint)
-    role = sorted(titles.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0][0] if titles else "Unknown role"
-    cands = [c for s in group for c in candidates(s)]
-    fields = {f: _claims(cands, f, LIMITS[f]) for f in LIMITS}
-    day = _claims(cands, "day_in_life", 1)
-    top = (fields["pains"] or fields["goals"])
-    archetype = (f"{role} ({SENIORITY_WORDS[seniority]}, {function}); "
-                 + (f"top {'pain' if fields['pains'] else 'goal'}: {_short(top[0].text, 110)}"
-                    if top else "no pain or goal stated in the notes"))
-    empty = [f for f in LIMITS if not fields[f]]
-    if empty:
-        notes.append(f"{pid}: no evidence in the notes for {', '.join(empty)} (left empty)")
-    notes.append(f"{pid}: {len(group)} interview(s) grouped by function={function}, "
-                 f"seniority={seniority}: {', '.join(s.id for s in group)}")
-    return Persona(
-        id=pid, name=persona_name(pid, role, taken), archetype=archetype, role=role,
-        title_patterns=list(titles), seniority=seniority, function=function,
-        buying_role=buying_role(function, seniority), icp_id=None if b2c else icp_id,
-        demographics=_demographics(group), day_in_life=day[0] if day else Claim(text="unknown"),
-        vocabulary=vocabulary([s for src in group for s in src.sentences()]),
-        quotes=_top_quotes(cands), sources=[s.id for s in group], **fields)
-
-
-def offline_personas(sources: list[Source], *, icp_id: str | None) -> PersonaSet:
-    """Personas grouped by (B2C, function, seniority), every item a verbatim quote or unknown."""
-    groups: dict[tuple[bool, str, str], list[Source]] = defaultdict(list)
-    for src in sources:
-        function, seniority = classify_role(src.role_hint)
-        groups[(is_b2c(src), function, seniority)].append(src)
-    notes: list[str] = []
-    taken: set[str] = set()
-    order = sorted(groups, key=lambda k: (k[0], -len(groups[k]), k[1], k[2]))
-    personas = [_persona(k, groups[k], icp_id, taken, notes) for k in order]
-    return PersonaSet(personas=personas, icp_id=icp_id, notes=notes)
-
-
 # --------------------------------------------------------------------------- ICP
 
 
@@ -440,8 +332,18 @@ def offline_icp(analysis: Analysis | None, sources: list[Source]) -> ICP:
                     f"on {seg.closed} closed deals"),
             evidence=[_stat(seg)], confidence=_stat_confidence(seg, analysis)))
 
-    cands = [c for s in sources for c in candidates(s)]
+    from persona_assistant.draft.offline_personas import theme_claim
+    from persona_assistant.synthesis.pipeline import synthesize
+
+    syn = synthesize(sources, b2c=is_b2c)
+    themes = syn.themes_for(syn.people)
+    cands = icp_candidates(syn)
     prefix = "From interviews: "
+
+    def interview_claims(fld: str, limit: int) -> list[Claim]:
+        claims = [theme_claim(th) for th in themes if th.field == fld][:limit]
+        return [c.model_copy(update={"text": prefix + c.text}) for c in claims]
+
     expansion = _claims(cands, "expansion", 1, prefix)
     advocacy = _claims(cands, "advocacy", 1, prefix)
     sufficiency = analysis.sufficiency if analysis is not None else DataSufficiency(
@@ -460,7 +362,7 @@ def offline_icp(analysis: Analysis | None, sources: list[Source]) -> ICP:
     return ICP(
         id="icp-primary", name=name, summary=summary, crm_singles_out_segment=bool(better),
         firmographics=Firmographics(**firmo), segments=[s.id for s in better],
-        challenges=_claims(cands, "pains", 5, prefix), goals=_claims(cands, "goals", 5, prefix),
+        challenges=interview_claims("pains", 5), goals=interview_claims("goals", 5),
         traits=_claims(cands, "traits", 5, prefix),
         long_term_value=expansion[0] if expansion else Claim(text="unknown"),
         advocacy_potential=advocacy[0] if advocacy else Claim(text="unknown"),

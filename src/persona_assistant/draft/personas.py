@@ -36,6 +36,24 @@ def load_notes(ws, *, required: bool = True) -> list:
     return load_sources(files, root=ws.root)
 
 
+def crm_outcomes(ws) -> dict[str, str] | None:
+    """Account outcomes from the workspace's CRM exports for themes-against-outcomes, or None
+    when it has none. A CRM that cannot be read stops the draft with its one-line error, as
+    `analyze` would: the draft never silently compares against less than the exports hold."""
+    files = ws.crm_files()
+    if not files:
+        return None
+    from persona_assistant.ingest.crm import load_crm
+    from persona_assistant.synthesis.outcomes import account_outcomes
+
+    mapping = ws.mapping_path if ws.mapping_path.is_file() else None
+    crm = load_crm(list(files), mapping_file=mapping)
+    try:
+        return account_outcomes(crm.con)
+    finally:
+        crm.con.close()
+
+
 def latest_icp_id(ws) -> str | None:
     icp = ws.load_version("icp", ICP)
     return icp.id if icp is not None else None
@@ -71,9 +89,11 @@ def check_once(verify: Callable[[Any], list[str]]) -> Callable[[Any], list[str]]
 
 
 def extract_evidence(llm, ws, settings, sources: list, notes: list[str], progress=None) -> tuple[list[dict], dict]:
-    """Candidate quotes per source (verified by code) and the model's role hints per source id."""
+    """Candidate quotes per source (verified by code: in the file, and said by an interviewee
+    as synthesis/speakers decides, never by the host) and the model's role hints per source id."""
     from persona_assistant.llm.structured import ExtractedEvidence, strict_schema
     from persona_assistant.prompts import chunk_text, data_budget, render
+    from persona_assistant.synthesis.speakers import cast, interviewee_lines
 
     schema, _ = strict_schema(ExtractedEvidence)
     evidence: list[dict] = []
@@ -87,6 +107,7 @@ def extract_evidence(llm, ws, settings, sources: list, notes: list[str], progres
         lines = src.lines[src.first_line - 1: src.last_line]
         chunks = chunk_text(lines, budget, first_line=src.first_line)
         by_source = {src.id: src}
+        own_lines = interviewee_lines(cast(src))  # synthesis/speakers: never a host's words
         for i, chunk in enumerate(chunks, start=1):
             rendered = render("extract_evidence", ws, source_id=src.id, path=src.path, lines=list(chunk.lines),
                               part=f"{i} of {len(chunks)}", meta=src.meta)
@@ -102,6 +123,9 @@ def extract_evidence(llm, ws, settings, sources: list, notes: list[str], progres
                 ok = verify_quote(q, by_source)
                 if ok is None:
                     notes.append(f"dropped a quote not found in {src.path} (cited line {item.line_start})")
+                    continue
+                if not all(n in own_lines for n in range(ok.line_start, ok.line_end + 1)):
+                    notes.append(f"dropped a quote of the host or interviewer in {src.path} (line {ok.line_start})")
                     continue
                 evidence.append({"category": item.category, "source_id": ok.source_id, "path": ok.path,
                                  "line_start": ok.line_start, "line_end": ok.line_end, "quote": ok.text,
@@ -274,12 +298,12 @@ def draft_personas(ws, settings, progress: Callable[[str], None] | None = None):
 
     Returns (PersonaSet, Version, notes for the user)."""
     from persona_assistant.draft.markdown import persona_set_markdown
-    from persona_assistant.draft.offline import offline_personas
+    from persona_assistant.draft.offline_personas import offline_personas
 
     sources = load_notes(ws)
     icp_id = latest_icp_id(ws)
     if settings.offline:
-        pset = offline_personas(sources, icp_id=icp_id)
+        pset = offline_personas(sources, icp_id=icp_id, outcomes=crm_outcomes(ws))
     else:
         pset = llm_personas(ws, settings, sources, icp_id, progress)
     # Safety net on both paths: the offline engine should never need it.

@@ -1,0 +1,193 @@
+"""Statements in context: each interviewee sentence with the persona field it informs.
+
+A person's sentences (their own turns only; a written note's text when the note has no
+speakers) are read in order with three signals, strongest first:
+
+1. An explicit label: a field label speaking (`Pain: "..."`), a prefix on the line
+   (`Wants: ...`, `Where she learns: ...`), a bare label line or bullet above it
+   ("Challenges", "- Concerns") or a heading naming a field (cues.SECTION_HINTS). The
+   label decides. A note-taker's own section ("Next steps", "Misc", "Who") is never a
+   statement.
+2. The question it answers: the host's last turn before it (or the last unlabelled turn
+   asking something, when the host's words carry no label), read by cues.QUESTION_CUES.
+   It weighs QUESTION_FIRST for the first sentence a person says after it, QUESTION_REST
+   for the next ones and QUESTION_LATER in later turns, up to QUESTION_REACH sentences of a
+   turn (a long monologue drifts from the question), added to:
+3. What it says: the content cues (cues.CUES), so "I'd like capacity to shrink back"
+   after "what hurts?" is still a goal when the content clearly says so.
+A sentence is kept when its best total reaches MIN_TOTAL. Answers to small talk are
+dropped, and so are sentences topics.off_topic flags (after a field question, unless the
+sentence's own content also speaks to that field);
+so is the sentence that gives the person's role (it is profile, not a need), and in an
+answer about their role only first-person sentences count (as day in the life).
+
+The quote is the sentence's verbatim text without a leading label and its wrapping
+quotation marks, so code can find it at its lines (draft/evidence.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from persona_assistant.draft.cues import ASIDE_RE, QUESTION_RES, SECTION_RES, cue_scores
+from persona_assistant.ingest.notes import Sentence, split_sentences
+from persona_assistant.synthesis.speakers import FIELD_LABELS, Cast, Person
+from persona_assistant.synthesis.topics import STRONG, is_contact, off_topic
+
+FIELDS = ("pains", "goals", "objections", "triggers", "decision_criteria", "channels", "success_metrics",
+          "motivations", "day_in_life")
+QUESTION_FIRST, QUESTION_REST, QUESTION_LATER = 3.0, 2.0, 1.0
+QUESTION_REACH = 3  # sentences of an answer the question still speaks for; later ones stand on content
+MIN_TOTAL = 2.0
+MIN_WORDS = 2
+MAX_WORDS = 70
+_PREFIX = re.compile(r"^(?P<label>[A-Za-z][\w /&'’-]{0,30}?)\s*:\s+(?=\S)")
+_WRAP = re.compile(r"^[\"“](?P<inner>.+?)[\"”](?P<tail>[.,;]?)$")
+_FIRST_PERSON = re.compile(r"\b(?:I|we|my|our|me|us)\b|\b(?:I|we)['’]", re.I)
+
+
+@dataclass
+class Statement:
+    person: Person
+    sentence: Sentence
+    text: str  # the verbatim quote
+    field: str
+    how: str  # label | question | content
+    question: str | None = None
+
+    @property
+    def line_start(self) -> int:
+        return self.sentence.line_start
+
+    @property
+    def line_end(self) -> int:
+        return self.sentence.line_end
+
+
+def label_field(label: str) -> str | None:
+    """The field an explicit label names ("Pain", "Where she learns", "Concerns"), else None."""
+    low = label.strip().strip("*_").lower()
+    if low in FIELD_LABELS:
+        return FIELD_LABELS[low]
+    for fld, rx in SECTION_RES.items():
+        if fld in FIELDS and rx.search(low):
+            return fld
+    return None
+
+
+def question_kind(text: str | None) -> str | None:
+    """What a host's turn asks: a field, "role", "smalltalk", or None."""
+    if not text:
+        return None
+    asks = [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+    q = next((s for s in reversed(asks) if s.rstrip().endswith("?")), asks[-1] if asks else text)
+    for kind, rx in QUESTION_RES:
+        if rx.search(q):
+            return kind
+    # A statement-prompt without a question ("That sounds painful.") is read whole.
+    for kind, rx in QUESTION_RES:
+        if rx.search(text) and kind not in ("smalltalk", "role"):
+            return kind
+    return None
+
+
+def content_scores(text: str) -> dict[str, float]:
+    return cue_scores(text, FIELDS)
+
+
+def _unwrap(text: str) -> tuple[str, str | None]:
+    """(quote text, label) with a leading `Label:` and wrapping quotation marks removed."""
+    label = None
+    m = _PREFIX.match(text)
+    if m and len(m.group("label").split()) <= 4:
+        label, text = m.group("label"), text[m.end():]
+    w = _WRAP.match(text.strip())
+    if w:
+        text = w.group("inner").strip()
+    return text.strip(), label
+
+
+def _is_bare_label(text: str) -> bool:
+    bare = text.strip().strip("*_:-").strip()
+    return 0 < len(bare.split()) <= 3 and not re.search(r"[.!?\"“”]", bare) and (
+        label_field(bare) is not None or bool(ASIDE_RE.match(bare)))
+
+
+def person_statements(c: Cast, person: Person) -> list[Statement]:
+    """Every kept statement of one interviewee, in file order."""
+    src = c.source
+    hosts = set(c.hosts)
+    out: list[Statement] = []
+    question: str | None = None
+    answered: set[tuple[str | None, str]] = set()
+    section_label: str | None = None
+    for turn in src.turns:
+        if turn.speaker in hosts or (turn.speaker is None and None not in person.labels and "?" in turn.text):
+            # A host's turn, or an unlabelled question in a transcript whose host has no label.
+            question, section_label = turn.text, None
+            continue
+        if turn.speaker not in person.labels or src.is_excluded(turn.line_start):
+            continue
+        kind = question_kind(question)
+        if kind == "smalltalk":
+            continue
+        explicit = c.field_labels.get(turn.speaker) if turn.speaker else None
+        seen = 0  # sentences of this turn long enough to count
+        for sent in split_sentences(turn, src):
+            raw = sent.text
+            if _is_bare_label(raw):
+                bare = raw.strip().strip("*_:-").strip()
+                section_label = None if ASIDE_RE.match(bare) else label_field(bare)
+                if ASIDE_RE.match(bare):
+                    section_label = "aside"
+                continue
+            text, label = _unwrap(raw)
+            if label is not None and ASIDE_RE.match(label):
+                continue
+            labelled = explicit or (label_field(label) if label else None)
+            words = len(text.split())
+            if is_contact(text) or words < MIN_WORDS or words > MAX_WORDS or text.rstrip().endswith("?"):
+                continue
+            seen += 1
+            if person.role_line is not None and sent.line_start <= person.role_line <= sent.line_end \
+                    and person.role_text and (text in person.role_text or person.role_text in raw):
+                continue
+            heading = src.section_of(sent.line_start)
+            fld, how = None, "content"
+            if labelled:
+                fld, how = labelled, "label"
+            elif section_label == "aside":
+                continue
+            elif section_label:
+                fld, how = section_label, "label"
+            elif heading and label_field(heading) and kind is None:
+                fld, how = label_field(heading), "label"
+            scores = content_scores(text)
+            if fld is None:
+                totals = dict(scores)
+                if kind in FIELDS:
+                    key = (turn.speaker, question or "")
+                    weight = (0.0 if seen > QUESTION_REACH else QUESTION_LATER if key in answered
+                              else QUESTION_FIRST if seen == 1 else QUESTION_REST)
+                    totals[kind] = totals.get(kind, 0.0) + weight
+                elif kind == "role":
+                    if not _FIRST_PERSON.search(text):
+                        continue
+                    totals["day_in_life"] = totals.get("day_in_life", 0.0) + QUESTION_REST
+                if not totals:
+                    continue
+                # Ties go to the field the question asked for, then to FIELDS order.
+                fld = max(FIELDS, key=lambda f: (totals.get(f, 0.0), f == kind, -FIELDS.index(f)))
+                if totals[fld] < MIN_TOTAL:
+                    continue
+                how = "question" if kind in FIELDS and fld == kind else "content"
+                # Topicality: without a field question its best content cue must outweigh an
+                # off-topic cue; after one, its own content for the field must say something.
+                if off_topic(text, max(scores.values(), default=0.0) if kind not in FIELDS
+                             else (STRONG if scores.get(fld, 0.0) > 0 else 0.0)):
+                    continue
+            out.append(Statement(person, sent, text, fld, how, question))
+        if kind in FIELDS:
+            answered.add((turn.speaker, question or ""))
+    return out
