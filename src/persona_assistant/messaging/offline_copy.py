@@ -66,8 +66,18 @@ class Line:
     insight: Insight
     proof: ProofPoint | None
 
+    @property
+    def proof_answers(self) -> bool:
+        """An objection or criterion the proof point answers better than the value proposition."""
+        return self.proof is not None and self.entry.item.field in ("objections", "decision_criteria") \
+            and similarity(self.entry.item.text, self.proof.claim) > max(self.entry.match, 0.1)
+
     def opener(self, product: str, form: int, limit: int | None = None) -> str | None:
         """Pain and answer in one sentence: "If <insight>, <product> helps you <value>."."""
+        if self.proof_answers:
+            text = (f"{self.insight.conditional()}, {product} has an answer: "
+                    f"{lower_first(proof_sentence(self.proof, with_source=False))}")
+            return text if limit is None or len(text) <= limit else None
         if not self.entry.value_proposition:
             return None
         room = None if limit is None else limit - len(self.insight.conditional()) - 2
@@ -213,7 +223,8 @@ class Writer:
         if subject[1] is not None:
             self.use(subject[1], subject[0])
         opening = "Hi {{first_name}}, one more thought since my last note." if follow_up else "Hi {{first_name}},"
-        paras = [self.answer(line, form), self.proof_line(line)]
+        paras = [self.answer(line, form), self.proof_line(line) if not line.proof_answers else
+                 value_sentence(line.entry.value_proposition or self.vps[0], self.product, form)]
         if angle_for(variant) == "proof":
             paras.reverse()
         other = self.support(stage, line)
@@ -308,7 +319,7 @@ class Writer:
         for c in self.persona.objections:
             said = insight(c.text)
             best = max(self.proofs, key=lambda p: similarity(c.text, p.claim), default=None)
-            if best is not None and similarity(c.text, best.claim) > 0:
+            if best is not None and similarity(c.text, best.claim) >= 0.1:
                 answer = proof_sentence(best)
             elif self.vps:
                 answer = value_sentence(max(self.vps, key=lambda v: similarity(c.text, v)), self.product,

@@ -61,7 +61,7 @@ _IMPERATIVE_NEXT = {"the", "your", "a", "an", "every", "each", "all", "more", "f
                     "what", "who", "how", "which", "one", "any", "in", "up"}
 _IMPERATIVES = set("close cut match see get keep stop save find know run reduce replace automate track plan build "
                    "ship give put turn catch spot fill schedule hire pay send win grow launch start end fix avoid "
-                   "prevent protect answer approve review fill cover staff swap publish forecast".split())
+                   "prevent protect answer approve review fill cover swap publish forecast".split())
 _NP_START = {"a", "an", "one", "live", "real-time", "fewer", "every", "all", "full", "instant", "automatic",
              "automated", "faster", "clear", "complete", "single"}
 
@@ -119,8 +119,11 @@ def head(text: str, limit: int, min_words: int = 2) -> str | None:
 
 
 def plural(role: str) -> str:
-    role = role.strip() or "buyer"
-    return role if role.endswith("s") else role + "s"
+    """'Controller' -> 'Controllers', 'Director Of Operations' -> 'Directors of Operations'."""
+    role = " ".join(w.lower() if w.lower() in ("of", "and", "for", "the", "in") else w
+                    for w in (role.strip() or "buyer").split())
+    first, sep, rest = role.partition(" of ")
+    return (first if first.endswith("s") else first + "s") + (sep + rest if sep else "")
 
 
 # --------------------------------------------------------------------------- insights
@@ -164,7 +167,10 @@ class Insight:
 
 # Verbs that need what follows: an insight never ends on one ("you need to see | which ...").
 _DANGLING = frozenset("see know show understand find tell ask get make handle do have need want figure check "
-                      "track mean think decide explain prove keep give take put spend".split())
+                      "track mean think decide explain prove keep give take put spend out up".split())
+# "The biggest pain is that X" says X: the frame goes, the situation stays.
+_FRAME = re.compile(r"^(?:the |my |our )?(?:biggest |main |real |worst |other )?(?:pain|problem|challenge|issue|"
+                    r"headache|worst part|frustration)(?: here)? (?:is|was)(?: that)?\s+", re.I)
 
 
 def you_form(text: str) -> str:
@@ -176,7 +182,7 @@ def you_form(text: str) -> str:
 def insight(text: str) -> Insight | None:
     """`text` (a persona item) as an Insight, or None (see module doc)."""
     original = words(text)
-    first = tidy(text)
+    first = tidy(_FRAME.sub("", tidy(text)))
     m = _STRONG_BREAK.search(first)
     clause = first[:m.start()] if m else first
     m = _WEAK_BREAK.search(clause)
