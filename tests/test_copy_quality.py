@@ -307,3 +307,49 @@ def test_a_brief_missing_only_calls_to_action_names_just_that(tmp_path):
     with pytest.raises(InputError, match=r"missing calls_to_action;"):
         run_campaign(ws)
     assert Path(ws.brief_path).is_file()
+
+
+# --------------------------------------------------------------------------- phrasing
+
+
+@pytest.mark.parametrize("text, limit, expected", [
+    ("Close the books in days, not weeks: every reconciliation in one checklist.", 40,
+     "Close the books in days, not weeks"),
+    ("Close the books in days, not weeks: every reconciliation in one checklist.", 30, "Close the books in days"),
+    ("Reconciliations match bank, subledger and ERP balances automatically and flag only the exceptions.", 30, None),
+    ("Live close status for the controller and CFO, so nobody walks the office.", 30, "Live close status"),
+    ("Book a 30-minute pipeline review", 25, None),
+])
+def test_head_is_a_whole_phrase_or_nothing(text, limit, expected):
+    from persona_assistant.messaging.phrasing import head
+
+    got = head(text, limit)
+    assert got == expected
+    if got:
+        assert len(got) <= limit and fragment_problem(got, headline=True) is None
+
+
+@pytest.mark.parametrize("item, clause, question", [
+    ("We want to get to a six-day close and have every reconciliation signed off in one place.",
+     "you want to get to a six-day close", "What would it take to get to a six-day close?"),
+    ("Honestly, the biggest pain is that labour cost only shows up two weeks later.",
+     "labour cost only shows up two weeks later", "How does your team handle it when labour cost only shows up two weeks later?"),
+    ("We moved to a new payroll provider in January, and the export broke twice.",
+     "you moved to a new payroll provider in January", "What changed when you moved to a new payroll provider in January?"),
+])
+def test_an_item_is_said_in_the_company_voice_never_repeated(item, clause, question):
+    from persona_assistant.messaging.phrasing import insight
+
+    said = insight(item)
+    assert said.clause == clause
+    assert longest_shared_run(words(said.clause), words(item)) < QUOTE_RUN_WORDS
+    if question:
+        assert said.question() == question
+
+
+@pytest.mark.parametrize("item", ["It has to plug into the ERP we already run.", "Close in five days",
+                                  "SSO with our identity provider and a SOC 2 report are requirements."])
+def test_an_item_the_engine_cannot_say_well_is_left_out(item):
+    from persona_assistant.messaging.phrasing import insight
+
+    assert insight(item) is None

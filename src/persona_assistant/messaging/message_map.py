@@ -59,11 +59,14 @@ CONCEPTS = (
     "exception exceptions overwrote",
     "visibility see status glance track tracking dashboard view live real-time transparency chase "
     "chasing follow-up know open visible",
-    "integrate integration connector api erp sync export import plug system systems connect data",
+    "integrate integration connector api erp sync export import plug system systems connect data link flow feed "
+    "re-key rekey re-keying two-way",
+    "payroll timesheet timesheets pay-run",
     "security secure soc compliance compliant sso nda risk gdpr hipaa privacy",
+    "rule rules law laws legal fine fines dispute claim claims breaks predictive-scheduling regulation",
     "audit auditor auditors evidence trail sign-off signoff approval review reviewer reviewers finding",
     "cost price budget expensive spend money roi save saving cheap afford fiscal license overtime wage "
-    "wages labor payroll",
+    "wages labor labour",
     "headcount hire hiring staff people burn burnout workload freeze accountants employees workers "
     "turnover retention quit",
     "implement implementation adopt adoption learn training onboard onboarding setup rollout migrate "

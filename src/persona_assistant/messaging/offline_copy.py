@@ -24,6 +24,7 @@ from itertools import combinations
 from persona_assistant.messaging.attribution import QuotePolicy
 from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
 from persona_assistant.messaging.lint import lint_asset, lint_fields, word_count
+from persona_assistant.messaging.message_map import MAP_FIELDS as MAP_ITEM_FIELDS
 from persona_assistant.messaging.message_map import build_message_map, similarity, stage_entries
 from persona_assistant.messaging.phrasing import (
     Insight, bare, cta_sentence, fit_chars, fit_words, head, insight, lower_first, plural, proof_sentence,
@@ -38,6 +39,8 @@ LEAD_FIELDS: dict[str, tuple[str, ...]] = {
     "proof": ("goals", "pains", "objections", "decision_criteria", "triggers"),
     "insight": ("triggers", "goals", "decision_criteria", "pains", "objections"),
 }
+PROSE_FIELDS = ("pains", "goals", "objections", "triggers")
+WEAK_MATCH = 0.1  # below this similarity the value proposition does not really answer the item
 __all__ = ["ANGLES", "STAGES", "angle_for", "asset_id", "offline_asset", "fit_chars", "fit_words"]
 
 
@@ -126,16 +129,18 @@ class Writer:
         plan = next((s for s in self.mmap.stages if s.stage == stage), None)
         return (plan.call_to_action if plan and plan.call_to_action else "") or (self.ctas[0] if self.ctas else "")
 
-    def leads(self, stage: Stage, angle: Angle) -> list[Line]:
-        """Lines in the order this stage and angle prefer them (stage entries first)."""
+    def leads(self, stage: Stage, angle: Angle, fields: tuple[str, ...] = PROSE_FIELDS) -> list[Line]:
+        """Lines in the order this stage and angle prefer them: stage entries first, then those whose
+        answer meets the item, then by field. Decision criteria are asked about, not written around."""
         stage_ids = [e.id for e in stage_entries(self.mmap, stage)]
         order = LEAD_FIELDS[angle]
 
         def key(line: Line) -> tuple:
             in_stage = line.entry.id in stage_ids
-            return (not in_stage, order.index(line.entry.item.field), stage_ids.index(line.entry.id)
+            weak = line.entry.match < WEAK_MATCH and not line.proof_answers  # the answer barely meets the pain
+            return (not in_stage, weak, order.index(line.entry.item.field), stage_ids.index(line.entry.id)
                     if in_stage else 0)
-        pool = sorted(self.lines, key=key)
+        pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields), key=key)
         if angle == "proof":
             pool = [ln for ln in pool if ln.proof] + [ln for ln in pool if not ln.proof]
         return pool
@@ -149,7 +154,9 @@ class Writer:
     def support(self, stage: Stage, lead: Line) -> Line | None:
         """A second line for longer copy: another entry of the stage with a different answer."""
         for ln in self.leads(stage, "insight"):
-            if ln.entry.id != lead.entry.id and ln.entry.value_proposition != lead.entry.value_proposition:
+            same_proof = ln.proof_answers and lead.proof_answers and ln.proof == lead.proof
+            if ln.entry.id != lead.entry.id and ln.entry.value_proposition != lead.entry.value_proposition \
+                    and not same_proof:
                 return ln
         return None
 
@@ -178,7 +185,7 @@ class Writer:
             q = line.insight.question()
             proof = self.role_head(line.proof.claim, limit) if line.proof else None
             value = self.role_head(line.entry.value_proposition, limit) if line.entry.value_proposition else None
-            out = {"pain": [q, value, proof], "proof": [proof, value, q], "insight": [value, q, proof]}[angle]
+            out = {"pain": [q, value, proof], "proof": [proof, q, value], "insight": [q, value, proof]}[angle]
         brief_texts = [*self.vps, *(p.claim for p in self.proofs)]
         out += [self.role_head(t, limit) for t in brief_texts]
         out += [ln.insight.question() for ln in self.lines]
@@ -240,7 +247,8 @@ class Writer:
         if line is None:
             return "no persona item the engine can say in its own words"
         angle = angle_for(variant)
-        said = line.insight.statement(self.role) if angle == "insight" else line.insight.question()
+        said = line.insight.statement(self.role) if angle == "insight" and not line.insight.personal \
+            else line.insight.question()
         said = self.use(line, said or line.insight.statement(self.role))
         proof = self.proof_line(line)
         hook, rest = (proof, said) if angle == "proof" and proof and len(proof) <= 140 else (said, proof)
@@ -299,7 +307,7 @@ class Writer:
         return {"headlines": fixed + list(sets[k]), "descriptions": list(dict.fromkeys(descs))[:4]}
 
     def call_opener(self, stage: Stage, variant: int) -> dict | str:
-        pool = self.leads(stage, angle_for(variant))
+        pool = self.leads(stage, angle_for(variant), MAP_ITEM_FIELDS)
         start = (variant - 1) // len(ANGLES)
         pool = pool[start:] + pool[:start]
         asked = [(ln, q) for ln in pool if (q := ln.insight.question())]

@@ -42,7 +42,7 @@ _AND_END = re.compile(r"\s(?=and\s)")
 # Boundaries an insight may be shortened at (before a trailing phrase).
 _TRIM_CLAUSE = re.compile(r",\s|\s(?=(?:and|but|because|so|when|while|which|who|until|before|after|during|"
                           r"without|since)\s)")
-_TRIM_PP = re.compile(r"\s(?=(?:in|on|at|for|with|from|by|every)\s)")  # only when 6+ words remain
+_TRIM_PP = re.compile(r"\s(?=(?:in|on|at|for|with|from|every)\s)")  # only when 6+ words remain
 _SWAPS = [
     (r"\bI was\b", "you were"), (r"\bI am\b", "you are"), (r"\bI'm\b", "you're"), (r"\bI’m\b", "you're"),
     (r"\bI've\b", "you've"), (r"\bI'd\b", "you'd"), (r"\bI'll\b", "you'll"), (r"\bI\b", "you"),
@@ -61,7 +61,8 @@ _IMPERATIVE_NEXT = {"the", "your", "a", "an", "every", "each", "all", "more", "f
                     "what", "who", "how", "which", "one", "any", "in", "up"}
 _IMPERATIVES = set("close cut match see get keep stop save find know run reduce replace automate track plan build "
                    "ship give put turn catch spot fill schedule hire pay send win grow launch start end fix avoid "
-                   "prevent protect answer approve review fill cover swap publish forecast".split())
+                   "prevent protect answer approve review fill cover swap publish forecast stay stop let make take meet hit reach "
+                   "move share show prove report bring turn".split())
 _NP_START = {"a", "an", "one", "live", "real-time", "fewer", "every", "all", "full", "instant", "automatic",
              "automated", "faster", "clear", "complete", "single"}
 
@@ -162,6 +163,8 @@ class Insight:
                 return q.replace("between you and ", "between you and a ") if "stands between" in q else q
         if not self.personal:
             return f"How does your team handle it when {c}?"
+        if re.match(r"^you (?:\w+ed|went|had|got|made|took|began|bought|lost) ", c):
+            return f"What changed when {c}?"
         return f"Would you say {c}?"
 
 
@@ -169,8 +172,16 @@ class Insight:
 _DANGLING = frozenset("see know show understand find tell ask get make handle do have need want figure check "
                       "track mean think decide explain prove keep give take put spend out up".split())
 # "The biggest pain is that X" says X: the frame goes, the situation stays.
-_FRAME = re.compile(r"^(?:the |my |our )?(?:biggest |main |real |worst |other )?(?:pain|problem|challenge|issue|"
-                    r"headache|worst part|frustration)(?: here)? (?:is|was)(?: that)?\s+", re.I)
+_FRAME = re.compile(r"^(?:the |my |our )?(?:biggest |main |real |worst |other )?(?:(?:pain|problem|challenge|issue|"
+                    r"headache|worst part|frustration)(?: here)? (?:is|was)(?: that)?|(?:risk|concern|worry|fear) "
+                    r"(?:is|was) that)\s+", re.I)
+
+
+def _joins_names(text: str, at: int) -> bool:
+    """A break before "and" between capitalised words ("Canadian | and US rules") splits a list."""
+    before, after = text[:at].split(), text[at:].split()
+    return len(after) > 1 and after[0] == "and" and bool(before) and (before[-1][:1].isupper()
+                                                                       or after[1][:1].isupper())
 
 
 def you_form(text: str) -> str:
@@ -185,9 +196,11 @@ def insight(text: str) -> Insight | None:
     first = tidy(_FRAME.sub("", tidy(text)))
     m = _STRONG_BREAK.search(first)
     clause = first[:m.start()] if m else first
-    m = _WEAK_BREAK.search(clause)
-    if m and len(clause[:m.start()].split()) >= 4 and clause[:m.start()].split()[-1].lower() not in _DANGLING:
-        clause = clause[:m.start()]
+    for m in _WEAK_BREAK.finditer(clause):
+        if len(clause[:m.start()].split()) >= 4 and clause[:m.start()].split()[-1].lower() not in _DANGLING \
+                and not _joins_names(clause, m.start() + (1 if clause[m.start()] == " " else 0)):
+            clause = clause[:m.start()]
+            break
     clause = bare(you_form(clause))
     while True:
         w = clause.split()
@@ -196,7 +209,8 @@ def insight(text: str) -> Insight | None:
         if longest_shared_run(words(clause), original) < QUOTE_RUN_WORDS and whole(clause) \
                 and w[-1].lower().strip(".,") not in _DANGLING:
             break
-        cuts = sorted([c.start() for c in _TRIM_CLAUSE.finditer(clause) if len(clause[:c.start()].split()) >= 4]
+        cuts = sorted([c.start() for c in _TRIM_CLAUSE.finditer(clause) if len(clause[:c.start()].split()) >= 4
+                       and not _joins_names(clause, c.start())]
                       + [c.start() for c in _TRIM_PP.finditer(clause) if len(clause[:c.start()].split()) >= 6])
         if not cuts:
             return None
