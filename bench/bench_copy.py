@@ -17,6 +17,7 @@ asset again, independently of the lint findings saved with it:
   limits            assets breaking a channel limit (characters, words, counts, hook)
   one CTA           assets of channels with a CTA field holding exactly one call to action
   map-only          assets the engine left as message-map entries (no good copy)
+  lint errors       assets saved with any lint error (all rules, as `campaign` reports them)
 
 Targets: 0 fragments, 0 misattributions, 0 repeated headline sets.
 """
@@ -94,11 +95,14 @@ def score(ws: Workspace) -> dict:
         if any(c in s and brief.product in s for s in sentences for c in clauses):
             connected += 1
     entries = [e for m in camp.message_maps for e in m.entries]
+    failing = sorted({f.rule for a in camp.assets for f in a.lint if f.severity == "error"})
     return {"assets": len(camp.assets), "written": len(written), "map_only": len(camp.assets) - len(written),
             "fragments": fragments, "misattributed": misattributed, "repeated": repeated,
             "repeated_sets": repeated_sets, "limits": limits, "cta_ok": cta_ok, "cta_total": cta_total,
             "connected": connected, "entries": len(entries),
-            "answered": sum(1 for e in entries if e.match > 0)}
+            "answered": sum(1 for e in entries if e.match > 0),
+            "lint_failing": sum(1 for a in camp.assets if any(f.severity == "error" for f in a.lint)),
+            "lint_rules": failing}
 
 
 def report(name: str, s: dict) -> None:
@@ -111,6 +115,7 @@ def report(name: str, s: dict) -> None:
     print(f"  answered by meaning  {s['answered']}/{s['entries']} map entries (match > 0)")
     print(f"  over channel limits  {len(s['limits'])}")
     print(f"  exactly one CTA      {s['cta_ok']}/{s['cta_total']}")
+    print(f"  saved with lint errors {s['lint_failing']} {s['lint_rules'] or ''}")
     for kind in ("fragments", "misattributed", "repeated"):
         for item in s[kind][:5]:
             print(f"    {kind}: {item}")

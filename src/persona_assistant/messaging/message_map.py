@@ -40,6 +40,7 @@ STAGE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 MAP_FIELDS = ("pains", "goals", "objections", "triggers", "decision_criteria")
 TOP_PER_FIELD = 4
+REUSE_PENALTY = 0.04  # per earlier use of a proposition or proof point: near ties go to the unused one
 
 _STOP = frozenset("""
 a an the and or but so to of in on at by for with from into as than that which who this these those
@@ -48,6 +49,7 @@ must not no i we you he she they me us him them my our your his her their what w
 all any some every each more most other such only own same just very also there here then now
 about over after before because while if up out one two get got go going want need like really
 i'm i've it's we're that's don't worried worry concern sure under available take make
+last new instead average took nine ten three four five six seven eight
 """.split())
 # Business synonyms: every word of a group maps to the group's concept (its first word).
 CONCEPTS = (
@@ -59,10 +61,10 @@ CONCEPTS = (
     "exception exceptions overwrote",
     "visibility see status glance track tracking dashboard view live real-time transparency chase "
     "chasing follow-up know open visible",
-    "integrate integration connector api erp sync export import plug system systems connect data link flow feed "
+    "integrate integration connector api erp sync export import plug system systems connect link flow feed "
     "re-key rekey re-keying two-way",
     "payroll timesheet timesheets pay-run",
-    "security secure soc compliance compliant sso nda risk gdpr hipaa privacy",
+    "security secure soc compliance compliant sso nda risk gdpr hipaa privacy protection protect sensitive",
     "rule rules law laws legal fine fines dispute claim claims breaks predictive-scheduling regulation",
     "audit auditor auditors evidence trail sign-off signoff approval review reviewer reviewers finding",
     "cost price budget expensive spend money roi save saving cheap afford fiscal license overtime wage "
@@ -116,7 +118,7 @@ def concepts(text: str) -> list[str]:
 
 def similarity(a: str, b: str, idf: dict[str, float] | None = None) -> float:
     """idf-weighted cosine between the concept bags of `a` and `b` (0 when nothing is shared)."""
-    ca, cb = Counter(concepts(a)), Counter(concepts(b))
+    ca, cb = Counter(set(concepts(a))), Counter(set(concepts(b)))  # presence: a repeated concept counts once
     if not ca or not cb:
         return 0.0
     weight = (lambda t: (idf or {}).get(t, 1.0))
@@ -163,15 +165,18 @@ def build_message_map(persona: Persona, brief: Brief) -> MessageMap:
     entries: list[MapEntry] = []
     for fname, index, text, n in items:
         vp, score = "", 0.0
-        if vps:
-            scored = [(similarity(text, v, idf), -used[v], -k, v) for k, v in enumerate(vps)]
-            score, _, _, vp = max(scored)
+        if vps:  # best by meaning; on near ties the proposition used least so far, so the map varies
+            scored = [(similarity(text, v, idf) - REUSE_PENALTY * used[v], -k, v) for k, v in enumerate(vps)]
+            _, _, vp = max(scored)
+            score = similarity(text, vp, idf)
             used[vp] += 1
         proof_index, proof = None, None
         if proofs:
             best = max(proofs, key=lambda ip: (2 * similarity(text, ip[1].claim, idf)
-                                              + similarity(vp, ip[1].claim, idf), -ip[0]))
+                                              + similarity(vp, ip[1].claim, idf)
+                                              - REUSE_PENALTY * used[("proof", ip[0])], -ip[0]))
             proof_index, proof = best
+            used[("proof", proof_index)] += 1
         entries.append(MapEntry(
             id=f"{fname}[{index}]", item=ItemRef(field=fname, index=index, text=text), interviewees=n,
             value_proposition=vp, match=round(score, 3), proof_point=proof.claim if proof else "",

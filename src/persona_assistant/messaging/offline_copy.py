@@ -276,7 +276,8 @@ class Writer:
         headline = self.phrase(stage, variant, 70, words=10)
         if line is None or headline is None:
             return "no persona item or whole headline left for this slot"
-        sub = " ".join(p for p in (self.answer(line, slot_of(stage, variant)), self.proof_line(line)) if p)
+        proof = None if line.proof_answers else self.proof_line(line)
+        sub = " ".join(p for p in (self.answer(line, slot_of(stage, variant)), proof) if p)
         return {"headline": headline[0], "subheadline": sub, "cta": bare(self.cta(stage)) or "Reply to book a call"}
 
     def rsa(self, stage: Stage, variant: int) -> dict | str:
@@ -301,40 +302,43 @@ class Writer:
                              or (q if (q := ln.insight.question()) and len(q) <= 90 else None))
         if first is None:
             return "no pain-and-answer description within 90 characters"
-        descs = [first] + [d for d in [self.proof_line(line),
+        descs = [first] + [d for d in [None if line.proof_answers else self.proof_line(line),
                                        *(value_sentence(v, self.product, k, limit=90) for v in self.vps),
                                        *(proof_sentence(p) for p in self.proofs)] if d and len(d) <= 90]
         return {"headlines": fixed + list(sets[k]), "descriptions": list(dict.fromkeys(descs))[:4]}
 
     def call_opener(self, stage: Stage, variant: int) -> dict | str:
         pool = self.leads(stage, angle_for(variant), MAP_ITEM_FIELDS)
-        start = (variant - 1) // len(ANGLES)
+        start = (variant - 1) % max(1, len(pool))  # each variant opens with another question
         pool = pool[start:] + pool[:start]
         asked = [(ln, q) for ln in pool if (q := ln.insight.question())]
         questions = list(dict.fromkeys(q for _, q in asked))
         if len(questions) < 3 or not self.vps:
             return "fewer than three discovery questions from this persona's items"
-        for ln, q in asked[:4]:
+        for ln, q in asked[:3]:
             self.use(ln, q)
         line = asked[0][0]
         value = value_sentence(line.entry.value_proposition or self.vps[0], self.product, slot_of(stage, variant))
         opener = (f"Hi {{{{first_name}}}}, this is {{{{sender_name}}}} from {self.product}. {value} "
                   "Do you have a minute for three quick questions?")
-        return {"opener": opener, "questions": questions[:4]}
+        return {"opener": opener, "questions": questions[:3]}
 
-    def objections(self) -> dict | str:
+    def objections(self, form: int = 0) -> dict | str:
+        """One response per persona objection, in order; `form` varies the wording between slots."""
         responses = []
         for c in self.persona.objections:
             said = insight(c.text)
             best = max(self.proofs, key=lambda p: similarity(c.text, p.claim), default=None)
-            if best is not None and similarity(c.text, best.claim) >= 0.1:
-                answer = proof_sentence(best)
-            elif self.vps:
-                answer = value_sentence(max(self.vps, key=lambda v: similarity(c.text, v)), self.product,
-                                        product_first=True)
-            else:
-                return "the brief has no value proposition or proof point to answer objections with"
-            if said:
+            vp = max(self.vps, key=lambda v: similarity(c.text, v))
+            if best is not None and similarity(c.text, best.claim) >= WEAK_MATCH:
+                answer = f"{self.product} has an answer: {lower_first(proof_sentence(best))}"
+            elif similarity(c.text, vp) >= WEAK_MATCH:
+                answer = value_sentence(vp, self.product, form, product_first=True)
+            else:  # say so rather than answer something else
+                answer = f"{self.product} has no documented answer to this yet: add a proof point to the brief."
+            if said and said.personal and form % 2:
+                responses.append(f"{upper_first(said.question() or said.conditional())} {answer}")
+            elif said:
                 responses.append(f"{said.conditional()}: {answer}")
             else:
                 responses.append(f"On this concern, {self.product} has an answer: {answer}")
@@ -374,7 +378,7 @@ def offline_asset(persona: Persona, channel: Channel, stage: Stage, variant: int
             "google_rsa": lambda: w.rsa(stage, variant),
             "landing_hero": lambda: w.landing(stage, variant),
             "call_opener": lambda: w.call_opener(stage, variant),
-            "objection_handling": w.objections,
+            "objection_handling": lambda: w.objections(slot_of(stage, variant)),
         }.get(builtin, lambda: w.generic(channel, stage, variant))()
     lead = w.lead(stage, variant)
     base = dict(id=asset_id(persona.id, channel.name, stage, variant), persona_id=persona.id, channel=channel.name,
