@@ -353,3 +353,21 @@ def test_an_item_the_engine_cannot_say_well_is_left_out(item):
     from persona_assistant.messaging.phrasing import insight
 
     assert insight(item) is None
+
+
+def test_an_offline_asset_failing_lint_is_rewritten_and_what_still_fails_is_kept():
+    ctx = make_context()
+    persona = ctx.personas["controller"]
+    filler = persona.model_copy(update={"triggers": [], "pains": [
+        Claim(text="We reach out to match bank and ledger lines by hand every month.")] + persona.pains[1:]})
+    a = offline_asset(filler, BUILTIN["cold_email"], "awareness", 1, brief=ctx.brief, config=ctx.config,
+                      known=known_text(ctx.brief, [filler]))
+    assert errors(a.lint) == [] and "reach out" not in json.dumps(a.fields)
+    assert "pains[0]" not in a.map_entries
+    # a failure no rewrite can fix ({{first_name}} not an allowed merge field) is kept with its findings
+    from persona_assistant.messaging.channels import lint_config
+
+    strict = lint_config({"lint": {"merge_fields": ["company"]}})
+    kept = offline_asset(persona, BUILTIN["cold_email"], "awareness", 1, brief=ctx.brief, config=strict,
+                         known=ctx.known)
+    assert kept.fields and "leftover_placeholder" in {f.rule for f in errors(kept.lint)}

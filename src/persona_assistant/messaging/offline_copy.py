@@ -13,7 +13,9 @@ Each (stage, variant) is a slot; headlines and subjects are given out per person
 from whole phrases (phrasing.head), so no two assets of a persona share a subject, headline or
 headline set. Where the engine has no good copy (no item it can say in its own words, too few
 whole headlines for another distinct set, fewer than three discovery questions) the asset is
-`map_only`: no fields, a note saying why, and the map entries it would have used.
+`map_only`: no fields, a note saying why, and the map entries it would have used. An asset that
+fails lint is rewritten from the next lines of the map (MAX_REWRITES times); what still fails is
+kept with its findings, and `campaign` reports it and exits 1.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from itertools import combinations
 
 from persona_assistant.messaging.attribution import QuotePolicy
 from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
-from persona_assistant.messaging.lint import lint_asset, lint_fields, word_count
+from persona_assistant.messaging.lint import errors, lint_asset, lint_fields, word_count
 from persona_assistant.messaging.message_map import MAP_FIELDS as MAP_ITEM_FIELDS
 from persona_assistant.messaging.message_map import build_message_map, similarity, stage_entries
 from persona_assistant.messaging.phrasing import (
@@ -41,6 +43,7 @@ LEAD_FIELDS: dict[str, tuple[str, ...]] = {
 }
 PROSE_FIELDS = ("pains", "goals", "objections", "triggers")
 WEAK_MATCH = 0.1  # below this similarity the value proposition does not really answer the item
+MAX_REWRITES = 2  # offline rewrites of an asset that fails lint
 __all__ = ["ANGLES", "STAGES", "angle_for", "asset_id", "offline_asset", "fit_chars", "fit_words"]
 
 
@@ -101,6 +104,7 @@ class Writer:
         # The roles as a short prefix for subjects and headlines ("IT & ERP Systems Managers" -> "Systems Managers").
         self.audience = self.roles if len(self.roles.split()) <= 3 else " ".join(self.roles.split()[-2:])
         self.used: list[Line] = []
+        self.turn = 0  # a rewrite after a lint failure starts from the next line
         probe = Channel("probe", "", (FieldRule("t"),))
 
         def clean(text: str) -> bool:
@@ -149,7 +153,7 @@ class Writer:
         pool = self.leads(stage, angle_for(variant))
         if not pool:
             return None
-        return pool[((variant - 1) // len(ANGLES) + shift) % len(pool)]
+        return pool[((variant - 1) // len(ANGLES) + shift + self.turn) % len(pool)]
 
     def support(self, stage: Stage, lead: Line) -> Line | None:
         """A second line for longer copy: another entry of the stage with a different answer."""
@@ -261,7 +265,7 @@ class Writer:
 
     def sponsored(self, stage: Stage, variant: int) -> dict | str:
         pool = self.leads(stage, angle_for(variant))
-        start = (variant - 1) // len(ANGLES)
+        start = (variant - 1) // len(ANGLES) + self.turn
         intro = self.fitting(pool[start:] + pool[:start],
                              lambda ln: ln.opener(self.product, slot_of(stage, variant), limit=150))
         if intro is None:
@@ -296,7 +300,7 @@ class Writer:
         k = slot_of(stage, variant)
         if line is None or len(fixed) + size < 3 or k >= len(sets):
             return "too few whole headlines of 30 characters for another distinct headline set"
-        start = (variant - 1) // len(ANGLES)
+        start = (variant - 1) // len(ANGLES) + self.turn
         pool = self.leads(stage, angle_for(variant))
         first = self.fitting(pool[start:] + pool[:start], lambda ln: ln.opener(self.product, k, limit=90)
                              or (q if (q := ln.insight.question()) and len(q) <= 90 else None))
@@ -309,7 +313,7 @@ class Writer:
 
     def call_opener(self, stage: Stage, variant: int) -> dict | str:
         pool = self.leads(stage, angle_for(variant), MAP_ITEM_FIELDS)
-        start = (variant - 1) % max(1, len(pool))  # each variant opens with another question
+        start = (variant - 1 + self.turn) % max(1, len(pool))  # each variant opens with another question
         pool = pool[start:] + pool[:start]
         asked = [(ln, q) for ln in pool if (q := ln.insight.question())]
         questions = list(dict.fromkeys(q for _, q in asked))
@@ -366,8 +370,24 @@ class Writer:
 def offline_asset(persona: Persona, channel: Channel, stage: Stage, variant: int, *, brief: Brief,
                   config: LintConfig, known: str, mmap: MessageMap | None = None,
                   quotes: QuotePolicy | None = None) -> Asset:
-    """One asset by the offline engine, linted; map-only (with a note) when it has no good copy."""
+    """One asset by the offline engine, linted; map-only (with a note) when it has no good copy.
+    An asset failing lint is rewritten from the next lines of the map, at most MAX_REWRITES times;
+    what still fails is kept with its findings (the campaign reports it)."""
+    first: Asset | None = None
+    for turn in range(MAX_REWRITES + 1):
+        asset = _write(persona, channel, stage, variant, turn, brief=brief, config=config, known=known,
+                       mmap=mmap, quotes=quotes)
+        if not errors(asset.lint):
+            return asset
+        first = first or asset
+    assert first is not None
+    return first
+
+
+def _write(persona: Persona, channel: Channel, stage: Stage, variant: int, turn: int, *, brief: Brief,
+           config: LintConfig, known: str, mmap: MessageMap | None, quotes: QuotePolicy | None) -> Asset:
     w = Writer(persona, brief, config, mmap)
+    w.turn = turn
     builtin = "" if channel.custom else channel.name
     written = "the brief has no value propositions or calls to action to write from" if not (w.vps and w.ctas) \
         else {
