@@ -64,7 +64,7 @@ CONCEPTS = (
     "integrate integration connector api erp sync export import plug system systems connect link flow feed "
     "re-key rekey re-keying two-way",
     "payroll timesheet timesheets pay-run",
-    "security secure soc compliance compliant sso nda risk gdpr hipaa privacy protection protect sensitive",
+    "security secure soc compliance compliant sso nda gdpr hipaa privacy protection protect sensitive",
     "rule rules law laws legal fine fines dispute claim claims breaks predictive-scheduling regulation",
     "audit auditor auditors evidence trail sign-off signoff approval review reviewer reviewers finding",
     "cost price budget expensive spend money roi save saving cheap afford fiscal license overtime wage "

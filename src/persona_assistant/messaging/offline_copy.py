@@ -117,6 +117,8 @@ class Writer:
             if said is None:
                 continue
             proof = brief.proof_points[e.proof_index] if e.proof_index is not None else None
+            if proof is not None and similarity(f"{e.item.text} {e.value_proposition}", proof.claim) < WEAK_MATCH:
+                proof = None  # a proof point that backs neither the item nor its answer is a non-sequitur
             self.lines.append(Line(e, said, proof if proof and clean(proof.claim) else None))
         self.vps = [v for v in brief.value_propositions if v.strip() and clean(v)]
         self.proofs = [p for p in brief.proof_points if p.claim.strip() and clean(p.claim)]
@@ -343,9 +345,9 @@ class Writer:
             if said and said.personal and form % 2:
                 responses.append(f"{upper_first(said.question() or said.conditional())} {answer}")
             elif said:
-                responses.append(f"{said.conditional()}: {answer}")
+                responses.append(f"{said.conditional()}, {answer if answer.startswith(self.product) else lower_first(answer)}")
             else:
-                responses.append(f"On this concern, {self.product} has an answer: {answer}")
+                responses.append(f"On this concern, {answer if answer.startswith(self.product) else lower_first(answer)}")
         return {"responses": responses} if responses else "this persona has no objections"
 
     def generic(self, channel: Channel, stage: Stage, variant: int) -> dict | str:

@@ -78,9 +78,12 @@ def tidy(text: str) -> str:
 
 def lower_first(text: str) -> str:
     """First letter lower-cased unless the first word is an acronym or a name-like word (SOC, IT)."""
-    first = text.split(" ", 1)[0]
+    parts = text.split(" ", 2)
+    first = parts[0]
     if len(first) > 1 and (first[1:2].isupper() or any(c.isdigit() for c in first)) or first == "I":
         return text
+    if len(parts) > 1 and parts[1][:1].isupper():
+        return text  # a name: "Ember Grill House cut ..."
     return text[:1].lower() + text[1:]
 
 
@@ -197,7 +200,7 @@ def insight(text: str) -> Insight | None:
     m = _STRONG_BREAK.search(first)
     clause = first[:m.start()] if m else first
     for m in _WEAK_BREAK.finditer(clause):
-        if len(clause[:m.start()].split()) >= 4 and clause[:m.start()].split()[-1].lower() not in _DANGLING \
+        if len(clause[:m.start()].split()) >= 3 and clause[:m.start()].split()[-1].lower() not in _DANGLING \
                 and not _joins_names(clause, m.start() + (1 if clause[m.start()] == " " else 0)):
             clause = clause[:m.start()]
             break
