@@ -23,7 +23,9 @@ from persona_assistant.messaging.campaign import (
 from persona_assistant.messaging.channels import BUILTIN, lint_config, load_channels
 from persona_assistant.messaging.claims import known_text
 from persona_assistant.messaging.lint import errors
+from persona_assistant.messaging.attribution import longest_shared_run, words
 from persona_assistant.messaging.offline_copy import offline_asset
+from persona_assistant.messaging.phrasing import insight
 from persona_assistant.schemas import (
     ICP, Asset, Brief, Campaign, Claim, DataSufficiency, Persona, PersonaSet, ProofPoint, QuoteEvidence,
 )
@@ -117,10 +119,16 @@ def test_offline_assets_for_every_channel_pass_their_own_lint():
                                       known=ctx.known)
                     assert errors(a.lint) == [], (a.id, a.lint, a.fields)
                     assert a.unsupported_claims == []
-                    assert a.addresses or a.proof_points, a.id  # every asset names what it uses
-                    flat = json.dumps(a.fields, ensure_ascii=False)
-                    for ref in a.addresses:  # and what it names is really in the copy
-                        assert " ".join(ref.text.split()[1:4]) in flat, (a.id, ref)
+                    assert a.addresses and a.map_entries, a.id  # every asset names what it uses
+                    if a.map_only:
+                        assert a.fields == {} and a.note, a.id
+                        continue
+                    flat = words(json.dumps(a.fields, ensure_ascii=False))
+                    if a.channel == "objection_handling":
+                        continue  # names every objection, some answered without their words
+                    for ref in a.addresses:  # and what it names is really in the copy, in its own words
+                        said = words(insight(ref.text).clause)
+                        assert longest_shared_run(said, flat) >= 3, (a.id, ref)
 
 
 def test_offline_copy_is_traceable_and_variants_differ_by_angle():
@@ -130,11 +138,14 @@ def test_offline_copy_is_traceable_and_variants_differ_by_angle():
                             known=ctx.known) for v in (1, 2, 3)]
     assert [e.angle for e in emails] == ["pain", "proof", "insight"]
     assert len({e.fields["body"] for e in emails}) == 3
-    # pain angle quotes a persona pain, verbatim, and records it
+    # pain angle says a persona pain to the reader in the company's voice (never as a quote) and records it
     pain = emails[0]
     ref = next(r for r in pain.addresses if r.field == "pains")
     assert ref.text == persona.pains[ref.index].text
-    assert ref.text.rstrip(".") in pain.fields["body"]
+    assert "If " + insight(ref.text).clause + ", Ledgerly" in pain.fields["body"]
+    assert not any(q in pain.fields["body"] for q in '“”"') and "said" not in pain.fields["body"]
+    assert ref.text.rstrip(".") not in pain.fields["body"]  # the insight is used, the interviewee is not quoted
+    assert f"pains[{ref.index}]" in pain.map_entries
     # proof angle uses a brief proof point and records it
     assert emails[1].proof_points and emails[1].proof_points[0] in [p.claim for p in ctx.brief.proof_points]
     assert "Tallow" in emails[1].fields["body"] or "3 weeks" in emails[1].fields["body"]
@@ -275,8 +286,12 @@ def test_assemble_adds_journeys_and_content_ideas(tmp_path):
     steps = c.journeys[0].steps
     assert [s.stage for s in steps] == ["awareness", "consideration", "decision"]
     assert steps[0].addresses and steps[0].addresses[0].field in ("pains", "triggers")
-    assert ctx.personas["controller"].objections[0].text.rstrip(".")[:30] in steps[2].question
+    decision = steps[2].addresses[0]
+    assert decision.field == "objections" and insight(decision.text).clause in steps[2].question
     assert c.content_ideas and c.content_ideas[0].icp_id == "icp-1"
+    # the message map of every selected persona is saved with the campaign
+    assert [m.persona_id for m in c.message_maps] == ["controller"]
+    assert {e.id for e in c.message_maps[0].entries} >= set(c.assets[0].map_entries)
 
 
 # --------------------------------------------------------------------------- run_campaign

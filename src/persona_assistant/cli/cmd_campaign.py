@@ -46,9 +46,10 @@ class ProgressBar:
             self.progress.stop()
 
 
-def report(outcome: CampaignOutcome, json_out: bool) -> None:
+def report(outcome: CampaignOutcome, json_out: bool, allow_lint_failures: bool = False) -> None:
     """Print the outcome (JSON on stdout or notices on stderr), then the summary; exit 130 after an
-    interrupt and 1 when items are still missing."""
+    interrupt, 1 when items are still missing, and 1 when saved assets fail lint unless
+    `allow_lint_failures` (the version is saved either way)."""
     result, version = outcome.result, outcome.version
     if json_out:
         emit_json({"campaign_id": outcome.campaign_id, "summary": result.summary(), "done": len(result.done),
@@ -57,6 +58,7 @@ def report(outcome: CampaignOutcome, json_out: bool) -> None:
                    "stopped": result.stopped, "pending": result.pending, "generated": len(result.generated),
                    "interrupted": result.interrupted, "engine": outcome.engine,
                    "items_dir": str(outcome.items_dir), "assets_with_lint_errors": outcome.lint_errors,
+                   "lint_failures": outcome.lint_failed, "map_only": outcome.map_only,
                    "version": version.number if version else None,
                    "unchanged": bool(version and version.unchanged)})
     else:
@@ -67,6 +69,11 @@ def report(outcome: CampaignOutcome, json_out: bool) -> None:
                    f"({version.path}); no new version saved")
         elif version is not None:
             notice(f"saved campaign {outcome.campaign_id} as {version.path}")
+            if outcome.map_only:
+                notice(f"{outcome.map_only} assets are message-map entries only: the offline engine had no "
+                       "good copy for them (see their note)")
+            for line in outcome.lint_failed[:10]:
+                notice(f"lint: {line}")
             if outcome.lint_errors:
                 notice(f"{outcome.lint_errors} assets kept lint errors "
                        f"(shown in {version.path.with_suffix('.md').name})")
@@ -74,6 +81,10 @@ def report(outcome: CampaignOutcome, json_out: bool) -> None:
     if not result.complete:
         notice("run the same command again to generate only the missing items")
         raise typer.Exit(130 if result.interrupted else 1)
+    if outcome.lint_errors and not allow_lint_failures:
+        if not json_out:
+            notice("exit 1: assets fail lint (--allow-lint-failures keeps them and exits 0)")
+        raise typer.Exit(1)
 
 
 @app.command("campaign")
@@ -88,20 +99,23 @@ def campaign(
     concurrency: Annotated[int, typer.Option("--concurrency", help="Model requests at a time.")] = 8,
     persona: Annotated[Optional[list[str]], typer.Option("--persona", help="Persona id (repeatable; default all).")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Use the offline engine even if a model is configured.")] = False,
+    allow_lint_failures: Annotated[bool, typer.Option(
+        "--allow-lint-failures", help="Exit 0 even when saved assets still fail lint (they are kept either way).")] = False,
     wait: Annotated[bool, typer.Option("--wait", help="If another campaign or draft is running on the workspace, "
                                                       "wait for it to finish instead of stopping.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Write campaign copy per persona; a rerun generates only what is missing."""
-    run_and_report(workspace, json_out=json_out, channels=channel, stages=stage, variants=variants,
-                   concurrency=concurrency, persona_ids=persona, offline=offline, wait=wait)
+    run_and_report(workspace, json_out=json_out, allow_lint_failures=allow_lint_failures, channels=channel,
+                   stages=stage, variants=variants, concurrency=concurrency, persona_ids=persona, offline=offline,
+                   wait=wait)
 
 
-def run_and_report(workspace: Path, *, json_out: bool, **options) -> None:
+def run_and_report(workspace: Path, *, json_out: bool, allow_lint_failures: bool = False, **options) -> None:
     """`run_campaign` with the progress bar (terminals, not --json) and the printed outcome; `demo`
     runs its campaign step through here too."""
     from persona_assistant.messaging.campaign import run_campaign
 
     with ProgressBar(sys.stderr.isatty() and not json_out) as bar:
         outcome = run_campaign(workspace, on_notice=notice, on_start=bar.start, on_item=bar.advance, **options)
-    report(outcome, json_out)
+    report(outcome, json_out, allow_lint_failures)

@@ -33,13 +33,15 @@ from persona_assistant.errors import StorageError, UsageError
 from persona_assistant.messaging.channels import (
     PLANNING_CHANNELS, Channel, LintConfig, lint_config, select_channels, workspace_channels,
 )
+from persona_assistant.messaging.attribution import QuotePolicy, public_sources, quote_policy
 from persona_assistant.messaging.claims import known_text
 from persona_assistant.messaging.lint import errors, lint_asset
-from persona_assistant.messaging.offline_copy import (
-    STAGES, angle_for, asset_id, content_ideas, journey_map, offline_asset,
-)
+from persona_assistant.messaging.message_map import build_message_map, check_brief, map_for_prompt
+from persona_assistant.messaging.offline_copy import STAGES, angle_for, asset_id, offline_asset
+from persona_assistant.messaging.planning import content_ideas, journey_map
+from persona_assistant.messaging.quality import repetition_findings
 from persona_assistant.schemas import (
-    ICP, PERSONA_ITEM_FIELDS, Asset, Brief, Campaign, Contract, ItemRef, Persona, PersonaSet, Stage,
+    ICP, PERSONA_ITEM_FIELDS, Asset, Brief, Campaign, Contract, ItemRef, MessageMap, Persona, PersonaSet, Stage,
 )
 from persona_assistant.workspace import Version, Workspace, atomic_write, load_brief, open_workspace
 from persona_assistant.workspace_lock import one_writer
@@ -85,6 +87,24 @@ class Context:
     config: LintConfig
     known: str
     icp: ICP | None = None
+    public_sources: tuple[str, ...] = ()  # note ids whose front matter says `consent: public`
+    _built: dict = field(default_factory=dict, repr=False)  # what map_for/quotes built, with their inputs
+
+    def map_for(self, persona_id: str) -> MessageMap:
+        """The persona's message map, built once per persona object."""
+        persona = self.personas[persona_id]
+        key = ("map", persona_id)
+        if key not in self._built or self._built[key][0] is not persona:
+            self._built[key] = (persona, build_message_map(persona, self.brief))
+        return self._built[key][1]
+
+    @property
+    def quotes(self) -> QuotePolicy:
+        """Which interview quotes copy may show, built once per set of personas."""
+        ids = tuple(id(p) for p in self.personas.values())
+        if self._built.get("quotes", (None,))[0] != ids:
+            self._built["quotes"] = (ids, quote_policy(self.personas.values(), self.brief, self.public_sources))
+        return self._built["quotes"][1]
 
 
 def campaign_id(ctx: Context, persona_ids: list[str], channels: list[str], stages: list[str], variants: int,
@@ -95,7 +115,7 @@ def campaign_id(ctx: Context, persona_ids: list[str], channels: list[str], stage
         "channels": channels, "stages": stages, "variants": variants, "engine": engine,
         "brief": ctx.brief.model_dump(mode="json"),
         "limits": {c: asdict(ctx.channels[c]) for c in channels if c in ctx.channels},
-        "lint": asdict(ctx.config),
+        "lint": asdict(ctx.config), "public_sources": sorted(ctx.public_sources),
     }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
     return "c" + digest[:12]
@@ -224,7 +244,8 @@ async def run_items(specs: list[ItemSpec], generate_item: GenerateItem, out_dir:
 def offline_generator(ctx: Context) -> GenerateItem:
     async def generate(spec: ItemSpec) -> Asset:
         return offline_asset(ctx.personas[spec.persona_id], ctx.channels[spec.channel], spec.stage, spec.variant,
-                             brief=ctx.brief, config=ctx.config, known=ctx.known)
+                             brief=ctx.brief, config=ctx.config, known=ctx.known, mmap=ctx.map_for(spec.persona_id),
+                             quotes=ctx.quotes)
     return generate
 
 
@@ -298,7 +319,7 @@ def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
                      "archetype": persona.archetype, "vocabulary": persona.vocabulary},
             items=persona_items(persona), objections=[c.text for c in persona.objections],
             brief=ctx.brief.model_dump(mode="json"), merge_fields=ctx.config.merge_fields,
-            ai_phrases=ctx.config.ai_phrases)
+            ai_phrases=ctx.config.ai_phrases, message_map=map_for_prompt(ctx.map_for(persona.id), spec.stage))
         messages = rendered.messages()
         asset: Asset | None = None
         for attempt in range(MAX_LINT_REASKS + 1):
@@ -308,8 +329,10 @@ def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
                 cache_key_parts={"prompt": rendered.name, "version": rendered.version, "item": spec.id,
                                  "attempt": attempt})
             asset = draft_to_asset(result.value, spec, persona, channel, llm.settings.model)
+            ids = {e.id for e in ctx.map_for(persona.id).entries}
+            asset.map_entries = [i for r in asset.addresses if (i := f"{r.field}[{r.index}]") in ids]
             asset = lint_asset(asset, channel, brief=ctx.brief, config=ctx.config, known=ctx.known,
-                               persona=persona)
+                               persona=persona, quotes=ctx.quotes)
             bad = errors(asset.lint)
             if not bad:
                 break
@@ -331,11 +354,15 @@ def assemble(cid: str, specs: list[ItemSpec], out_dir: Path, ctx: Context, perso
              channels: list[str], stages: list[Stage], variants: int) -> Campaign:
     """The Campaign from the saved items plus journeys and content ideas (planned offline from data)."""
     assets = [a for a in (load_item(out_dir, s) for s in specs) if a is not None]
+    repeated = repetition_findings(assets)  # the one rule that needs the whole campaign
+    assets = [a.model_copy(update={"lint": [f for f in a.lint if f.rule != "repetition"] + repeated[a.id]})
+              if a.id in repeated else a for a in assets]
     personas = [ctx.personas[p] for p in persona_ids]
-    journeys = [journey_map(p, ctx.brief, ctx.config, channels) for p in personas] if "journey" in channels else []
-    ideas = content_ideas(ctx.icp, personas, ctx.brief, ctx.config) if "content_ideas" in channels else []
+    journeys = [journey_map(p, ctx.brief, channels) for p in personas] if "journey" in channels else []
+    ideas = content_ideas(ctx.icp, personas, ctx.brief) if "content_ideas" in channels else []
     return Campaign(id=cid, personas=persona_ids, channels=channels, stages=stages, variants=variants,
-                    assets=assets, journeys=journeys, content_ideas=ideas)
+                    assets=assets, journeys=journeys, content_ideas=ideas,
+                    message_maps=[ctx.map_for(p) for p in persona_ids])
 
 
 def select_personas(requested: list[str] | None, personas: list[Persona]) -> list[str]:
@@ -359,7 +386,6 @@ def select_stages(requested: list[str] | None) -> list[Stage]:
 
 # --------------------------------------------------------------------------- the whole run
 
-
 @dataclass
 class CampaignOutcome:
     """What `run_campaign` did: the run's counts, where its items are, the saved version (only
@@ -372,6 +398,8 @@ class CampaignOutcome:
     version: Version | None = None
     lint_errors: int = 0  # assets saved with lint errors
     notice: str | None = None
+    lint_failed: list[str] = field(default_factory=list)  # "asset id: rule, rule" per failing asset
+    map_only: int = 0  # assets the offline engine left as their message map entries
 
 
 @one_writer("campaign")
@@ -405,6 +433,7 @@ def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = Non
         raise UsageError(f"no personas in {ws.drafts_dir / 'personas'}; run `persona-assistant draft personas` first")
     icp = ws.load_version("icp", ICP)
     brief = load_brief(ws)
+    check_brief(brief, ws.brief_path)
     all_channels = workspace_channels(ws)
     selected = select_channels(channels, all_channels)
     stage_list = select_stages(stages)
@@ -417,7 +446,7 @@ def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = Non
 
     ctx = Context(personas={p.id: p for p in pset.personas}, brief=brief, channels=all_channels,
                   config=lint_config(ws.config(), str(ws.config_path)),
-                  known=known_text(brief, pset.personas, icp), icp=icp)
+                  known=known_text(brief, pset.personas, icp), icp=icp, public_sources=public_sources(ws))
     cid = campaign_id(ctx, pids, selected, stage_list, variants, engine)
     specs = plan_items(pids, selected, stage_list, variants)
     out_dir = ws.make_dir(items_dir(ws, cid))
@@ -444,5 +473,8 @@ def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = Non
     if result.complete:
         camp = assemble(cid, specs, out_dir, ctx, pids, selected, stage_list, variants)
         outcome.lint_errors = sum(1 for a in camp.assets if errors(a.lint))
+        outcome.lint_failed = [f"{a.id}: {', '.join(dict.fromkeys(f.rule for f in errors(a.lint)))}"
+                               for a in camp.assets if errors(a.lint)]
+        outcome.map_only = sum(1 for a in camp.assets if a.map_only)
         outcome.version = ws.save_version("campaign", camp, campaign_markdown(camp, pset.personas))
     return outcome

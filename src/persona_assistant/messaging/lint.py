@@ -12,15 +12,20 @@ reader sees why an asset is marked. Rules, all "error" unless noted:
                      ({{first_name}}-style merge fields from LintConfig.merge_fields are fine),
   banned_phrase      a phrase from the brief's banned_phrases,
   ai_phrase          a phrase that makes copy read as machine-written (LintConfig.ai_phrases),
-  unsupported_claim  a figure or name found in neither brief nor evidence (messaging/claims.py).
+  unsupported_claim  a figure or name found in neither brief nor evidence (messaging/claims.py),
+  misattribution, interview_quote   whose words copy may show (messaging/attribution.py),
+  fragment, generic_filler, missing_product, no_persona_item   a marketer's read (messaging/quality.py);
+  repetition across a campaign is checked when it is assembled (quality.repetition_findings).
 """
 
 from __future__ import annotations
 
 import re
 
+from persona_assistant.messaging.attribution import QuotePolicy, attribution_findings, quote_policy
 from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
 from persona_assistant.messaging.claims import unsupported_claims
+from persona_assistant.messaging.quality import copy_findings
 from persona_assistant.schemas import Asset, Brief, LintFinding, Persona
 
 _MERGE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
@@ -187,9 +192,20 @@ def claim_findings(fields: dict[str, str | list[str]], known: str) -> tuple[list
 
 
 def lint_asset(asset: Asset, channel: Channel, *, brief: Brief, config: LintConfig,
-               known: str, persona: Persona | None = None) -> Asset:
-    """The asset with `lint` and `unsupported_claims` recomputed (earlier findings replaced)."""
+               known: str, persona: Persona | None = None, quotes: QuotePolicy | None = None) -> Asset:
+    """The asset with `lint` and `unsupported_claims` recomputed (earlier findings replaced).
+
+    `quotes` says which interview quotes may be shown; without it no interview may be quoted
+    (the persona's own quotes count as without consent). A map-only asset (the offline engine
+    had no good copy for the channel) has no fields to check: it gets one warning saying so."""
+    if asset.map_only:
+        note = LintFinding(rule="map_only", field="*", severity="warning",
+                           message=asset.note or "no copy: the message map entry stands in for it")
+        return asset.model_copy(update={"lint": [note], "unsupported_claims": []})
+    if quotes is None:
+        quotes = quote_policy([persona] if persona is not None else [], brief, ())
     findings = lint_fields(asset.fields, channel, brief=brief, config=config, persona=persona)
+    findings += attribution_findings(asset.fields, quotes) + copy_findings(asset, brief, persona)
     claims, claim_lint = claim_findings(asset.fields, known)
     return asset.model_copy(update={"lint": findings + claim_lint, "unsupported_claims": claims})
 

@@ -1,42 +1,50 @@
-"""The offline engine's copy: assets built from the persona's own items and the brief.
+"""The offline engine's copy, written from the persona's message map.
 
-No canned marketing claims: every sentence is either a persona item (a verbatim
-interview sentence, quoted) or a brief entry (value proposition, proof point with
-its source, call to action), joined by minimal connective templates. Text is cut at
-word boundaries to fit the channel's limits, so the result passes its own lint.
+Every sentence is one of: an insight (a persona item in the company's voice, addressed to the
+reader, never an interviewee's words: see phrasing.insight), the value proposition the map
+pairs with it, said by the product ("Closewise helps you ..."), the proof point that backs it
+in the company's voice with its source, or the stage's call to action. Pain and answer meet in
+one sentence ("If you want to get to a six-day close, Closewise helps you close the books in
+days, not weeks.").
 
-Angles (variant 1, 2, 3, ... cycle pain, proof, insight):
-  pain     leads with a persona pain (else objection, goal);
-  proof    leads with a brief proof point (else a goal);
-  insight  leads with a trigger (else goal, pain).
-The stage picks the supporting item: awareness a goal, consideration a decision
-criterion (else goal), decision an objection answered with the best-matching proof.
-Items are rotated by variant and stage so variants differ even when items are few.
-Items containing a banned or machine-sounding phrase or a placeholder are skipped.
+Angles (variant 1, 2, 3, ... cycle pain, proof, insight): pain leads with a pain or objection
+of the stage; proof leads with the proof point; insight leads with a trigger, goal or criterion.
+Each (stage, variant) is a slot; headlines and subjects are given out per persona slot by slot
+from whole phrases (phrasing.head), so no two assets of a persona share a subject, headline or
+headline set. Where the engine has no good copy (no item it can say in its own words, too few
+whole headlines for another distinct set, fewer than three discovery questions) the asset is
+`map_only`: no fields, a note saying why, and the map entries it would have used. An asset that
+fails lint is rewritten from the next lines of the map (MAX_REWRITES times); what still fails is
+kept with its findings, and `campaign` reports it and exits 1.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from itertools import combinations
 
+from persona_assistant.messaging.attribution import QuotePolicy
 from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
-from persona_assistant.messaging.lint import lint_asset, lint_fields, word_count
-from persona_assistant.schemas import (
-    ICP, Angle, Asset, Brief, ContentIdea, ItemRef, JourneyMap, JourneyStep, Persona, ProofPoint,
-    Stage,
+from persona_assistant.messaging.lint import errors, lint_asset, lint_fields, word_count
+from persona_assistant.messaging.message_map import MAP_FIELDS as MAP_ITEM_FIELDS
+from persona_assistant.messaging.message_map import build_message_map, similarity, stage_entries
+from persona_assistant.messaging.phrasing import (
+    Insight, bare, cta_sentence, fit_chars, fit_words, head, insight, lower_first, plural, proof_sentence,
+    sentence, tidy, upper_first, value_sentence,
 )
+from persona_assistant.schemas import Angle, Asset, Brief, ItemRef, MapEntry, MessageMap, Persona, ProofPoint, Stage
 
 ANGLES: tuple[Angle, ...] = ("pain", "proof", "insight")
 STAGES: tuple[Stage, ...] = ("awareness", "consideration", "decision")
-_FILLER = re.compile(r"^(?:honestly|so|well|yeah|look|basically|i mean|um|uh|and|but)\b[,\s]*", re.I)
-# Where a phrase may end, strongest first: a colon, semicolon or dash; then a comma before a lower-case
-# word ("days, not weeks", but not a list of names "NetSuite, Sage") or the space before a
-# conjunction that opens a clause. Punctuation counts only before a space, so "1,200" stays whole.
-_STRONG_BREAK = re.compile(r"[;:](?=\s)|\s[-–—]\s|—")
-_WEAK_BREAK = re.compile(r",(?=\s+[a-z])|\s(?=(?:and|but|so|because|before|after|while|which|when|since|"
-                         r"until|unless|whereas)\s)")
-_WEAK_END = re.compile(r"(?:\s+(?:and|or|the|a|an|to|of|in|for|with|that|our|my|is|are|we|on|at|by))+$", re.I)
+LEAD_FIELDS: dict[str, tuple[str, ...]] = {
+    "pain": ("pains", "objections", "goals", "triggers", "decision_criteria"),
+    "proof": ("goals", "pains", "objections", "decision_criteria", "triggers"),
+    "insight": ("triggers", "goals", "decision_criteria", "pains", "objections"),
+}
+PROSE_FIELDS = ("pains", "goals", "objections", "triggers")
+WEAK_MATCH = 0.1  # below this similarity the value proposition does not really answer the item
+MAX_REWRITES = 2  # offline rewrites of an asset that fails lint
+__all__ = ["ANGLES", "STAGES", "angle_for", "asset_id", "offline_asset", "fit_chars", "fit_words"]
 
 
 def angle_for(variant: int) -> Angle:
@@ -47,409 +55,369 @@ def asset_id(persona_id: str, channel: str, stage: str, variant: int) -> str:
     return f"{persona_id}/{channel}/{stage}/{variant}"
 
 
-# --------------------------------------------------------------------------- text fitting
+def slot_of(stage: Stage, variant: int) -> int:
+    return (variant - 1) * len(STAGES) + STAGES.index(stage)
 
 
-def tidy(text: str) -> str:
-    """One line, no leading filler word ("Honestly, ..."), first letter capitalised."""
-    text = " ".join(text.split())
-    text = _FILLER.sub("", text).strip()
-    return text[:1].upper() + text[1:]
-
-
-def fit_chars(text: str, limit: int, *, ellipsis: bool = True) -> str:
-    """`text` within `limit` characters: its longest leading clause that fits and carries most of
-    the room ("Close the books in days, not weeks: every ..." -> "Close the books in days, not
-    weeks"), which reads as finished; else cut at a word boundary, with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    clause = leading_clause(text, limit)
-    if clause:
-        return clause
-    room = limit - (1 if ellipsis else 0)
-    cut = text[:room + 1].rsplit(" ", 1)[0] if " " in text[:room + 1] else text[:room]
-    cut = _WEAK_END.sub("", cut.rstrip(" ,;:-–—.")).rstrip(" ,;:-–—.")
-    cut = cut[:room]
-    return cut + ("…" if ellipsis else "")
-
-
-def leading_clause(text: str, limit: int) -> str | None:
-    """The longest start of `text` ending at a clause break within `limit` characters and at least
-    40% of it, strong breaks (colon, semicolon, dash) before weak ones; None if there is none."""
-    floor = max(12, int(limit * 0.4))
-    for pattern in (_STRONG_BREAK, _WEAK_BREAK):
-        ends = [m.start() for m in pattern.finditer(text[:limit + 1]) if floor <= m.start() <= limit]
-        if ends:
-            return _WEAK_END.sub("", text[:ends[-1]].rstrip(" ,;:-–—.")).rstrip(" ,;:-–—.") or None
-    return None
-
-
-def fit_words(text: str, limit: int, *, ellipsis: bool = True) -> str:
-    """`text` within `limit` words: a whole leading clause when one fits (as `fit_chars`), else cut."""
-    words = text.split()
-    if len(words) <= limit:
-        return " ".join(words)
-    clause = leading_clause(" ".join(words), len(" ".join(words[:limit])))
-    if clause:
-        return clause
-    cut = _WEAK_END.sub("", " ".join(words[:limit]).rstrip(" ,;:-–—.")).rstrip(" ,;:-–—.")
-    return cut + ("…" if ellipsis else "")
-
-
-def sentence(text: str) -> str:
-    text = text.strip()
-    return text if not text or text[-1] in ".!?…”\"" else text + "."
-
-
-def quoted(text: str, max_words: int = 40) -> str:
-    return f"“{fit_words(tidy(text).rstrip('.'), max_words)}”"
-
-
-def article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
-
-
-# --------------------------------------------------------------------------- material
+def slots_up_to(stage: Stage, variant: int) -> list[tuple[Stage, int]]:
+    n = slot_of(stage, variant)
+    return [(STAGES[k % 3], k // 3 + 1) for k in range(n + 1)]
 
 
 @dataclass(frozen=True)
-class Item:
-    ref: ItemRef
+class Line:
+    """A map entry the engine can say: its insight, answer and proof."""
+
+    entry: MapEntry
+    insight: Insight
+    proof: ProofPoint | None
 
     @property
-    def text(self) -> str:
-        return self.ref.text
+    def proof_answers(self) -> bool:
+        """An objection or criterion the proof point answers better than the value proposition."""
+        return self.proof is not None and self.entry.item.field in ("objections", "decision_criteria") \
+            and similarity(self.entry.item.text, self.proof.claim) > max(self.entry.match, 0.1)
+
+    def opener(self, product: str, form: int, limit: int | None = None) -> str | None:
+        """Pain and answer in one sentence: "If <insight>, <product> helps you <value>."."""
+        if self.proof_answers:
+            text = (f"{self.insight.conditional()}, {product} has an answer: "
+                    f"{lower_first(proof_sentence(self.proof, with_source=False))}")
+            return text if limit is None or len(text) <= limit else None
+        if not self.entry.value_proposition:
+            return None
+        room = None if limit is None else limit - len(self.insight.conditional()) - 2
+        answer = value_sentence(self.entry.value_proposition, product, form, limit=room, product_first=True)
+        return f"{self.insight.conditional()}, {answer}" if answer else None
 
 
-class Material:
-    """The persona items and brief entries usable in copy (clean of banned phrases)."""
+class Writer:
+    """Copy for one persona from its message map; cheap to build, deterministic. `used` collects
+    the lines whose insight went into the copy, for the asset's addresses and map entries."""
 
-    def __init__(self, persona: Persona, brief: Brief, config: LintConfig):
-        self.persona = persona
-        self.brief = brief
+    def __init__(self, persona: Persona, brief: Brief, config: LintConfig, mmap: MessageMap | None = None):
+        self.persona, self.brief = persona, brief
+        self.mmap = mmap or build_message_map(persona, brief)
+        self.product = brief.product.strip() or "our product"
+        self.role = persona.role.strip() or "buyer"
+        self.roles = plural(self.role)
+        # The roles as a short prefix for subjects and headlines ("IT & ERP Systems Managers" -> "Systems Managers").
+        self.audience = self.roles if len(self.roles.split()) <= 3 else " ".join(self.roles.split()[-2:])
+        self.used: list[Line] = []
+        self.turn = 0  # a rewrite after a lint failure starts from the next line
         probe = Channel("probe", "", (FieldRule("t"),))
 
-        def usable(text: str) -> bool:
-            text = text.strip()
-            if not text or text.lower() == "unknown":
-                return False
+        def clean(text: str) -> bool:
             found = lint_fields({"t": text}, probe, brief=brief, config=config)
             return not any(f.rule in ("banned_phrase", "ai_phrase", "leftover_placeholder") for f in found)
 
-        self.items: dict[str, list[Item]] = {}
-        for fname in ("pains", "goals", "objections", "triggers", "decision_criteria", "motivations"):
-            claims = getattr(persona, fname)
-            self.items[fname] = [Item(ItemRef(field=fname, index=i, text=c.text))
-                                 for i, c in enumerate(claims) if usable(c.text)]
-        self.value_props = [v for v in brief.value_propositions if usable(v)]
-        self.proofs = [p for p in brief.proof_points if usable(p.claim)]
-        self.ctas = [c for c in brief.calls_to_action if usable(c)]
-        self.product = brief.product.strip() or "our product"
+        self.lines: list[Line] = []
+        for e in self.mmap.entries:
+            said = insight(e.item.text) if clean(e.item.text) else None
+            if said is None:
+                continue
+            proof = brief.proof_points[e.proof_index] if e.proof_index is not None else None
+            if proof is not None and similarity(f"{e.item.text} {e.value_proposition}", proof.claim) < WEAK_MATCH:
+                proof = None  # a proof point that backs neither the item nor its answer is a non-sequitur
+            self.lines.append(Line(e, said, proof if proof and clean(proof.claim) else None))
+        self.vps = [v for v in brief.value_propositions if v.strip() and clean(v)]
+        self.proofs = [p for p in brief.proof_points if p.claim.strip() and clean(p.claim)]
+        self.ctas = [c for c in brief.calls_to_action if c.strip() and clean(c)]
 
-    def pick(self, fields: tuple[str, ...], turn: int) -> Item | None:
-        for fname in fields:
-            items = self.items.get(fname) or []
-            if items:
-                return items[turn % len(items)]
-        return None
+    def use(self, line: Line, text: str | None) -> str | None:
+        if text and line not in self.used:
+            self.used.append(line)
+        return text
 
-    def value_prop(self, turn: int) -> str | None:
-        return self.value_props[turn % len(self.value_props)] if self.value_props else None
-
-    def proof(self, turn: int) -> ProofPoint | None:
-        return self.proofs[turn % len(self.proofs)] if self.proofs else None
+    # ------------------------------------------------------------------ choosing
 
     def cta(self, stage: Stage) -> str:
-        """Decision-stage copy asks for the first (strongest) CTA; earlier stages for later ones."""
-        if not self.ctas:
-            return "Reply to book a call."
-        return self.ctas[min(len(self.ctas) - 1, 2 - STAGES.index(stage))] if len(self.ctas) > 1 else self.ctas[0]
+        plan = next((s for s in self.mmap.stages if s.stage == stage), None)
+        return (plan.call_to_action if plan and plan.call_to_action else "") or (self.ctas[0] if self.ctas else "")
 
-    def best_proof_for(self, text: str) -> ProofPoint | None:
-        """The proof point sharing most content words with `text` (first on ties)."""
-        if not self.proofs:
+    def leads(self, stage: Stage, angle: Angle, fields: tuple[str, ...] = PROSE_FIELDS) -> list[Line]:
+        """Lines in the order this stage and angle prefer them: stage entries first, then those whose
+        answer meets the item, then by field. Decision criteria are asked about, not written around."""
+        stage_ids = [e.id for e in stage_entries(self.mmap, stage)]
+        order = LEAD_FIELDS[angle]
+
+        def key(line: Line) -> tuple:
+            in_stage = line.entry.id in stage_ids
+            weak = line.entry.match < WEAK_MATCH and not line.proof_answers  # the answer barely meets the pain
+            return (not in_stage, weak, order.index(line.entry.item.field), stage_ids.index(line.entry.id)
+                    if in_stage else 0)
+        pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields), key=key)
+        if angle == "proof":
+            pool = [ln for ln in pool if ln.proof] + [ln for ln in pool if not ln.proof]
+        return pool
+
+    def lead(self, stage: Stage, variant: int, shift: int = 0) -> Line | None:
+        pool = self.leads(stage, angle_for(variant))
+        if not pool:
             return None
-        words = {w for w in re.findall(r"[a-z]{4,}", text.lower())}
-        return max(self.proofs, key=lambda p: len(words & set(re.findall(r"[a-z]{4,}", p.claim.lower()))))
+        return pool[((variant - 1) // len(ANGLES) + shift + self.turn) % len(pool)]
 
+    def support(self, stage: Stage, lead: Line) -> Line | None:
+        """A second line for longer copy: another entry of the stage with a different answer."""
+        for ln in self.leads(stage, "insight"):
+            same_proof = ln.proof_answers and lead.proof_answers and ln.proof == lead.proof
+            if ln.entry.id != lead.entry.id and ln.entry.value_proposition != lead.entry.value_proposition \
+                    and not same_proof:
+                return ln
+        return None
 
-def proof_sentence(p: ProofPoint) -> str:
-    claim = sentence(tidy(p.claim))
-    return f"{claim[:-1]} ({p.source})." if p.source and claim.endswith(".") else claim
+    def assign(self, stage: Stage, variant: int, prefs) -> str | None:
+        """The phrase for this slot: each earlier slot of the persona takes the first of its own
+        preferences not yet taken, so no two slots share one. `prefs(stage, variant)` lists them."""
+        taken: set[str] = set()
+        chosen = None
+        for st, v in slots_up_to(stage, variant):
+            chosen = next((p for p in prefs(st, v) if p and p.lower() not in taken), None)
+            if chosen:
+                taken.add(chosen.lower())
+        return chosen
 
+    # ------------------------------------------------------------------ phrases
 
-@dataclass
-class Draft:
-    """What an asset is built from: the lead line, supporting lines and what they cite."""
+    def role_head(self, text: str, limit: int, min_words: int = 4) -> str | None:
+        """A brief phrase for this persona ("Controllers: close the books in days, not weeks"), so two
+        personas never share a subject or headline."""
+        h = head(tidy(text), limit - len(self.audience) - 2, min_words)
+        return f"{self.audience}: {upper_first(h)}" if h else None
 
-    lead: str
-    lead_short: str  # for subjects, hooks, headlines
-    item_short: str | None  # the lead persona item (also under the proof angle), tidied
-    value: str | None
-    support: str | None
-    cta: str
-    refs: list[ItemRef]
-    proofs: list[str]
+    def line_prefs(self, line: Line | None, angle: Angle, limit: int, words: int | None) -> list[str]:
+        out: list[str | None] = []
+        if line is not None:
+            q = line.insight.question()
+            proof = self.role_head(line.proof.claim, limit) if line.proof else None
+            value = self.role_head(line.entry.value_proposition, limit) if line.entry.value_proposition else None
+            out = {"pain": [q, value, proof], "proof": [proof, q, value], "insight": [q, value, proof]}[angle]
+        brief_texts = [*self.vps, *(p.claim for p in self.proofs)]
+        out += [self.role_head(t, limit) for t in brief_texts]
+        out += [ln.insight.question() for ln in self.lines]
+        out += [upper_first(h) for ln in self.lines if (h := head(ln.insight.clause, limit, 4))]
+        out += [self.role_head(c, limit, 3) for c in self.ctas]
+        return [p for p in out if p and len(p) <= limit and (words is None or word_count(p) <= words)]
 
+    def phrase(self, stage: Stage, variant: int, limit: int, *, words: int | None = None,
+               shift: int = 0) -> tuple[str, Line | None] | None:
+        """A subject or headline for this slot, and the line whose question it is (if any)."""
+        chosen = self.assign(stage, variant, lambda st, v: self.line_prefs(self.lead(st, v, shift), angle_for(v),
+                                                                           limit, words))
+        if chosen is None:
+            return None
+        return chosen, next((ln for ln in self.lines if ln.insight.question() == chosen), None)
 
-LEAD_FIELDS: dict[str, tuple[str, ...]] = {
-    "pain": ("pains", "objections", "goals"),
-    "proof": ("goals", "pains"),
-    "insight": ("triggers", "goals", "pains"),
-}
-SUPPORT_FIELDS: dict[str, tuple[str, ...]] = {
-    "awareness": ("goals", "motivations", "pains"),
-    "consideration": ("decision_criteria", "goals", "pains"),
-    "decision": ("objections", "decision_criteria", "goals"),
-}
+    def answer(self, line: Line, form: int, limit: int | None = None) -> str | None:
+        return self.use(line, line.opener(self.product, form, limit))
 
+    def proof_line(self, line: Line) -> str | None:
+        return proof_sentence(line.proof) if line.proof else None
 
-def draft(m: Material, angle: Angle, stage: Stage, variant: int) -> Draft:
-    turn = (variant - 1) // len(ANGLES) + STAGES.index(stage)
-    role = m.persona.role.strip() or "buyer"
-    refs: list[ItemRef] = []
-    proofs: list[str] = []
-    lead_item = m.pick(LEAD_FIELDS[angle], turn)
-    proof = m.proof(turn) if angle == "proof" else None
-    if proof is not None:
-        lead = proof_sentence(proof)
-        lead_short = tidy(proof.claim)
-        proofs.append(proof.claim)
-    elif lead_item is not None:
-        intro = {"pain": f"{article(role).capitalize()} {role} we interviewed put it this way:",
-                 "proof": f"What {article(role)} {role} told us they want:",
-                 "insight": f"What {article(role)} {role} told us started the search:"}[angle]
-        lead = f"{intro} {quoted(lead_item.text)}."
-        lead_short = tidy(lead_item.text)
-        refs.append(lead_item.ref)
-    else:
-        lead = sentence(tidy(m.value_prop(turn) or m.product))
-        lead_short = tidy(m.value_prop(turn) or m.product)
-    vp = m.value_prop(turn)
-    value = f"How {m.product} helps: {sentence(tidy(vp)[:1].lower() + tidy(vp)[1:])}" if vp else None
-    support_item = m.pick(SUPPORT_FIELDS[stage], turn + 1)
-    support = None
-    if support_item is not None and (lead_item is None or support_item.ref != lead_item.ref or proof is not None):
-        refs.append(support_item.ref)
-        if support_item.ref.field == "objections":
-            answer = m.best_proof_for(support_item.text)
-            support = f"A fair concern we hear: {quoted(support_item.text, 25)}."
-            if answer is not None:
-                support += " " + proof_sentence(answer)
-                if answer.claim not in proofs:
-                    proofs.append(answer.claim)
-        else:
-            support = f"Another {role} said: {quoted(support_item.text, 30)}."
-    elif angle != "proof" and m.proof(turn) is not None:
-        p = m.proof(turn)
-        support = proof_sentence(p)
-        proofs.append(p.claim)
-    if proof is not None and lead_item is not None:
-        refs.append(lead_item.ref)  # kept only if the channel uses item_short
-    item_short = tidy(lead_item.text) if lead_item is not None else None
-    return Draft(lead, lead_short, item_short, value, support, sentence(m.cta(stage)), refs, proofs)
+    def fitting(self, pool: list[Line], make) -> str | None:
+        """The first of `pool` for which `make(line)` writes something."""
+        for ln in pool:
+            text = make(ln)
+            if text:
+                return self.use(ln, text)
+        return None
 
+    # ------------------------------------------------------------------ channels
 
-# --------------------------------------------------------------------------- channels
+    def email(self, stage: Stage, variant: int, follow_up: bool) -> dict | str:
+        shift = 1 if follow_up else 0
+        line = self.lead(stage, variant, shift)
+        if line is None:
+            return "no persona item the engine can say in its own words"
+        form = slot_of(stage, variant) + shift
+        subject = self.phrase(stage, variant, 60, shift=shift)
+        if subject is None:
+            return "no whole subject line left for this slot"
+        if subject[1] is not None:
+            self.use(subject[1], subject[0])
+        opening = "Hi {{first_name}}, one more thought since my last note." if follow_up else "Hi {{first_name}},"
+        paras = [self.answer(line, form), self.proof_line(line) if not line.proof_answers else
+                 value_sentence(line.entry.value_proposition or self.vps[0], self.product, form)]
+        if angle_for(variant) == "proof":
+            paras.reverse()
+        other = self.support(stage, line)
+        if other is not None:
+            paras.append(self.answer(other, form + 1))
+        body = [opening, *[p for p in paras if p], cta_sentence(self.cta(stage), variant - 1)]
+        while word_count("\n\n".join(body)) > 150 and len(body) > 3:
+            body.pop(-2)
+        return {"subject": subject[0], "body": "\n\n".join(body)}
 
+    def linkedin_post(self, stage: Stage, variant: int) -> dict | str:
+        line = self.lead(stage, variant)
+        if line is None:
+            return "no persona item the engine can say in its own words"
+        angle = angle_for(variant)
+        said = line.insight.statement(self.role) if angle == "insight" and not line.insight.personal \
+            else line.insight.question()
+        said = self.use(line, said or line.insight.statement(self.role))
+        proof = self.proof_line(line)
+        hook, rest = (proof, said) if angle == "proof" and proof and len(proof) <= 140 else (said, proof)
+        if len(hook) > 140:
+            return "no hook within 140 characters"
+        value = value_sentence(line.entry.value_proposition or (self.vps[0] if self.vps else self.product),
+                               self.product, slot_of(stage, variant))
+        parts = [hook, value, rest, cta_sentence(self.cta(stage), variant - 1)]
+        return {"post": "\n\n".join(p for p in parts if p)}
 
-def _compose(parts: list[str | None], optional: list[str | None], *, max_words: int | None,
-             max_chars: int | None, sep: str = " ") -> str:
-    """Required parts joined, then optional ones added in order while limits hold."""
-    chosen = [p for p in parts if p]
-    for extra in optional:
-        if not extra:
-            continue
-        trial = chosen[:-1] + [extra] + chosen[-1:]  # keep the closing part (the CTA) last
-        text = sep.join(trial)
-        if (max_words is None or word_count(text) <= max_words) and (max_chars is None or len(text) <= max_chars):
-            chosen = trial
-    return sep.join(chosen)
+    def sponsored(self, stage: Stage, variant: int) -> dict | str:
+        pool = self.leads(stage, angle_for(variant))
+        start = (variant - 1) // len(ANGLES) + self.turn
+        intro = self.fitting(pool[start:] + pool[:start],
+                             lambda ln: ln.opener(self.product, slot_of(stage, variant), limit=150))
+        if intro is None:
+            return "no pain-and-answer sentence within 150 characters"
+        headline = self.phrase(stage, variant, 70)
+        if headline is None:
+            return "no whole headline left for this slot"
+        return {"intro": intro, "headline": headline[0]}
 
+    def landing(self, stage: Stage, variant: int) -> dict | str:
+        line = self.lead(stage, variant)
+        headline = self.phrase(stage, variant, 70, words=10)
+        if line is None or headline is None:
+            return "no persona item or whole headline left for this slot"
+        proof = None if line.proof_answers else self.proof_line(line)
+        sub = " ".join(p for p in (self.answer(line, slot_of(stage, variant)), proof) if p)
+        return {"headline": headline[0], "subheadline": sub, "cta": bare(self.cta(stage)) or "Reply to book a call"}
 
-def _email(m: Material, d: Draft, stage: Stage, follow_up: bool) -> dict[str, str | list[str]]:
-    subject = fit_chars(d.lead_short, 60 - (len("Following up: ") if follow_up else 0))
-    if follow_up:
-        subject = "Following up: " + subject
-    opening = "Hi {{first_name}}, a quick follow-up on my last note." if follow_up else "Hi {{first_name}},"
-    # Paragraphs: each part starts a sentence (and a line), as an email reads.
-    role = m.persona.role or "buyer"
-    more = [it for f in ("goals", "triggers", "pains", "decision_criteria", "motivations")
-            for it in m.items.get(f, []) if it.ref not in d.refs]
-    extras = [f"Another {role} said: {quoted(i.text, 30)}." for i in more]
-    # Padding for short personas: the brief's other value propositions and proof points.
-    extras += [f"Also: {sentence(tidy(v))}" for v in m.value_props if d.value is None or tidy(v)[1:] not in d.value]
-    extras += [proof_sentence(p) for p in m.proofs if p.claim not in d.proofs]
-    body = _compose([opening, d.lead, d.cta], [d.value, d.support, *extras[:1]], max_words=140, max_chars=None,
-                    sep="\n\n")
-    if word_count(body) < 50 and extras[1:]:
-        body = _compose([opening, d.lead, d.cta], [d.value, d.support, *extras], max_words=140, max_chars=None,
-                        sep="\n\n")
-    for i in more:
-        if quoted(i.text, 30) in body:
-            d.refs.append(i.ref)
-    for p in m.proofs:
-        if proof_sentence(p) in body and p.claim not in d.proofs:
-            d.proofs.append(p.claim)
-    return {"subject": subject, "body": body}
+    def rsa(self, stage: Stage, variant: int) -> dict | str:
+        fixed = [self.product] + [h for h in [f"{self.product} for {self.roles}", f"For {self.roles}",
+                                              f"{self.product} for {self.audience}", f"For {self.audience}"]
+                                  if len(h) <= 30][:1]
+        line = self.lead(stage, variant)
+        rest = list(dict.fromkeys(
+            [q for ln in self.lines if (q := ln.insight.question()) and len(q) <= 30]
+            + [h for t in [*self.vps, *(p.claim for p in self.proofs)] if (h := head(tidy(t), 30))]
+            + [h for c in self.ctas if (h := head(c, 30))]
+            + ([upper_first(h)] if (h := head(self.brief.category, 30)) else [])))
+        rest = [r for r in rest if r not in fixed]
+        size = max(1, min(len(rest) - 2, 15 - len(fixed)))
+        sets = list(combinations(rest, size)) if rest else []
+        k = slot_of(stage, variant)
+        if line is None or len(fixed) + size < 3 or k >= len(sets):
+            return "too few whole headlines of 30 characters for another distinct headline set"
+        start = (variant - 1) // len(ANGLES) + self.turn
+        pool = self.leads(stage, angle_for(variant))
+        first = self.fitting(pool[start:] + pool[:start], lambda ln: ln.opener(self.product, k, limit=90)
+                             or (q if (q := ln.insight.question()) and len(q) <= 90 else None))
+        if first is None:
+            return "no pain-and-answer description within 90 characters"
+        descs = [first] + [d for d in [None if line.proof_answers else self.proof_line(line),
+                                       *(value_sentence(v, self.product, k, limit=90) for v in self.vps),
+                                       *(proof_sentence(p) for p in self.proofs)] if d and len(d) <= 90]
+        return {"headlines": fixed + list(sets[k]), "descriptions": list(dict.fromkeys(descs))[:4]}
 
+    def call_opener(self, stage: Stage, variant: int) -> dict | str:
+        pool = self.leads(stage, angle_for(variant), MAP_ITEM_FIELDS)
+        start = (variant - 1 + self.turn) % max(1, len(pool))  # each variant opens with another question
+        pool = pool[start:] + pool[:start]
+        asked = [(ln, q) for ln in pool if (q := ln.insight.question())]
+        questions = list(dict.fromkeys(q for _, q in asked))
+        if len(questions) < 3 or not self.vps:
+            return "fewer than three discovery questions from this persona's items"
+        for ln, q in asked[:3]:
+            self.use(ln, q)
+        line = asked[0][0]
+        value = value_sentence(line.entry.value_proposition or self.vps[0], self.product, slot_of(stage, variant))
+        opener = (f"Hi {{{{first_name}}}}, this is {{{{sender_name}}}} from {self.product}. {value} "
+                  "Do you have a minute for three quick questions?")
+        return {"opener": opener, "questions": questions[:3]}
 
-def _headlines(m: Material, d: Draft, limit: int, count: tuple[int, int]) -> list[str]:
-    pool = [m.product, *m.value_props, *m.ctas, d.lead_short, *[p.claim for p in m.proofs],
-            m.brief.category, m.persona.role]
-    out: list[str] = []
-    for text in pool:
-        text = fit_chars(tidy(text or ""), limit, ellipsis=False)
-        if text and text.lower() not in {o.lower() for o in out}:
-            out.append(text)
-    return out[:count[1]]
-
-
-def _generic(m: Material, d: Draft, channel: Channel) -> dict[str, str | list[str]]:
-    """Custom channels: every text field gets lead + value (+ CTA), cut to its limits."""
-    fields: dict[str, str | list[str]] = {}
-    for rule in channel.fields:
-        if rule.is_list:
-            n = max(rule.min_count or 1, 1)
-            limit = rule.max_chars or 90
-            items = _headlines(m, d, limit, (n, rule.max_count or n))
-            fields[rule.name] = items[:max(n, min(len(items), rule.max_count or n))]
-            continue
-        closing = d.cta if channel.cta_field == rule.name else None
-        text = _compose([d.lead, closing], [d.value, d.support], max_words=rule.max_words,
-                        max_chars=rule.max_chars)
-        if rule.max_words is not None:
-            text = fit_words(text, rule.max_words)
-        if rule.max_chars is not None and len(text) > rule.max_chars:
-            text = (fit_chars(d.lead_short, rule.max_chars - len(closing) - 1) + " " + closing) if closing \
-                and len(closing) < rule.max_chars // 2 else fit_chars(text, rule.max_chars)
-        fields[rule.name] = text
-    return fields
-
-
-def channel_fields(m: Material, d: Draft, channel: Channel, stage: Stage) -> dict[str, str | list[str]]:
-    role = m.persona.role or "buyer"
-    name = channel.name if not channel.custom else ""
-    if name in ("cold_email", "follow_up_email"):
-        return _email(m, d, stage, follow_up=name == "follow_up_email")
-    if name == "linkedin_post":
-        hook = fit_chars(d.lead_short, 138)
-        rest = [p for p in (d.value, d.support, d.cta) if p]
-        return {"post": hook + "\n\n" + "\n\n".join(rest)}
-    if name == "linkedin_sponsored":
-        head = d.item_short if d.item_short and d.item_short != d.lead_short else (m.value_prop(0) or d.cta)
-        return {"intro": fit_chars(d.lead_short, 150), "headline": fit_chars(tidy(head), 70)}
-    if name == "google_rsa":
-        heads = _headlines(m, d, 30, (3, 15))
-        descs = [fit_chars(t, 90, ellipsis=False) for t in
-                 [d.lead_short, d.item_short, *(tidy(v) for v in m.value_props),
-                  *(proof_sentence(p) for p in m.proofs)] if t]
-        return {"headlines": heads, "descriptions": list(dict.fromkeys(descs))[:4]}
-    if name == "landing_hero":
-        return {"headline": fit_words(tidy(m.value_prop(0) or d.lead_short), 10, ellipsis=False),
-                "subheadline": d.lead, "cta": d.cta}
-    if name == "call_opener":
-        forms = ("{q} Is that true for your team too?", "How are you handling this today: {q}?",
-                 "What would change for you if this were solved: {q}?", "Where does this show up for you: {q}?")
-        picks: list = []
-        for i, fields in enumerate((("pains", "objections"), ("goals",), ("triggers", "decision_criteria"),
-                                    ("pains", "goals"))):
-            it = m.pick(fields, i + STAGES.index(stage))
-            if it is not None and it.ref not in [p.ref for p in picks]:
-                picks.append(it)
-        questions = [forms[i % len(forms)].format(q=quoted(it.text, 25)) for i, it in enumerate(picks)]
-        d.refs.extend(p.ref for p in picks if p.ref not in d.refs)
-        opener = f"Hi {{{{first_name}}}}, this is {{{{sender_name}}}} from {m.product}. " \
-                 f"A {role} we interviewed said: {quoted(d.lead_short, 20)}."
-        return {"opener": opener, "questions": questions}
-    if name == "objection_handling":
-        d.refs.clear()
-        d.proofs.clear()
+    def objections(self, form: int = 0) -> dict | str:
+        """One response per persona objection, in order; `form` varies the wording between slots."""
         responses = []
-        for i, c in enumerate(m.persona.objections):
-            proof = m.best_proof_for(c.text)
-            answer = proof_sentence(proof) if proof else "unknown: the brief has no proof point for this yet."
-            responses.append(f"{quoted(c.text, 30)} {answer}")
-            d.refs.append(ItemRef(field="objections", index=i, text=c.text))
-            if proof and proof.claim not in d.proofs:
-                d.proofs.append(proof.claim)
-        return {"responses": responses}
-    return _generic(m, d, channel)
+        for c in self.persona.objections:
+            said = insight(c.text)
+            best = max(self.proofs, key=lambda p: similarity(c.text, p.claim), default=None)
+            vp = max(self.vps, key=lambda v: similarity(c.text, v))
+            if best is not None and similarity(c.text, best.claim) >= WEAK_MATCH:
+                answer = f"{self.product} has an answer: {lower_first(proof_sentence(best))}"
+            elif similarity(c.text, vp) >= WEAK_MATCH:
+                answer = value_sentence(vp, self.product, form, product_first=True)
+            else:  # say so rather than answer something else
+                answer = f"{self.product} has no documented answer to this yet: add a proof point to the brief."
+            if said and said.personal and form % 2:
+                responses.append(f"{upper_first(said.question() or said.conditional())} {answer}")
+            elif said:
+                responses.append(f"{said.conditional()}, {answer if answer.startswith(self.product) else lower_first(answer)}")
+            else:
+                responses.append(f"On this concern, {answer if answer.startswith(self.product) else lower_first(answer)}")
+        return {"responses": responses} if responses else "this persona has no objections"
+
+    def generic(self, channel: Channel, stage: Stage, variant: int) -> dict | str:
+        line = self.lead(stage, variant)
+        if line is None:
+            return "no persona item the engine can say in its own words"
+        fields: dict[str, str | list[str]] = {}
+        for rule in channel.fields:
+            if rule.is_list:
+                items = self.line_prefs(line, angle_for(variant), rule.max_chars or 90, rule.max_words)
+                fields[rule.name] = list(dict.fromkeys(items))[:max(rule.min_count or 1, min(rule.max_count or 3, 5))]
+                continue
+            cta = bare(self.cta(stage)) if channel.cta_field == rule.name else ""
+            limit = (rule.max_chars or 10_000) - (len(cta) + 2 if cta else 0)
+            text = self.answer(line, slot_of(stage, variant), limit) or ""
+            if rule.max_words is not None and word_count(text) + word_count(cta) > rule.max_words:
+                text = ""
+            fields[rule.name] = " ".join(p for p in (text, sentence(cta) if cta else "") if p)
+        return fields
 
 
 def offline_asset(persona: Persona, channel: Channel, stage: Stage, variant: int, *, brief: Brief,
-                  config: LintConfig, known: str) -> Asset:
-    """One asset by the offline engine, linted."""
-    m = Material(persona, brief, config)
-    angle = angle_for(variant)
-    d = draft(m, angle, stage, variant)
-    fields = channel_fields(m, d, channel, stage)
-    # Record only what the copy really uses: an item or proof point whose text is in it.
-    flat = " ".join(" ".join(v) if isinstance(v, list) else v for v in fields.values())
-    seen: list[ItemRef] = []
-    for r in d.refs:
-        if r not in seen and fit_words(tidy(r.text), 4, ellipsis=False) in flat:
-            seen.append(r)
-    d.proofs = [p for p in d.proofs if fit_words(tidy(p), 4, ellipsis=False) in flat]
-    asset = Asset(id=asset_id(persona.id, channel.name, stage, variant), persona_id=persona.id,
-                  channel=channel.name, stage=stage, variant=variant, angle=angle, fields=fields,
-                  addresses=seen, proof_points=list(dict.fromkeys(d.proofs)), engine="offline")
-    return lint_asset(asset, channel, brief=brief, config=config, known=known, persona=persona)
+                  config: LintConfig, known: str, mmap: MessageMap | None = None,
+                  quotes: QuotePolicy | None = None) -> Asset:
+    """One asset by the offline engine, linted; map-only (with a note) when it has no good copy.
+    An asset failing lint is rewritten from the next lines of the map, at most MAX_REWRITES times;
+    what still fails is kept with its findings (the campaign reports it)."""
+    first: Asset | None = None
+    for turn in range(MAX_REWRITES + 1):
+        asset = _write(persona, channel, stage, variant, turn, brief=brief, config=config, known=known,
+                       mmap=mmap, quotes=quotes)
+        if not errors(asset.lint):
+            return asset
+        first = first or asset
+    assert first is not None
+    return first
 
 
-# --------------------------------------------------------------------------- planning outputs
-
-
-STAGE_CHANNEL = {"awareness": "linkedin_post", "consideration": "cold_email", "decision": "call_opener"}
-FORMATS = ("industry report", "case study", "white paper", "webinar", "checklist")
-
-
-def journey_map(persona: Persona, brief: Brief, config: LintConfig, channels: list[str] | None = None) -> JourneyMap:
-    """Awareness -> consideration -> decision from the persona's own pains, goals and objections."""
-    m = Material(persona, brief, config)
-    steps: list[JourneyStep] = []
-    plan = (("awareness", ("pains", "triggers"), "Is this worth fixing now: {q}?"),
-            ("consideration", ("goals", "decision_criteria"), "Can a tool get us there: {q}?"),
-            ("decision", ("objections", "decision_criteria"), "What about this risk: {q}?"))
-    for i, (stage, fields, form) in enumerate(plan):
-        item = m.pick(fields, 0)
-        question = form.format(q=quoted(item.text, 25)) if item else "unknown"
-        proof = m.best_proof_for(item.text) if item else m.proof(0)
-        vp = m.value_prop(i)
-        if stage == "consideration" and proof:
-            content, message = f"case study: {proof.source or proof.claim}", proof_sentence(proof)
-        elif stage == "decision":
-            content = "objection handling and an implementation plan"
-            message = proof_sentence(proof) if proof else (sentence(vp) if vp else "unknown")
-        else:
-            content = f"{FORMATS[0]} on {fit_words(tidy(item.text), 12) if item else brief.category or 'the problem'}"
-            message = sentence(tidy(vp)) if vp else "unknown"
-        channel = STAGE_CHANNEL[stage]
-        if channels and channel not in channels:
-            channel = next((c for c in channels if c not in ("content_ideas", "journey")), channel)
-        steps.append(JourneyStep(stage=stage, question=question, content=content, message=message,
-                                 channel=channel, addresses=[item.ref] if item else []))
-    return JourneyMap(persona_id=persona.id, steps=steps)
-
-
-def content_ideas(icp: ICP | None, personas: list[Persona], brief: Brief, config: LintConfig) -> list[ContentIdea]:
-    """One idea per ICP challenge/goal (else per persona pain), formats and value props cycling."""
-    topics: list[tuple[str, ItemRef]] = []
-    if icp is not None:
-        for fname in ("challenges", "goals"):
-            for i, c in enumerate(getattr(icp, fname)):
-                if c.text.strip() and c.text.lower() != "unknown":
-                    topics.append((c.text, ItemRef(field=fname, index=i, text=c.text)))
-    if not topics:
-        for p in personas:
-            m = Material(p, brief, config)
-            topics += [(it.text, it.ref) for it in m.items["pains"][:2]]
-    vps = Material(personas[0], brief, config).value_props if personas else brief.value_propositions
-    ideas = []
-    for i, (text, ref) in enumerate(topics[:6]):
-        angle = tidy(vps[i % len(vps)]) if vps else "unknown"
-        ideas.append(ContentIdea(icp_id=icp.id if icp else None, format=FORMATS[i % len(FORMATS)],
-                                 topic=fit_words(tidy(text.removeprefix("From interviews:")), 20), angle=angle,
-                                 addresses=[ref]))
-    return ideas
+def _write(persona: Persona, channel: Channel, stage: Stage, variant: int, turn: int, *, brief: Brief,
+           config: LintConfig, known: str, mmap: MessageMap | None, quotes: QuotePolicy | None) -> Asset:
+    w = Writer(persona, brief, config, mmap)
+    w.turn = turn
+    builtin = "" if channel.custom else channel.name
+    written = "the brief has no value propositions or calls to action to write from" if not (w.vps and w.ctas) \
+        else {
+            "cold_email": lambda: w.email(stage, variant, follow_up=False),
+            "follow_up_email": lambda: w.email(stage, variant, follow_up=True),
+            "linkedin_post": lambda: w.linkedin_post(stage, variant),
+            "linkedin_sponsored": lambda: w.sponsored(stage, variant),
+            "google_rsa": lambda: w.rsa(stage, variant),
+            "landing_hero": lambda: w.landing(stage, variant),
+            "call_opener": lambda: w.call_opener(stage, variant),
+            "objection_handling": lambda: w.objections(slot_of(stage, variant)),
+        }.get(builtin, lambda: w.generic(channel, stage, variant))()
+    lead = w.lead(stage, variant)
+    base = dict(id=asset_id(persona.id, channel.name, stage, variant), persona_id=persona.id, channel=channel.name,
+                stage=stage, variant=variant, angle=angle_for(variant), engine="offline")
+    if isinstance(written, str):
+        entries = [e.id for e in stage_entries(w.mmap, stage)][:3]
+        asset = Asset(**base, fields={}, map_only=True, map_entries=entries,
+                      addresses=[e.item for e in w.mmap.entries if e.id in entries],
+                      note=f"offline engine: {written}; the message map entries {', '.join(entries) or '(none)'} "
+                           "stand in for this asset")
+        return lint_asset(asset, channel, brief=brief, config=config, known=known, persona=persona, quotes=quotes)
+    refs = [ln.entry.item for ln in w.used]
+    if builtin == "objection_handling":
+        refs = [ItemRef(field="objections", index=i, text=c.text) for i, c in enumerate(persona.objections)]
+    flat = " ".join(" ".join(v) if isinstance(v, list) else v for v in written.values())
+    proofs = [p.claim for p in w.proofs if bare(tidy(p.claim))[:40] in flat]
+    entries = list(dict.fromkeys([ln.entry.id for ln in w.used] + ([lead.entry.id] if lead else [])))
+    asset = Asset(**base, fields=written, addresses=list({(r.field, r.index): r for r in refs}.values()),
+                  proof_points=proofs, map_entries=entries)
+    return lint_asset(asset, channel, brief=brief, config=config, known=known, persona=persona, quotes=quotes)

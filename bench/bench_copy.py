@@ -1,0 +1,143 @@
+"""Copy quality of the offline campaign, scored asset by asset, on two workspaces.
+
+    python bench/bench_copy.py [--variants N] [--keep DIR]
+
+Runs `draft icp`, `draft personas` and `campaign --allow-lint-failures` (offline, through the CLI,
+in a temporary copy) on the demo workspace (fixtures/sample-workspace) and on the second sample
+workspace (fixtures/second-workspace: another product, buyer and voice), then checks every saved
+asset again, independently of the lint findings saved with it:
+
+  fragments         headline/subject ending on a weak word, a cut clause, an open quote
+  misattributions   quotes or reported speech without a verified public quote; interview text
+                    from a note without `consent: public` (12+ consecutive words)
+  repeated sets     assets of one channel sharing a headline set, a subject or a headline
+  connected         written assets with a sentence that carries one of its persona items (in the
+                    company's voice) and the product's answer to it
+  answered by meaning  map entries whose value proposition shares a concept with the item (match > 0)
+  limits            assets breaking a channel limit (characters, words, counts, hook)
+  one CTA           assets of channels with a CTA field holding exactly one call to action
+  map-only          assets the engine left as message-map entries (no good copy)
+  lint errors       assets saved with any lint error (all rules, as `campaign` reports them)
+
+Targets: 0 fragments, 0 misattributions, 0 repeated headline sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from persona_assistant.messaging.attribution import attribution_findings, public_sources, quote_policy  # noqa: E402
+from persona_assistant.messaging.channels import lint_config, load_channels  # noqa: E402
+from persona_assistant.messaging.lint import count_ctas, lint_fields  # noqa: E402
+from persona_assistant.messaging.phrasing import insight  # noqa: E402
+from persona_assistant.messaging.quality import fragment_problem, is_headline_field, repetition_findings  # noqa: E402
+from persona_assistant.schemas import Campaign, PersonaSet  # noqa: E402
+from persona_assistant.workspace import Workspace, load_brief  # noqa: E402
+
+CLI = str(Path(sys.executable).parent / "persona-assistant")
+WORKSPACES = {"demo": ROOT / "fixtures" / "sample-workspace", "second": ROOT / "fixtures" / "second-workspace"}
+LIMIT_RULE = re.compile(r"_(?:max_chars|min_words|max_words|min_count|max_count|hook_max_chars)$|^missing_field$")
+
+
+def run(*args: str) -> None:
+    r = subprocess.run([CLI, *args], capture_output=True, text=True)
+    if r.returncode not in (0,):
+        raise SystemExit(f"{' '.join(args)} failed ({r.returncode}): {r.stderr.strip()[-400:]}")
+
+
+def generate(src: Path, dest: Path, variants: int) -> Workspace:
+    shutil.copytree(src, dest)
+    for step in (["draft", "icp"], ["draft", "personas"],
+                 ["campaign", "--variants", str(variants), "--allow-lint-failures"]):
+        run(*step, "-w", str(dest))
+    return Workspace(dest)
+
+
+def texts(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def score(ws: Workspace) -> dict:
+    camp = ws.load_version("campaign", Campaign)
+    personas = {p.id: p for p in ws.load_version("personas", PersonaSet).personas}
+    brief = load_brief(ws)
+    policy = quote_policy(personas.values(), brief, public_sources(ws))
+    channels = load_channels(ws.config())
+    config = lint_config(ws.config())
+    written = [a for a in camp.assets if not a.map_only]
+    fragments = [(a.id, name, t) for a in written for name, v in a.fields.items() for t in texts(v)
+                 if fragment_problem(t, headline=is_headline_field(name) or (isinstance(v, list) and
+                                                                             name not in ("questions", "responses")))]
+    misattributed = [(a.id, f.message) for a in written for f in attribution_findings(a.fields, policy)]
+    repeated = [(aid, f.message) for aid, found in repetition_findings(written).items() for f in found]
+    repeated_sets = [r for r in repeated if "headline set" in r[1]]
+    limits, cta_ok, cta_total, connected = [], 0, 0, 0
+    for a in written:
+        ch = channels[a.channel]
+        found = lint_fields(a.fields, ch, brief=brief, config=config, persona=personas[a.persona_id])
+        if any(LIMIT_RULE.search(f.rule) for f in found):
+            limits.append(a.id)
+        if ch.cta_field and isinstance(a.fields.get(ch.cta_field), str):
+            cta_total += 1
+            cta_ok += count_ctas(a.fields[ch.cta_field], brief) == 1
+        sentences = [s for v in a.fields.values() for t in texts(v) for s in re.split(r"(?<=[.?!])\s+|\n+", t)]
+        clauses = [said.clause for r in a.addresses if (said := insight(r.text))]
+        if any(c in s and brief.product in s for s in sentences for c in clauses):
+            connected += 1
+    entries = [e for m in camp.message_maps for e in m.entries]
+    failing = sorted({f.rule for a in camp.assets for f in a.lint if f.severity == "error"})
+    return {"assets": len(camp.assets), "written": len(written), "map_only": len(camp.assets) - len(written),
+            "fragments": fragments, "misattributed": misattributed, "repeated": repeated,
+            "repeated_sets": repeated_sets, "limits": limits, "cta_ok": cta_ok, "cta_total": cta_total,
+            "connected": connected, "entries": len(entries),
+            "answered": sum(1 for e in entries if e.match > 0),
+            "lint_failing": sum(1 for a in camp.assets if any(f.severity == "error" for f in a.lint)),
+            "lint_rules": failing}
+
+
+def report(name: str, s: dict) -> None:
+    w = max(1, s["written"])
+    print(f"{name}: {s['assets']} assets, {s['written']} written, {s['map_only']} map-only")
+    print(f"  fragments            {len(s['fragments'])}")
+    print(f"  misattributions      {len(s['misattributed'])}")
+    print(f"  repeated headline sets {len(s['repeated_sets'])} (all repeated subjects/headlines: {len(s['repeated'])})")
+    print(f"  pain->answer connected {s['connected']}/{s['written']} ({100 * s['connected'] / w:.0f}%)")
+    print(f"  answered by meaning  {s['answered']}/{s['entries']} map entries (match > 0)")
+    print(f"  over channel limits  {len(s['limits'])}")
+    print(f"  exactly one CTA      {s['cta_ok']}/{s['cta_total']}")
+    print(f"  saved with lint errors {s['lint_failing']} {s['lint_rules'] or ''}")
+    for kind in ("fragments", "misattributed", "repeated"):
+        for item in s[kind][:5]:
+            print(f"    {kind}: {item}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--variants", type=int, default=3)
+    ap.add_argument("--keep", type=Path, help="generate the workspaces here and keep them")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = args.keep or Path(tmp)
+        total = {"fragments": 0, "misattributed": 0, "repeated_sets": 0}
+        for name, src in WORKSPACES.items():
+            s = score(generate(src, base / name, args.variants))
+            report(name, s)
+            for k in total:
+                total[k] += len(s[k])
+        ok = all(v == 0 for v in total.values())
+        print(f"targets (0 fragments, 0 misattributions, 0 repeated headline sets): {'met' if ok else 'NOT met'}")
+        sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""The message map: what a persona hears, decided once, before any copy is written.
+
+Per persona: its top items (pains, goals, objections, triggers, decision criteria; ranked by
+how many distinct interviewees stand behind each; every objection, the top TOP_PER_FIELD of the
+other fields), the brief's value proposition that answers each item, the proof point that
+backs that answer (with its index and source), the call to action per stage, and the words the
+persona uses. Per stage, the entries it leads with: awareness pains and triggers,
+consideration goals and decision criteria, decision objections.
+
+Every asset is written from the map (offline engine and model prompt alike) and names the
+entries it used (`Asset.map_entries`); the map is saved in the campaign version.
+
+Matching by meaning, offline and without a dependency: words are reduced to crude stems and
+then to concepts through a small table of business synonyms (CONCEPTS: "spreadsheet",
+"manual" and "by hand" are one concept; "go live", "setup" and "implementation" another), and
+an item is answered by the value proposition with the highest idf-weighted cosine over
+concepts. A lexical stand-in for embeddings: an embedding model (e.g. wordllama, being looked
+at for synthesis) could replace `similarity` without changing the map's contract.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+from persona_assistant.errors import InputError
+
+from persona_assistant.schemas import (
+    Brief, ItemRef, MapEntry, MessageMap, Persona, QuoteEvidence, Stage, StageMessage,
+)
+
+STAGE_ORDER: tuple[Stage, ...] = ("awareness", "consideration", "decision")
+STAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "awareness": ("pains", "triggers"),
+    "consideration": ("goals", "decision_criteria", "pains"),
+    "decision": ("objections", "decision_criteria"),
+}
+MAP_FIELDS = ("pains", "goals", "objections", "triggers", "decision_criteria")
+TOP_PER_FIELD = 4
+REUSE_PENALTY = 0.04  # per earlier use of a proposition or proof point: near ties go to the unused one
+
+_STOP = frozenset("""
+a an the and or but so to of in on at by for with from into as than that which who this these those
+it its is are was were be been being has have had do does did will would can could should may might
+must not no i we you he she they me us him them my our your his her their what when where how why
+all any some every each more most other such only own same just very also there here then now
+about over after before because while if up out one two get got go going want need like really
+i'm i've it's we're that's don't worried worry concern sure under available take make
+last new instead average took nine ten three four five six seven eight
+""".split())
+# Business synonyms: every word of a group maps to the group's concept (its first word).
+CONCEPTS = (
+    "time fast faster quick quickly speed slow slower days weeks months hours forever long wait "
+    "delay late deadline drag sooner weekend night",
+    "manual manually hand spreadsheet spreadsheets excel rebuild copy paste tedious repetitive "
+    "automate automatic automatically automation template formula",
+    "error mistake wrong break broken trust accurate accuracy correct fix adjustment mismatch "
+    "exception exceptions overwrote",
+    "visibility see status glance track tracking dashboard view live real-time transparency chase "
+    "chasing follow-up know open visible",
+    "integrate integration connector api erp sync export import plug system systems connect link flow feed "
+    "re-key rekey re-keying two-way",
+    "payroll timesheet timesheets pay-run",
+    "security secure soc compliance compliant sso nda gdpr hipaa privacy protection protect sensitive",
+    "rule rules law laws legal fine fines dispute claim claims breaks predictive-scheduling regulation",
+    "audit auditor auditors evidence trail sign-off signoff approval review reviewer reviewers finding",
+    "cost price budget expensive spend money roi save saving cheap afford fiscal license overtime wage "
+    "wages labor labour",
+    "headcount hire hiring staff people burn burnout workload freeze accountants employees workers "
+    "turnover retention quit",
+    "implement implementation adopt adoption learn training onboard onboarding setup rollout migrate "
+    "migration switch go-live deploy",
+    "scale growth grow entities volume multi locations sites site stores",
+    "reconcile reconciliation reconciliations match matching bank ledger subledger",
+    "close closing month-end period books",
+    "schedule scheduling shift shifts rota roster coverage staffing swap no-show no-shows call-out absent",
+    "customer customers client clients patient guests guest",
+    "report reporting reports numbers board forecast forecasting",
+)
+
+
+def stem(word: str) -> str:
+    """A crude suffix-stripping stem, enough to meet "reconciliations" and "reconciling"."""
+    w = word.lower().strip("'’-")
+    for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ed", "es", "s", "ly"):
+        if len(w) - len(suffix) >= 4 and w.endswith(suffix):
+            return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return w
+
+
+@lru_cache(maxsize=1)
+def concept_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for group in CONCEPTS:
+        words = group.split()
+        for w in words:
+            table.setdefault(stem(w), "@" + words[0])
+    return table
+
+
+def concepts(text: str) -> list[str]:
+    """Concept tokens of `text`: synonyms folded, stop words dropped, other words stemmed."""
+    table = concept_table()
+    text = re.sub(r"\bby hand\b", "manual", text.lower())
+    text = re.sub(r"\bgo(?:es|ing)? live\b", "go-live", text)
+    text = re.sub(r"\bset(?:ting)? up\b", "setup", text)
+    out = []
+    for w in re.findall(r"[a-z0-9][a-z0-9'’-]*", text):
+        if w in _STOP or len(w) < 3:
+            continue
+        s = stem(w)
+        out.append(table.get(s, table.get(w, s)))
+    return out
+
+
+def similarity(a: str, b: str, idf: dict[str, float] | None = None) -> float:
+    """idf-weighted cosine between the concept bags of `a` and `b` (0 when nothing is shared)."""
+    ca, cb = Counter(set(concepts(a))), Counter(set(concepts(b)))  # presence: a repeated concept counts once
+    if not ca or not cb:
+        return 0.0
+    weight = (lambda t: (idf or {}).get(t, 1.0))
+    dot = sum(ca[t] * cb[t] * weight(t) ** 2 for t in ca.keys() & cb.keys())
+    na = math.sqrt(sum((n * weight(t)) ** 2 for t, n in ca.items()))
+    nb = math.sqrt(sum((n * weight(t)) ** 2 for t, n in cb.items()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def idf_of(texts: list[str]) -> dict[str, float]:
+    docs = [set(concepts(t)) for t in texts if t.strip()]
+    df = Counter(t for d in docs for t in d)
+    return {t: math.log((1 + len(docs)) / (1 + n)) + 1.0 for t, n in df.items()}
+
+
+def interviewees(claim) -> int:
+    return len({e.source_id for e in claim.evidence if isinstance(e, QuoteEvidence)})
+
+
+def _usable(text: str) -> bool:
+    return bool(text.strip()) and text.strip().lower() != "unknown"
+
+
+def stage_cta(brief: Brief, stage: Stage) -> str:
+    """Decision-stage copy asks for the first (strongest) CTA; earlier stages for later ones."""
+    ctas = [c for c in brief.calls_to_action if c.strip()]
+    if not ctas:
+        return ""
+    return ctas[min(len(ctas) - 1, 2 - STAGE_ORDER.index(stage))]
+
+
+def build_message_map(persona: Persona, brief: Brief) -> MessageMap:
+    """The persona's message map (see module doc); deterministic for the same inputs."""
+    vps = [v for v in brief.value_propositions if _usable(v)]
+    proofs = [(i, p) for i, p in enumerate(brief.proof_points) if _usable(p.claim)]
+    items: list[tuple[str, int, str, int]] = []  # field, index, text, interviewees
+    for fname in MAP_FIELDS:
+        ranked = sorted(((i, c) for i, c in enumerate(getattr(persona, fname)) if _usable(c.text)),
+                        key=lambda ic: (-interviewees(ic[1]), ic[0]))
+        top = ranked if fname == "objections" else ranked[:TOP_PER_FIELD]  # objection handling answers all
+        items += [(fname, i, c.text, interviewees(c)) for i, c in top]
+    idf = idf_of([t for _, _, t, _ in items] + vps + [p.claim for _, p in proofs])
+    used = Counter()
+    entries: list[MapEntry] = []
+    for fname, index, text, n in items:
+        vp, score = "", 0.0
+        if vps:  # best by meaning; on near ties the proposition used least so far, so the map varies
+            scored = [(similarity(text, v, idf) - REUSE_PENALTY * used[v], -k, v) for k, v in enumerate(vps)]
+            _, _, vp = max(scored)
+            score = similarity(text, vp, idf)
+            used[vp] += 1
+        proof_index, proof = None, None
+        if proofs:
+            best = max(proofs, key=lambda ip: (2 * similarity(text, ip[1].claim, idf)
+                                              + similarity(vp, ip[1].claim, idf)
+                                              - REUSE_PENALTY * used[("proof", ip[0])], -ip[0]))
+            proof_index, proof = best
+            used[("proof", proof_index)] += 1
+        entries.append(MapEntry(
+            id=f"{fname}[{index}]", item=ItemRef(field=fname, index=index, text=text), interviewees=n,
+            value_proposition=vp, match=round(score, 3), proof_point=proof.claim if proof else "",
+            proof_source=proof.source if proof else "", proof_index=proof_index))
+    stages = []
+    for stage in STAGE_ORDER:
+        ids = [e.id for f in STAGE_FIELDS[stage] for e in entries if e.item.field == f]
+        stages.append(StageMessage(stage=stage, entries=ids, call_to_action=stage_cta(brief, stage)))
+    vocab = [w for w in persona.vocabulary if w.strip() and w.lower() not in _STOP]
+    return MessageMap(persona_id=persona.id, entries=entries, stages=stages, vocabulary=vocab)
+
+
+def stage_entries(mmap: MessageMap, stage: Stage) -> list[MapEntry]:
+    """The entries a stage leads with, in order (all entries when the stage names none)."""
+    plan = next((s for s in mmap.stages if s.stage == stage), None)
+    chosen = [e for i in (plan.entries if plan else []) if (e := mmap.entry(i)) is not None]
+    return chosen or list(mmap.entries)
+
+
+def map_for_prompt(mmap: MessageMap, stage: Stage) -> dict:
+    """The stage's part of the message map as the asset prompt shows it."""
+    plan = next((p for p in mmap.stages if p.stage == stage), None)
+    ids = plan.entries if plan else [e.id for e in mmap.entries]
+    return {"cta": plan.call_to_action if plan else "", "vocabulary": mmap.vocabulary,
+            "entries": [e.model_dump(mode="json") for i in ids if (e := mmap.entry(i)) is not None]}
+
+
+BRIEF_REQUIRED = ("product", "value_propositions", "calls_to_action")
+
+
+def check_brief(brief: Brief, path: Path) -> None:
+    """Copy needs a product, value propositions and calls to action: an empty or template brief
+    stops the campaign with one line naming what is missing."""
+    missing = [f for f in BRIEF_REQUIRED if not (getattr(brief, f).strip() if isinstance(getattr(brief, f), str)
+                                                 else [x for x in getattr(brief, f) if x.strip()])]
+    if missing:
+        where = path if path.is_file() else f"{path} (not found)"
+        raise InputError(f"{where}: missing {', '.join(missing)}; fill them in before writing a campaign")

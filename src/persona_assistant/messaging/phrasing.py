@@ -1,0 +1,317 @@
+"""Sentence craft for the offline engine: whole phrases, the company's voice, no one's quote.
+
+- `head(text, limit)`: the longest *whole* phrase at the start of `text` that fits: the text
+  itself, or the part before a colon, semicolon or dash, or before a clause that qualifies it
+  (", so ...", " because ...", " without ..."). Never a cut list ("match bank, subledger") or a
+  phrase ending on "the"/"to"/"and": None when there is no such phrase, and the caller writes
+  something else.
+- `insight(text)`: a persona item turned into the company's voice, addressed to the reader
+  ("We rebuild the same spreadsheets every month" -> "you rebuild the same spreadsheets every
+  month"), shortened at a clause or phrase boundary until it repeats fewer than
+  attribution.QUOTE_RUN_WORDS consecutive words of the original: the insight is used, the
+  interviewee is not quoted. None when that cannot be done without a fragment.
+- `value_sentence`: a value proposition said by the product ("Closewise helps you close the
+  books in days"), in a form that fits how the proposition is written (imperative, noun
+  phrase or statement), varied by `form`.
+- `fit_chars`/`fit_words`: the older cut-to-fit helpers, kept for custom channels' free text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from persona_assistant.messaging.attribution import QUOTE_RUN_WORDS, longest_shared_run, words
+from persona_assistant.messaging.quality import fragment_problem
+from persona_assistant.schemas import ProofPoint
+
+_FILLER = re.compile(r"^(?:honestly|so|well|yeah|look|basically|i mean|um|uh|and|but|mostly|also|plus)\b[,\s]*",
+                     re.I)
+_STRONG_BREAK = re.compile(r"[;:](?=\s)|\s[-–—]\s|—")
+_WEAK_BREAK = re.compile(r",(?=\s+[a-z])|\s(?=(?:and|but|so|because|before|after|while|which|when|since|"
+                         r"until|unless|whereas)\s)")
+_WEAK_END = re.compile(r"(?:\s+(?:and|or|the|a|an|to|of|in|for|with|that|our|my|is|are|we|on|at|by))+$", re.I)
+# Where a whole phrase may end: before a qualifying clause or phrase.
+_PHRASE_END = re.compile(r"[;:](?=\s)|\s[-–—]\s|,\s(?=(?:so|which|because|while|and then|without|not)\b)|"
+                         r"\s(?=(?:so that|because|without|before|after|while|when|until|unless|across|"
+                         r"during|once)\s)")
+# A second tier for tight limits: before a prepositional phrase ("Live close status | for the CFO").
+_PP_END = re.compile(r"\s(?=(?:for|from|in|on|under|with|within|at|by)\s)")
+# A third tier: before " and <verb phrase>" ("... automatically | and flag only the exceptions").
+_AND_END = re.compile(r"\s(?=and\s)")
+# Boundaries an insight may be shortened at (before a trailing phrase).
+_TRIM_CLAUSE = re.compile(r",\s|\s(?=(?:and|but|because|so|when|while|which|who|until|before|after|during|"
+                          r"without|since)\s)")
+_TRIM_PP = re.compile(r"\s(?=(?:in|on|at|for|with|from|every)\s)")  # only when 6+ words remain
+_SWAPS = [
+    (r"\bI was\b", "you were"), (r"\bI am\b", "you are"), (r"\bI'm\b", "you're"), (r"\bI’m\b", "you're"),
+    (r"\bI've\b", "you've"), (r"\bI'd\b", "you'd"), (r"\bI'll\b", "you'll"), (r"\bI\b", "you"),
+    (r"\bwe're\b", "you're"), (r"\bwe've\b", "you've"), (r"\bwe'd\b", "you'd"), (r"\bwe'll\b", "you'll"),
+    (r"\b[Ww]e\b", "you"), (r"\bus\b", "you"), (r"\bme\b", "you"), (r"\b[Mm]y\b", "your"),
+    (r"\b[Oo]ur\b", "your"), (r"\bours\b", "yours"), (r"\bmine\b", "yours"), (r"\bmyself\b", "yourself"),
+    (r"\bourselves\b", "yourselves"), (r"\s+(?:also|really|just|honestly|basically)\b", ""),
+]
+_FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|cannot|can't|will|won't|does|doesn't|do|don't|"
+                     r"never|\w{3,}s|\w{3,}ed)\b")
+_BAD_OPENERS = {"it", "that", "that's", "this", "there", "they", "he", "she", "those", "these", "which", "what",
+                "when", "and", "but", "so", "because", "if", "not", "then", "also", "as", "once", "after",
+                "since", "though", "although", "while", "where", "who", "how", "why", "yes", "no", "one", "from", "in",
+                "on", "at", "for", "with", "during", "before", "to", "of", "by", "mostly", "not"}
+_IMPERATIVE_NEXT = {"the", "your", "a", "an", "every", "each", "all", "more", "fewer", "less", "no", "it", "them",
+                    "what", "who", "how", "which", "one", "any", "in", "up"}
+_IMPERATIVES = set("close cut match see get keep stop save find know run reduce replace automate track plan build "
+                   "ship give put turn catch spot fill schedule hire pay send win grow launch start end fix avoid "
+                   "prevent protect answer approve review fill cover swap publish forecast stay stop let make take meet hit reach "
+                   "move share show prove report bring turn".split())
+_NP_START = {"a", "an", "one", "live", "real-time", "fewer", "every", "all", "full", "instant", "automatic",
+             "automated", "faster", "clear", "complete", "single"}
+
+
+def tidy(text: str) -> str:
+    """One line, no leading filler word ("Honestly, ..."), first letter capitalised."""
+    text = " ".join(text.split())
+    prev = None
+    while prev != text:
+        prev, text = text, _FILLER.sub("", text).strip()
+    return text[:1].upper() + text[1:]
+
+
+def lower_first(text: str) -> str:
+    """First letter lower-cased unless the first word is an acronym or a name-like word (SOC, IT)."""
+    parts = text.split(" ", 2)
+    first = parts[0]
+    if len(first) > 1 and (first[1:2].isupper() or any(c.isdigit() for c in first)) or first == "I":
+        return text
+    if len(parts) > 1 and parts[1][:1].isupper():
+        return text  # a name: "Ember Grill House cut ..."
+    return text[:1].lower() + text[1:]
+
+
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else text.rstrip(",;:") + "."
+
+
+def bare(text: str) -> str:
+    return text.strip().rstrip(".!?;:, ")
+
+
+def whole(text: str) -> bool:
+    """A phrase that reads as finished: no cut end, no weak last word, at least two words."""
+    return len(text.split()) >= 2 and fragment_problem(text, headline=True) is None
+
+
+def head(text: str, limit: int, min_words: int = 2) -> str | None:
+    """The longest whole phrase at the start of `text` within `limit` characters and of at least
+    `min_words` words (see module doc)."""
+    text = bare(" ".join(text.split()))
+    if len(text) <= limit and whole(text):
+        return text
+    for pattern in (_PHRASE_END, _PP_END, _AND_END):
+        ends = [m.start() for m in pattern.finditer(text) if m.start() <= limit]
+        for end in reversed(ends):
+            cand = bare(text[:end])
+            if pattern is _AND_END and len(cand.rsplit(",", 1)[-1].split()) < 3:
+                continue  # "match bank, subledger | and ERP": a list cut, not a clause
+            if whole(cand) and len(cand) <= limit and len(cand.split()) >= min_words:
+                return cand
+    return None
+
+
+def plural(role: str) -> str:
+    """'Controller' -> 'Controllers', 'Director Of Operations' -> 'Directors of Operations'."""
+    role = " ".join(w.lower() if w.lower() in ("of", "and", "for", "the", "in") else w
+                    for w in (role.strip() or "buyer").split())
+    first, sep, rest = role.partition(" of ")
+    return (first if first.endswith("s") else first + "s") + (sep + rest if sep else "")
+
+
+# --------------------------------------------------------------------------- insights
+
+
+@dataclass(frozen=True)
+class Insight:
+    """A persona item in the company's voice: `clause` addresses the reader ("you ...", "your ...")
+    when `personal`, else states the situation ("reconciliations are rebuilt ...")."""
+
+    clause: str
+    personal: bool
+
+    def statement(self, role: str) -> str:
+        """The insight as a sentence of its own ("For many controllers, ...")."""
+        return sentence(f"For many {plural(role)}, {self.clause}") if not self.personal else \
+            sentence(upper_first(self.clause))
+
+    def conditional(self) -> str:
+        return f"If {self.clause}" if self.personal else f"When {self.clause}"
+
+    def question(self) -> str | None:
+        """A discovery question from the insight, or None when it does not turn into one."""
+        c = self.clause
+        for pattern, form in ((r"^you(?:'re| are) (.+)$", "Are you {}?"),
+                              (r"^you (?:want|need|would like) to (.+)$", "What would it take to {}?"),
+                              (r"^you have to (.+)$", "How often do you have to {}?"),
+                              (r"^your (?:goal|aim|target|plan) is to (.+)$", "What would it take to {}?"),
+                              (r"^your (?:goal|aim|target|plan) is (?:a|an|the) (.+)$", "What stands between you and {}?"),
+                              (r"^your (?:\w+ )?(?:concern|worry|fear|risk) is (.+)$", "How much of a worry is {}?"),
+                              (r"^you (?!can|could|will|would|should|must|do|did|were|had|'d)(\w+(?<!ed)) (.+)$",
+                               "Do you still {} {}?")):
+            m = re.match(pattern, c)
+            if m:
+                q = form.format(*m.groups())
+                return q.replace("between you and ", "between you and a ") if "stands between" in q else q
+        if not self.personal:
+            return f"How does your team handle it when {c}?"
+        if re.match(r"^you (?:\w+ed|went|had|got|made|took|began|bought|lost) ", c):
+            return f"What changed when {c}?"
+        return f"Would you say {c}?"
+
+
+# Verbs that need what follows: an insight never ends on one ("you need to see | which ...").
+_DANGLING = frozenset("see know show understand find tell ask get make handle do have need want figure check "
+                      "track mean think decide explain prove keep give take put spend out up".split())
+# "The biggest pain is that X" says X: the frame goes, the situation stays.
+_FRAME = re.compile(r"^(?:the |my |our )?(?:biggest |main |real |worst |other )?(?:(?:pain|problem|challenge|issue|"
+                    r"headache|worst part|frustration)(?: here)? (?:is|was)(?: that)?|(?:risk|concern|worry|fear) "
+                    r"(?:is|was) that)\s+", re.I)
+
+
+def _joins_names(text: str, at: int) -> bool:
+    """A break before "and" between capitalised words ("Canadian | and US rules") splits a list."""
+    before, after = text[:at].split(), text[at:].split()
+    return len(after) > 1 and after[0] == "and" and bool(before) and (before[-1][:1].isupper()
+                                                                       or after[1][:1].isupper())
+
+
+def you_form(text: str) -> str:
+    for pattern, repl in _SWAPS:
+        text = re.sub(pattern, repl, text)
+    return text
+
+
+def insight(text: str) -> Insight | None:
+    """`text` (a persona item) as an Insight, or None (see module doc)."""
+    original = words(text)
+    first = tidy(_FRAME.sub("", tidy(text)))
+    m = _STRONG_BREAK.search(first)
+    clause = first[:m.start()] if m else first
+    for m in _WEAK_BREAK.finditer(clause):
+        if len(clause[:m.start()].split()) >= 3 and clause[:m.start()].split()[-1].lower() not in _DANGLING \
+                and not _joins_names(clause, m.start() + (1 if clause[m.start()] == " " else 0)):
+            clause = clause[:m.start()]
+            break
+    clause = bare(you_form(clause))
+    while True:
+        w = clause.split()
+        if not w or w[0].lower().strip(",") in _BAD_OPENERS:
+            return None
+        if longest_shared_run(words(clause), original) < QUOTE_RUN_WORDS and whole(clause) \
+                and w[-1].lower().strip(".,") not in _DANGLING:
+            break
+        cuts = sorted([c.start() for c in _TRIM_CLAUSE.finditer(clause) if len(clause[:c.start()].split()) >= 4
+                       and not _joins_names(clause, c.start())]
+                      + [c.start() for c in _TRIM_PP.finditer(clause) if len(clause[:c.start()].split()) >= 6])
+        if not cuts:
+            return None
+        clause = bare(clause[:cuts[-1]])
+        clause = _WEAK_END.sub("", clause)
+    clause = lower_first(clause)
+    personal = bool(re.match(r"you\b|your\b|you['’]", clause))
+    if not personal and (not _FINITE.search(clause) or clause.split()[0].lower() in _IMPERATIVES):
+        return None  # "SSO with your identity provider", "Close in five days": not a statement
+    return Insight(clause, personal=personal)
+
+
+# --------------------------------------------------------------------------- the brief's voice
+
+
+def value_kind(vp: str) -> str:
+    """'imperative' ("Close the books"), 'noun' ("An audit trail ...") or 'statement'."""
+    w = [x.lower().strip(",.:;") for x in vp.split()[:2]]
+    if not w:
+        return "statement"
+    if w[0] in _NP_START:
+        return "noun"
+    if w[0] in _IMPERATIVES or len(w) > 1 and w[1] in _IMPERATIVE_NEXT and not w[0].endswith("s"):
+        return "imperative"
+    return "statement"
+
+
+# Product-first forms come first: an opener ("If ..., <product> helps you ...") uses only those.
+VALUE_FORMS = {
+    "imperative": ("{p} helps you {v}", "{p} lets your team {v}", "With {p}, you {v}"),
+    "noun": ("{p} gives you {v}", "{p} gives your team {v}", "With {p}, you get {v}"),
+    "statement": ("{p} makes sure {v}", "{p} is set up so {v}", "With {p}, {v}"),
+}
+
+
+def value_sentence(vp: str, product: str, form: int = 0, *, limit: int | None = None,
+                   product_first: bool = False) -> str | None:
+    """The value proposition said by the product, whole; its head phrase when `limit` demands."""
+    text = bare(tidy(vp))
+    forms = VALUE_FORMS[value_kind(text)][:2 if product_first else 3]
+    template = forms[form % len(forms)]
+    full = sentence(template.format(p=product, v=lower_first(text)))
+    if limit is None or len(full) <= limit:
+        return full
+    room = limit - len(template.format(p=product, v="")) - 1
+    short = head(text, room)
+    return sentence(template.format(p=product, v=lower_first(short))) if short else None
+
+
+def proof_sentence(p: ProofPoint, *, with_source: bool = True) -> str:
+    claim = sentence(tidy(p.claim))
+    return f"{claim[:-1]} ({p.source})." if with_source and p.source and claim.endswith(".") else claim
+
+
+def cta_sentence(cta: str, form: int = 0) -> str:
+    cta = bare(cta)
+    forms = ("{c}.", "If it helps, {l}.", "When it suits you, {l}.")
+    return forms[form % len(forms)].format(c=cta, l=lower_first(cta))
+
+
+# --------------------------------------------------------------------------- cut to fit (custom channels)
+
+
+def fit_chars(text: str, limit: int, *, ellipsis: bool = True) -> str:
+    """`text` within `limit` characters: its longest leading clause that fits and carries most of
+    the room, which reads as finished; else cut at a word boundary, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    clause = leading_clause(text, limit)
+    if clause:
+        return clause
+    room = limit - (1 if ellipsis else 0)
+    cut = text[:room + 1].rsplit(" ", 1)[0] if " " in text[:room + 1] else text[:room]
+    cut = _WEAK_END.sub("", cut.rstrip(" ,;:-–—.")).rstrip(" ,;:-–—.")
+    cut = cut[:room]
+    return cut + ("…" if ellipsis else "")
+
+
+def leading_clause(text: str, limit: int) -> str | None:
+    """The longest start of `text` ending at a clause break within `limit` characters and at least
+    40% of it, strong breaks (colon, semicolon, dash) before weak ones; None if there is none."""
+    floor = max(12, int(limit * 0.4))
+    for pattern in (_STRONG_BREAK, _WEAK_BREAK):
+        ends = [m.start() for m in pattern.finditer(text[:limit + 1]) if floor <= m.start() <= limit]
+        if ends:
+            return _WEAK_END.sub("", text[:ends[-1]].rstrip(" ,;:-–—.")).rstrip(" ,;:-–—.") or None
+    return None
+
+
+def fit_words(text: str, limit: int, *, ellipsis: bool = True) -> str:
+    """`text` within `limit` words: a whole leading clause when one fits (as `fit_chars`), else cut."""
+    w = text.split()
+    if len(w) <= limit:
+        return " ".join(w)
+    clause = leading_clause(" ".join(w), len(" ".join(w[:limit])))
+    if clause:
+        return clause
+    cut = _WEAK_END.sub("", " ".join(w[:limit]).rstrip(" ,;:-–—.")).rstrip(" ,;:-–—.")
+    return cut + ("…" if ellipsis else "")
+

@@ -1,0 +1,129 @@
+"""What a marketer would catch on a read-through, as lint rules (all errors):
+
+  fragment         a headline, subject or title ending in a preposition, article, conjunction or
+                   possessive ("Book a 30-minute pipeline" is fine, "Download the" is not); any
+                   text ending in an ellipsis, comma, colon or dash (a clause cut mid-way); a
+                   quotation mark that never closes,
+  generic_filler   phrases that say nothing about this product or this reader (FILLER),
+  missing_product  the brief names a product and the asset never does,
+  no_persona_item  the asset addresses no item of its own persona (it was written for nobody),
+  repetition       (campaign level) two assets of one channel with the same headline set, the
+                   same subject or the same headline.
+
+`copy_findings` checks one asset; `repetition_findings` checks a whole campaign and is applied
+when the campaign is assembled. Attribution (quotes) is its own module, `attribution`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from persona_assistant.messaging.attribution import unbalanced_quotes
+from persona_assistant.schemas import PERSONA_ITEM_FIELDS, Asset, Brief, LintFinding, Persona
+
+# A headline or subject must not end on one of these: it reads as cut.
+WEAK_END_WORDS = frozenset("""
+a an the and or but nor so yet to of in on at by for with from into onto over under about as than
+that which who whom whose this these those our your their its my his her is are was were be been
+being has have had do does did will would can could should may might must not no every each
+""".split())
+FILLER = (
+    "we help companies", "companies like yours", "i hope you're well", "i hope you are well",
+    "just checking in", "touch base", "circle back", "reach out", "at the end of the day",
+    "innovative solution", "state-of-the-art", "in today's", "you are not alone", "you're not alone",
+    "this note is for you", "we'd love to", "don't miss out", "empower", "drive results",
+    "boost productivity", "streamline your", "robust", "one-stop shop", "all-in-one solution",
+    "take it to the next level", "next-generation", "unlock",
+)
+_FILLER_RE = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f).replace("'", "['’]") for f in FILLER) + r")(?!\w)",
+                        re.I)
+_CUT_END = re.compile(r"(?:…|\.\.\.|[,:;–—-])\s*$")
+_LAST_WORD = re.compile(r"([A-Za-z']+)[^A-Za-z']*$")
+_HANGING_ADJECTIVE = re.compile(r"\b\d+-(?:minute|hour|day|week|month|year|step|point|page|second)\s*$", re.I)
+
+
+def is_headline_field(name: str) -> bool:
+    """Fields read as headlines: subject lines, headlines, titles (built-in and custom channels);
+    a sub-headline is a sentence, not a headline."""
+    name = name.lower()
+    return not name.startswith("sub") and any(k in name for k in ("headline", "subject", "title")) \
+        or name == "subject"
+
+
+def fragment_problem(text: str, *, headline: bool) -> str | None:
+    """Why `text` reads as a fragment, or None."""
+    t = text.strip()
+    if not t:
+        return None
+    open_quote = unbalanced_quotes(t)
+    if open_quote:
+        return f"the quotation mark {open_quote} never closes"
+    if _CUT_END.search(t):
+        return f"ends in {t[-1]!r}: a clause cut mid-way"
+    if headline:
+        m = _LAST_WORD.search(t.rstrip("?!.”\"’' "))
+        if m and m.group(1).lower() in WEAK_END_WORDS:
+            return f"ends on {m.group(1)!r}: a headline or subject must end on a whole phrase"
+        m = _HANGING_ADJECTIVE.search(t)
+        if m:
+            return f"ends on {m.group(0)!r}, an adjective without its noun"
+    return None
+
+
+def _texts(value: str | list[str]) -> list[tuple[str, str]]:
+    return [("", value)] if isinstance(value, str) else [(f"[{i}]", v) for i, v in enumerate(value)]
+
+
+def copy_findings(asset: Asset, brief: Brief, persona: Persona | None) -> list[LintFinding]:
+    """fragment, generic_filler, missing_product and no_persona_item findings for one asset."""
+    out: list[LintFinding] = []
+    for name, value in asset.fields.items():
+        headline = is_headline_field(name) or (isinstance(value, list) and name != "responses"
+                                               and name != "questions")
+        for suffix, text in _texts(value):
+            problem = fragment_problem(text, headline=headline)
+            if problem:
+                out.append(LintFinding(rule="fragment", field=name + suffix, message=problem))
+            for m in _FILLER_RE.finditer(text):
+                out.append(LintFinding(rule="generic_filler", field=name + suffix,
+                                       message=f"{m.group(0)!r} says nothing about this product or reader"))
+    flat = " ".join(t for v in asset.fields.values() for _, t in _texts(v))
+    product = brief.product.strip()
+    if product and asset.fields and not re.search(r"(?<!\w)" + re.escape(product) + r"(?!\w)", flat, re.I):
+        out.append(LintFinding(rule="missing_product", field="*",
+                               message=f"the asset never names the product ({product!r})"))
+    if persona is not None and not any(_own_item(r.field, r.index, r.text, persona) for r in asset.addresses):
+        out.append(LintFinding(rule="no_persona_item", field="addresses",
+                               message=f"the asset addresses no item of persona {persona.id}"))
+    return out
+
+
+def _own_item(fname: str, index: int, text: str, persona: Persona) -> bool:
+    items = getattr(persona, fname, None) if fname in PERSONA_ITEM_FIELDS else None
+    return items is not None and index < len(items) and (not text or items[index].text == text)
+
+
+def _key(value: str | list[str]) -> str | frozenset[str]:
+    if isinstance(value, list):
+        return frozenset(" ".join(v.lower().split()) for v in value)
+    return " ".join(value.lower().split())
+
+
+def repetition_findings(assets: list[Asset]) -> dict[str, list[LintFinding]]:
+    """Per asset id, `repetition` findings: another asset of the same channel has the same
+    headline set, subject or headline (the first asset with a value keeps it unflagged)."""
+    first: dict[tuple[str, str, object], str] = {}
+    out: dict[str, list[LintFinding]] = defaultdict(list)
+    for a in assets:
+        for name, value in a.fields.items():
+            if not is_headline_field(name) or not value:
+                continue
+            key = (a.channel, name, _key(value))
+            if key in first:
+                what = "headline set" if isinstance(value, list) else name
+                out[a.id].append(LintFinding(rule="repetition", field=name,
+                                             message=f"same {what} as {first[key]}"))
+            else:
+                first[key] = a.id
+    return dict(out)
