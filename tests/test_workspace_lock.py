@@ -25,8 +25,8 @@ from test_campaign import make_workspace
 from test_export import _answer
 
 BASE = "http://llm.test/v1"
-BODY = ("Hi {{first_name}}, " + "we rebuild reconciliation spreadsheets by hand every month and chase "
-        "documents. " * 6 + "Book a 15-minute walkthrough.")
+BODY = ("Hi {{first_name}}, " + "Ledgerly ends the monthly rebuild of reconciliation spreadsheets and the chase "
+        "for documents. " * 6 + "Book a 15-minute walkthrough.")
 SELECTION = dict(channels=["cold_email"], stages=["awareness", "decision"], variants=2)  # 2 personas: 8 items
 
 
