@@ -60,8 +60,8 @@ print(crm.con.execute("SELECT industry, outcome, count(*), sum(amount) FROM deal
 """
 
 
-def run(code: str, *args: str) -> tuple[float, float]:
-    """(seconds, peak RSS MB) of a child process running `code`."""
+def run(code: str, *args: str) -> tuple[float, float, str]:
+    """(seconds, peak RSS MB, last line of stdout) of a child process running `code`."""
     wrapper = ("import resource, time, runpy, sys\nt = time.perf_counter()\n"
                f"exec(compile({code!r}, 'bench', 'exec'))\n"
                "dt = time.perf_counter() - t\n"
@@ -69,16 +69,21 @@ def run(code: str, *args: str) -> tuple[float, float]:
     out = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True, check=True)
     line = [ln for ln in out.stderr.splitlines() if ln.startswith("@@")][-1]
     seconds, rss_kb = line[2:].split()
-    return float(seconds), int(rss_kb) / 1024
+    return float(seconds), int(rss_kb) / 1024, (out.stdout.strip().splitlines() or [""])[-1]
 
 
-def main() -> None:
+def setup(folder_name: str) -> tuple[argparse.Namespace, Path]:
+    """The --rows/--runs options and the data folder, kept between runs under $TMPDIR."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args()
-    folder = Path(tempfile.gettempdir()) / "pa-bench-ingest"
+    folder = Path(tempfile.gettempdir()) / folder_name
     folder.mkdir(exist_ok=True)
+    return ap.parse_args(), folder
+
+
+def main() -> None:
+    args, folder = setup("pa-bench-ingest")
     t = time.perf_counter()
     deals, accounts = make_data(folder, args.rows)
     print(f"data: {deals} ({deals.stat().st_size / 1e6:.0f} MB), prepared in {time.perf_counter() - t:.1f} s")

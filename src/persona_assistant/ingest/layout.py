@@ -74,12 +74,23 @@ class Layout:
         return ", ".join(f"{n} {names[nl]}" for nl, n in (("\n", self.lf), ("\r\n", self.crlf), ("\r", self.cr)) if n)
 
     def feed(self, chunk: bytes) -> None:
-        """One piece of the file (`_chunks` never ends a piece between CR and LF)."""
+        """One piece of the file (`_chunks` never ends a piece between CR and LF).
+
+        Two-byte searches over the whole chunk are slow (a frequent last byte defeats the skip), so a
+        chunk with CRs is checked for blank lines and lone CRs through `splitlines` and one-byte counts.
+        """
         last = chunk[-1:]
-        exact = (b"\n\n" in chunk or b"\n\r" in chunk or b"\r\r" in chunk
-                 or (self._line_start and not self._inside and chunk[:1] in _BREAKS))
+        mark = False  # CRLF made one byte: a lone CR and a later LF must not meet once the text between goes
+        if b"\r" in chunk:
+            lines = chunk.splitlines()  # at CR, LF and CRLF
+            exact = b"" in lines
+            crs, lfs = chunk.count(b"\r"), chunk.count(b"\n")
+            crlf = crs + lfs - (len(lines) - (last not in _BREAKS))  # breaks: one per line
+            mark = crs > crlf and lfs > crlf
+        else:
+            exact = b"\n\n" in chunk or (self._line_start and not self._inside and chunk[:1] == b"\n")
         if not exact:
-            if b"\r" in chunk:  # one byte per CRLF, so a CR and the next line's LF never look like one
+            if mark:
                 chunk = chunk.replace(b"\r\n", _CRLF)
             if b'"' in chunk:
                 chunk = chunk.translate(None, _NOT_QUOTE_OR_BREAK).replace(b'""', b"")
@@ -97,13 +108,16 @@ class Layout:
         if exact:
             self._count_lines(text)
         else:
-            self._count_breaks(text)
+            self._count_breaks(text, mark)
             self._line_start = last in _BREAKS and not self._inside
 
-    def _count_breaks(self, text: bytes) -> None:
-        """Outside text with CRLF as `_CRLF` and no blank line: every break ends a record (the caller
-        decides `_line_start` from the chunk, as this text may have lost the chunk's last characters)."""
-        crlf, cr, lf = text.count(_CRLF), text.count(b"\r"), text.count(b"\n")
+    def _count_breaks(self, text: bytes, marked: bool) -> None:
+        """Outside text without blank lines (CRLF as `_CRLF` if `marked`): every break ends a record. The
+        caller decides `_line_start` from the chunk, as this text may have lost the chunk's last bytes."""
+        crlf = text.count(_CRLF) if marked else text.count(b"\r\n")
+        cr, lf = text.count(b"\r"), text.count(b"\n")
+        if not marked:
+            cr, lf = cr - crlf, lf - crlf
         self.crlf, self.cr, self.lf = self.crlf + crlf, self.cr + cr, self.lf + lf
         self.records += crlf + cr + lf
 
