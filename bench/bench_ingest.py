@@ -60,16 +60,18 @@ print(crm.con.execute("SELECT industry, outcome, count(*), sum(amount) FROM deal
 """
 
 
-def run(code: str, *args: str) -> tuple[float, float, str]:
-    """(seconds, peak RSS MB, last line of stdout) of a child process running `code`."""
+def run(code: str, *args: str) -> tuple[float, float, str, float]:
+    """(seconds, peak RSS MB, last line of stdout, CPU seconds of all its threads) of a child process
+    running `code`. CPU time says more than wall time on a machine other work is sharing."""
     wrapper = ("import resource, time, runpy, sys\nt = time.perf_counter()\n"
                f"exec(compile({code!r}, 'bench', 'exec'))\n"
                "dt = time.perf_counter() - t\n"
-               "sys.stderr.write(f'@@{dt} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n")
+               "u = resource.getrusage(resource.RUSAGE_SELF)\n"
+               "sys.stderr.write(f'@@{dt} {u.ru_maxrss} {u.ru_utime + u.ru_stime}\\n')\n")
     out = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True, check=True)
     line = [ln for ln in out.stderr.splitlines() if ln.startswith("@@")][-1]
-    seconds, rss_kb = line[2:].split()
-    return float(seconds), int(rss_kb) / 1024, (out.stdout.strip().splitlines() or [""])[-1]
+    seconds, rss_kb, cpu = line[2:].split()
+    return float(seconds), int(rss_kb) / 1024, (out.stdout.strip().splitlines() or [""])[-1], float(cpu)
 
 
 def setup(folder_name: str) -> tuple[argparse.Namespace, Path]:
