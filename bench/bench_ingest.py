@@ -60,25 +60,32 @@ print(crm.con.execute("SELECT industry, outcome, count(*), sum(amount) FROM deal
 """
 
 
-def run(code: str, *args: str) -> tuple[float, float]:
-    """(seconds, peak RSS MB) of a child process running `code`."""
+def run(code: str, *args: str) -> tuple[float, float, str, float]:
+    """(seconds, peak RSS MB, last line of stdout, CPU seconds of all its threads) of a child process
+    running `code`. CPU time says more than wall time on a machine other work is sharing."""
     wrapper = ("import resource, time, runpy, sys\nt = time.perf_counter()\n"
                f"exec(compile({code!r}, 'bench', 'exec'))\n"
                "dt = time.perf_counter() - t\n"
-               "sys.stderr.write(f'@@{dt} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n")
+               "u = resource.getrusage(resource.RUSAGE_SELF)\n"
+               "sys.stderr.write(f'@@{dt} {u.ru_maxrss} {u.ru_utime + u.ru_stime}\\n')\n")
     out = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True, check=True)
     line = [ln for ln in out.stderr.splitlines() if ln.startswith("@@")][-1]
-    seconds, rss_kb = line[2:].split()
-    return float(seconds), int(rss_kb) / 1024
+    seconds, rss_kb, cpu = line[2:].split()
+    return float(seconds), int(rss_kb) / 1024, (out.stdout.strip().splitlines() or [""])[-1], float(cpu)
 
 
-def main() -> None:
+def setup(folder_name: str) -> tuple[argparse.Namespace, Path]:
+    """The --rows/--runs options and the data folder, kept between runs under $TMPDIR."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args()
-    folder = Path(tempfile.gettempdir()) / "pa-bench-ingest"
+    folder = Path(tempfile.gettempdir()) / folder_name
     folder.mkdir(exist_ok=True)
+    return ap.parse_args(), folder
+
+
+def main() -> None:
+    args, folder = setup("pa-bench-ingest")
     t = time.perf_counter()
     deals, accounts = make_data(folder, args.rows)
     print(f"data: {deals} ({deals.stat().st_size / 1e6:.0f} MB), prepared in {time.perf_counter() - t:.1f} s")
