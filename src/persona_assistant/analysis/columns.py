@@ -191,19 +191,20 @@ def _classify(con, table: str, col: str, label: str, values: list[tuple[str, int
     if dates >= DATE_SHARE * rows:
         return "date", "a date"
     numbers = [(x, n) for v, _, _, n in values if (x := _number(v)) is not None]
-    if distinct >= ID_SHARE * rows and rows >= 20 and all(x.is_integer() for x, _ in numbers):
+    numeric = sum(n for _, n in numbers) >= NUMERIC_SHARE * rows
+    if numeric and distinct >= ID_SHARE * rows and rows >= 20 and all(x.is_integer() for x, _ in numbers):
         return "id", f"an id or key ({distinct} distinct values in {rows} rows)"
-    if sum(n for _, n in numbers) >= NUMERIC_SHARE * rows:
+    if numeric:
         if _codes(numbers):
             return "code", f"small-integer codes ({distinct} values): a category, not a count"
         return "quantile", "a number with no known banding: banded into quartiles"
+    length = sum(len(v) * n for v, _, _, n in values) / max(1, rows)
+    if distinct > MAX_CATEGORIES and length >= FREE_TEXT_LENGTH:
+        return "text", f"free text ({distinct} distinct values, {length:.0f} characters on average)"
     if distinct >= ID_SHARE * rows and rows >= 20:
         return "id", f"an id or key ({distinct} distinct values in {rows} rows)"
     if distinct <= MAX_CATEGORIES:
         return "category", ""
-    length = sum(len(v) * n for v, _, _, n in values) / max(1, rows)
-    if length >= FREE_TEXT_LENGTH:
-        return "text", f"free text ({distinct} distinct values, {length:.0f} characters on average)"
     return "text", f"{distinct} distinct values: too many for a category (at most {MAX_CATEGORIES})"
 
 
