@@ -29,6 +29,7 @@ from typing import Any, Sequence
 from persona_assistant.analysis.leaks import ColumnCounts, blank_finding, is_placeholder, leak
 from persona_assistant.dimensions import BANDED_DIMENSIONS, CATEGORY_DIMENSIONS, NOT_DIMENSIONS
 from persona_assistant.errors import InputError, UsageError
+from persona_assistant.ingest.csvfile import unique_name
 
 MAX_CATEGORIES = 50
 MAX_CODES, CODE_MAX = 12, 20
@@ -130,11 +131,12 @@ def _profile(con, table: str, cols: list[str]) -> dict[str, list[tuple[Any, int,
     if not cols:
         return {}
     alias = [f"c{i}" for i in range(len(cols))]
-    select = ", ".join(f"CAST({_q(c)} AS VARCHAR) AS {a}" for c, a in zip(cols, alias))
+    select = ", ".join(f"{_q(c)} AS {a}" for c, a in zip(cols, alias))
     flags = ", ".join(f"GROUPING({a})" for a in alias)
-    sql = (f"SELECT {', '.join(alias)}, {flags}, count(*) FILTER (WHERE outcome = 'won'), "
-           f"count(*) FILTER (WHERE outcome = 'lost'), count(*) FROM (SELECT outcome, {select} FROM {table}) "
-           f"GROUP BY GROUPING SETS ({', '.join(f'({a})' for a in alias)})")
+    # grouped on the stored values (ENUM codes), cast to text only once per group
+    sql = (f"SELECT {', '.join(f'CAST({a} AS VARCHAR)' for a in alias)}, {flags}, "
+           f"count(*) FILTER (WHERE outcome = 'won'), count(*) FILTER (WHERE outcome = 'lost'), count(*) "
+           f"FROM (SELECT outcome, {select} FROM {table}) GROUP BY GROUPING SETS ({', '.join(f'({a})' for a in alias)})")
     out: dict[str, list] = {c: [] for c in cols}
     n = len(cols)
     for row in con.execute(sql).fetchall():
@@ -152,7 +154,9 @@ def _number(value: str) -> float | None:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.4g}"
+    """1,250,000 and 0.375 as such; a four-digit whole number (a year) without a separator."""
+    sep = "," if abs(x) >= 10_000 else ""
+    return f"{x:{sep}.0f}" if float(x).is_integer() else f"{x:{sep}.4g}"
 
 
 def band_labels(cuts: list[float], integral: bool) -> list[str]:
@@ -208,6 +212,34 @@ def _classify(con, table: str, col: str, label: str, values: list[tuple[str, int
     return "text", f"{distinct} distinct values: too many for a category (at most {MAX_CATEGORIES})"
 
 
+def _value_bands(values: list[tuple[str, int, int, int]]) -> tuple[str, dict[str, str]] | None:
+    """Quartile bands from a profiled column's values and row counts: (the SQL that bands any number, e.g.
+    in a leads file; {value as stored: label}). Cuts as quantile_disc: the smallest value with at least
+    that share of the numbered rows at or below it."""
+    numbers = sorted((x, v, n) for v, _, _, n in values if (x := _number(v)) is not None)
+    total = sum(n for _, _, n in numbers)
+    if not total:
+        return None
+    cuts, seen, i = [], 0, 0
+    for x, _, n in numbers:
+        seen += n
+        while i < len(QUANTILES) and seen >= QUANTILES[i] * total:
+            cuts.append(x)
+            i += 1
+    cuts = sorted(set(cuts))
+    labels = band_labels(cuts, all(x.is_integer() for x, _, _ in numbers))
+    of_value = {v: next((lab for cut, lab in zip(cuts, labels) if x <= cut), labels[-1]) for x, v, _ in numbers}
+    return quantile_sql(cuts, labels), of_value
+
+
+def _enum_bands(con, table: str, col: str, of_value: dict[str, str]) -> tuple[str, list[str]]:
+    """The banding of an ENUM column as a list lookup by the value's code (no text per row), and its labels."""
+    values = con.execute(f"SELECT enum_range({_q(col)}) FROM {table} WHERE {_q(col)} IS NOT NULL LIMIT 1"
+                         ).fetchone()[0]
+    lookup = ", ".join(_qs(of_value[v]) if v in of_value else "NULL" for v in values)
+    return f"[{lookup}][enum_code({{c}}) + 1]", sorted(set(of_value.values()))
+
+
 def _quantile_transform(con, table: str, col: str) -> str | None:
     v = f"TRY_CAST(replace(CAST({_q(col)} AS VARCHAR), ',', '') AS DOUBLE)"
     cuts, integral = con.execute(f"SELECT quantile_disc({v}, {list(QUANTILES)}), bool_and({v} = round({v})) "
@@ -239,6 +271,9 @@ def _large_column(con, table: str, col: str, label: str) -> tuple[str, str]:
 def _code_column(con, table: str, canon: str) -> str | None:
     """The code transform when a mapped employees/revenue column holds small-integer codes, else None."""
     scaled = f"(CASE WHEN {canon} >= 1e6 THEN {canon} / 1e6 ELSE {canon} END)" if canon == "revenue" else canon
+    top = con.execute(f"SELECT max({canon}) FROM {table}").fetchone()[0]  # cheap: most columns stop here
+    if top is None or top > (CODE_MAX * 1e6 if canon == "revenue" else CODE_MAX):
+        return None
     n, ok, lo, hi = con.execute(
         f"SELECT count(DISTINCT {scaled}), bool_and({scaled} = round({scaled}) AND {scaled} BETWEEN 0 AND {CODE_MAX}), "
         f"min({scaled}), max({scaled}) FROM {table} WHERE {canon} IS NOT NULL").fetchone()
@@ -285,6 +320,7 @@ def plan_dimensions(crm, settings: Settings | None = None) -> DimensionPlan:
                 f"{'head counts' if source == 'employees' else 'amounts'}: analysed as the category {source} "
                 f"instead of {band}")
     large = set()
+    fast: dict[str, tuple[str, list[str]]] = {}  # column -> a cheaper transform for this table (ENUM code lookups)
     text_extras = [c for c in extras if not types[c].startswith("ENUM")]
     if text_extras:
         counts = con.execute("SELECT " + ", ".join(f"approx_count_distinct({_q(c)})" for c in text_extras)
@@ -333,26 +369,30 @@ def plan_dimensions(crm, settings: Settings | None = None) -> DimensionPlan:
             plan.excluded.append((col, reason))
             continue
         if kind == "quantile":
-            transform = _quantile_transform(con, "deals", col)
-            if transform is None:
+            bands = (_quantile_transform(con, "deals", col), None) if filled is None else _value_bands(filled)
+            if bands is None or bands[0] is None:
                 plan.excluded.append((col, "no numbers"))
                 continue
-            plan.transforms[col] = transform
+            plan.transforms[col] = bands[0]
+            if bands[1] is not None and types[col].startswith("ENUM"):
+                fast[col] = _enum_bands(con, "deals", col, bands[1])
             plan.notices.append(f"{label}: {reason}")
         elif kind == "code":
             plan.notices.append(f"{label}: {reason}")
         plan.chosen.append(col)
-    apply_plan(con, "deals", plan)
+    apply_plan(con, "deals", plan, fast=fast)
     crm.plan = plan
     crm.dimensions = list(plan.chosen)
     return plan
 
 
-def apply_plan(con, table: str, plan: DimensionPlan, *, every_blank: bool = False) -> None:
+def apply_plan(con, table: str, plan: DimensionPlan, *, every_blank: bool = False,
+               fast: dict[str, tuple[str, list[str]]] | None = None) -> None:
     """Placeholders to NULL, then the transforms (bands, codes), on the plan's columns `table` has.
 
     `every_blank`: look for placeholders in every chosen column (a leads file), not only where the
-    history had them.
+    history had them. `fast`: per column, an equivalent transform for this table's storage (an ENUM's
+    code lookup); its result is stored as an ENUM of the labels.
     """
     from persona_assistant.analysis.leaks import PLACEHOLDERS
 
@@ -361,6 +401,10 @@ def apply_plan(con, table: str, plan: DimensionPlan, *, every_blank: bool = Fals
     words = ", ".join(_qs(p) for p in sorted(PLACEHOLDERS))
     for col in sorted(blank_cols & have):
         con.execute(f"UPDATE {table} SET {_q(col)} = NULL WHERE lower(trim(CAST({_q(col)} AS VARCHAR))) IN ({words})")
+    for col, (sql, labels) in (fast or {}).items():
+        name = unique_name("pa_band")
+        con.execute(f"CREATE TYPE {name} AS ENUM (SELECT unnest(?::VARCHAR[]))", [labels])
+        con.execute(f"ALTER TABLE {table} ALTER {_q(col)} SET DATA TYPE {name} USING ({sql.replace('{c}', _q(col))})")
     for col, sql in plan.transforms.items():
-        if col in have:
-            con.execute(f"ALTER TABLE {table} ALTER {_q(col)} SET DATA TYPE VARCHAR USING ({sql.format(c=_q(col))})")
+        if col in have and col not in (fast or {}):
+            con.execute(f"ALTER TABLE {table} ALTER {_q(col)} SET DATA TYPE VARCHAR USING ({sql.replace('{c}', _q(col))})")
