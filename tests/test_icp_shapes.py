@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from persona_assistant.analysis.columns import band_labels
+from persona_assistant.analysis.quantiles import band_labels
 from persona_assistant.analysis.render import format_p, print_analysis
 from persona_assistant.analysis.segments import analyze, analyze_workspace, load_history
 from persona_assistant.analysis.stats import benjamini_hochberg
@@ -330,3 +330,18 @@ def test_maven_crm_figures_unchanged_with_every_column(shared_dir, tmp_path):
     assert a.icp_candidates == [] and "does not single out an ICP" in a.verdict
     assert {"year_established", "series", "subsidiary_of"} <= set(a.dimensions)
     assert a.leaks == []
+
+
+def test_a_column_too_varied_to_group_is_still_checked_for_a_presence_leak(tmp_path, monkeypatch):
+    import persona_assistant.analysis.columns as columns
+
+    monkeypatch.setattr(columns, "PROFILE_MAX_VALUES", 5)  # every column counts as too varied to group
+    path = tmp_path / "deals.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Deal ID", "Stage", "Invoice Number", "Industry"])
+        for i in range(200):
+            won = i % 2 == 0
+            w.writerow([f"D{i}", "Won" if won else "Lost", f"INV-{i:04d}" if won else "", f"I{i % 9}"])
+    a = _analysis([path])
+    assert any(x.startswith("Invoice Number: filled on 100% of won and 0% of lost deals") for x in a.leaks)

@@ -21,33 +21,25 @@ the same way (`apply_plan`), so scoring reads the values the analysis judged.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from persona_assistant.analysis.leaks import ColumnCounts, blank_finding, is_placeholder, leak
+from persona_assistant.analysis.leaks import (ColumnCounts, blank_finding, is_placeholder, leak, post_outcome_name,
+                                              presence_leak)
+from persona_assistant.analysis.quantiles import enum_bands, fmt_number, number, quantile_transform, value_bands
 from persona_assistant.dimensions import BANDED_DIMENSIONS, CATEGORY_DIMENSIONS, NOT_DIMENSIONS
 from persona_assistant.errors import InputError, UsageError
-from persona_assistant.ingest.csvfile import unique_name
+from persona_assistant.ingest.csvfile import quote_ident as _q, quote_str as _qs, unique_name
 
 MAX_CATEGORIES = 50
 MAX_CODES, CODE_MAX = 12, 20
 ID_SHARE = 0.9
 FREE_TEXT_LENGTH = 40
 NUMERIC_SHARE = DATE_SHARE = 0.95
-QUANTILES = (0.25, 0.5, 0.75)
 PROFILE_MAX_VALUES = 10_000  # a column with more distinct values is not grouped value by value
 _DATE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"
                    r"( \d{1,2}:\d{2}(:\d{2})?)?)\s*$")
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _qs(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -145,36 +137,6 @@ def _profile(con, table: str, cols: list[str]) -> dict[str, list[tuple[Any, int,
     return out
 
 
-def _number(value: str) -> float | None:
-    try:
-        x = float(value.replace(",", "")) if value.strip() else None
-    except ValueError:
-        return None
-    return x if x is not None and math.isfinite(x) else None
-
-
-def _fmt(x: float) -> str:
-    """1,250,000 and 0.375 as such; a four-digit whole number (a year) without a separator."""
-    sep = "," if abs(x) >= 10_000 else ""
-    return f"{x:{sep}.0f}" if float(x).is_integer() else f"{x:{sep}.4g}"
-
-
-def band_labels(cuts: list[float], integral: bool) -> list[str]:
-    """Labels for the bands (-inf, c1], (c1, c2], ..., (ck, inf)."""
-    labels = [f"up to {_fmt(cuts[0])}"]
-    for lo, hi in zip(cuts, cuts[1:]):
-        labels.append(f"{_fmt(lo + 1)}-{_fmt(hi)}" if integral and lo + 1 < hi else
-                      _fmt(hi) if integral else f"above {_fmt(lo)} up to {_fmt(hi)}")
-    labels.append(f"{_fmt(cuts[-1] + 1)} or more" if integral else f"above {_fmt(cuts[-1])}")
-    return labels
-
-
-def quantile_sql(cuts: list[float], labels: list[str]) -> str:
-    v = "TRY_CAST(replace(CAST({c} AS VARCHAR), ',', '') AS DOUBLE)"
-    whens = " ".join(f"WHEN {v} <= {cut!r} THEN {_qs(label)}" for cut, label in zip(cuts, labels))
-    return f"CASE WHEN {v} IS NULL THEN NULL {whens} ELSE {_qs(labels[-1])} END"
-
-
 CODE_SQL = "CAST(CAST(round({c}) AS BIGINT) AS VARCHAR)"
 
 
@@ -194,7 +156,7 @@ def _classify(con, table: str, col: str, label: str, values: list[tuple[str, int
     dates = sum(n for v, _, _, n in values if _DATE.match(v))
     if dates >= DATE_SHARE * rows:
         return "date", "a date"
-    numbers = [(x, n) for v, _, _, n in values if (x := _number(v)) is not None]
+    numbers = [(x, n) for v, _, _, n in values if (x := number(v)) is not None]
     numeric = sum(n for _, n in numbers) >= NUMERIC_SHARE * rows
     if numeric and distinct >= ID_SHARE * rows and rows >= 20 and all(x.is_integer() for x, _ in numbers):
         return "id", f"an id or key ({distinct} distinct values in {rows} rows)"
@@ -212,49 +174,11 @@ def _classify(con, table: str, col: str, label: str, values: list[tuple[str, int
     return "text", f"{distinct} distinct values: too many for a category (at most {MAX_CATEGORIES})"
 
 
-def _value_bands(values: list[tuple[str, int, int, int]]) -> tuple[str, dict[str, str]] | None:
-    """Quartile bands from a profiled column's values and row counts: (the SQL that bands any number, e.g.
-    in a leads file; {value as stored: label}). Cuts as quantile_disc: the smallest value with at least
-    that share of the numbered rows at or below it."""
-    numbers = sorted((x, v, n) for v, _, _, n in values if (x := _number(v)) is not None)
-    total = sum(n for _, _, n in numbers)
-    if not total:
-        return None
-    cuts, seen, i = [], 0, 0
-    for x, _, n in numbers:
-        seen += n
-        while i < len(QUANTILES) and seen >= QUANTILES[i] * total:
-            cuts.append(x)
-            i += 1
-    cuts = sorted(set(cuts))
-    labels = band_labels(cuts, all(x.is_integer() for x, _, _ in numbers))
-    of_value = {v: next((lab for cut, lab in zip(cuts, labels) if x <= cut), labels[-1]) for x, v, _ in numbers}
-    return quantile_sql(cuts, labels), of_value
-
-
-def _enum_bands(con, table: str, col: str, of_value: dict[str, str]) -> tuple[str, list[str]]:
-    """The banding of an ENUM column as a list lookup by the value's code (no text per row), and its labels."""
-    values = con.execute(f"SELECT enum_range({_q(col)}) FROM {table} WHERE {_q(col)} IS NOT NULL LIMIT 1"
-                         ).fetchone()[0]
-    lookup = ", ".join(_qs(of_value[v]) if v in of_value else "NULL" for v in values)
-    return f"[{lookup}][enum_code({{c}}) + 1]", sorted(set(of_value.values()))
-
-
-def _quantile_transform(con, table: str, col: str) -> str | None:
-    v = f"TRY_CAST(replace(CAST({_q(col)} AS VARCHAR), ',', '') AS DOUBLE)"
-    cuts, integral = con.execute(f"SELECT quantile_disc({v}, {list(QUANTILES)}), bool_and({v} = round({v})) "
-                                 f"FROM {table} WHERE {v} IS NOT NULL").fetchone()
-    cuts = sorted({float(c) for c in cuts or [] if c is not None})
-    if not cuts:
-        return None
-    return quantile_sql(cuts, band_labels(cuts, bool(integral)))
-
-
 def _large_column(con, table: str, col: str, label: str) -> tuple[str, str]:
     """A column with more than PROFILE_MAX_VALUES values: an id, free text, or a number (from a sample)."""
     sample = [r[0] for r in con.execute(f"SELECT CAST({_q(col)} AS VARCHAR) FROM {table} "
                                         f"WHERE {_q(col)} IS NOT NULL LIMIT 2000").fetchall()]
-    numbers = [x for v in sample if (x := _number(v)) is not None]
+    numbers = [x for v in sample if (x := number(v)) is not None]
     if sample and len(numbers) >= NUMERIC_SHARE * len(sample):
         key = re.sub(r"[^0-9a-z]", "", label.lower())
         unique_integers = len(set(numbers)) >= ID_SHARE * len(numbers) and all(x.is_integer() for x in numbers)
@@ -279,7 +203,7 @@ def _code_column(con, table: str, canon: str) -> str | None:
         f"min({scaled}), max({scaled}) FROM {table} WHERE {canon} IS NOT NULL").fetchone()
     if not n or n > MAX_CODES or not ok:
         return None
-    return CODE_SQL.replace("{c}", scaled.replace(canon, "{c}")), f"{_fmt(lo)}-{_fmt(hi)}"
+    return CODE_SQL.replace("{c}", scaled.replace(canon, "{c}")), f"{fmt_number(lo)}-{fmt_number(hi)}"
 
 
 def _names(settings_names, columns, labels, key) -> list[str]:
@@ -339,7 +263,15 @@ def plan_dimensions(crm, settings: Settings | None = None) -> DimensionPlan:
         if wanted is not None and col not in wanted and plan.renamed.get(col) not in wanted:
             plan.excluded.append((col, "not listed in the settings ([analysis] dimensions)"))
             continue
-        if col in large:
+        if col in large:  # too many values to group: presence and name are checked, not values
+            wf, lf = con.execute(f"SELECT count({_q(col)}) FILTER (WHERE outcome = 'won'), "
+                                 f"count({_q(col)}) FILTER (WHERE outcome = 'lost') FROM deals").fetchone()
+            counts = ColumnCounts(label, [("", wf, lf)], won_total, lost_total)
+            found = presence_leak(counts) or post_outcome_name(label)
+            if found and col not in allow:
+                plan.excluded.append((col, "an outcome leak"))
+                plan.leaks.append(found)
+                continue
             kind, reason = _large_column(con, "deals", col, label)
             filled = None
         else:
@@ -369,13 +301,13 @@ def plan_dimensions(crm, settings: Settings | None = None) -> DimensionPlan:
             plan.excluded.append((col, reason))
             continue
         if kind == "quantile":
-            bands = (_quantile_transform(con, "deals", col), None) if filled is None else _value_bands(filled)
+            bands = (quantile_transform(con, "deals", col), None) if filled is None else value_bands(filled)
             if bands is None or bands[0] is None:
                 plan.excluded.append((col, "no numbers"))
                 continue
             plan.transforms[col] = bands[0]
             if bands[1] is not None and types[col].startswith("ENUM"):
-                fast[col] = _enum_bands(con, "deals", col, bands[1])
+                fast[col] = enum_bands(con, "deals", col, bands[1])
             plan.notices.append(f"{label}: {reason}")
         elif kind == "code":
             plan.notices.append(f"{label}: {reason}")

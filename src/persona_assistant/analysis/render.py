@@ -97,8 +97,10 @@ def column_renderables(analysis: Analysis) -> list:
     if analysis.findings:
         out.append(_heading("Data quality"))
         out += [as_rich_text(f"  {finding}", style="yellow") for finding in analysis.findings]
-    out += [as_rich_text(f"  {note}", style="dim") for note in analysis.column_notices]
     others = [e for e in analysis.excluded if e.reason != "an outcome leak"]
+    if analysis.column_notices or others:
+        out.append(_heading("Columns"))
+    out += [as_rich_text(f"  {note}", style="dim") for note in analysis.column_notices]
     if others:
         out.append(as_rich_text("  not dimensions: " + "; ".join(f"{e.column}: {e.reason}" for e in others),
                                 style="dim"))

@@ -590,6 +590,8 @@ def load_crm(paths: Sequence[Path], *, mapping_file: Path | None = None,
         for i, p in enumerate(paths):  # sniff and map every file first: extras are resolved across files
             sources.append(open_csv(Path(p), f"raw_{i}"))
             report.files.append(sources[-1].raw.report)
+            if workdir is not None and Path(p).parent == Path(workdir.name):  # not a path the user has
+                sources[-1].raw.report.path = f"{Path(p).name} (the [funnel] join)"
         files = [_map_file(s.raw, mapping) for s in sources]
         if all_columns:
             used = [set(f.fields.values()) for f in files]
