@@ -97,7 +97,7 @@ import sys, time
 from persona_assistant.ingest.crm import load_crm
 from persona_assistant.analysis.segments import analyze
 t0 = time.perf_counter()
-crm = load_crm([sys.argv[1], sys.argv[2]])
+crm = load_crm([sys.argv[1], sys.argv[2]], all_columns=True)  # every column, as `analyze` reads a workspace
 t1 = time.perf_counter()
 a = analyze(crm)
 t2 = time.perf_counter()

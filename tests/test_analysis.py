@@ -127,7 +127,7 @@ def test_planted_segment_is_the_top_icp_candidate_and_the_weak_one_is_anti_icp()
     assert "industry=Healthcare" in a.anti_icp
     assert a.segment("industry=Healthcare").verdict == "worse"
     assert not any("Healthcare" in sid for sid in a.icp_candidates)
-    assert "employee_band=201-500&industry=Software" in a.verdict
+    assert "employee_band=201-500, industry=Software" in a.verdict  # values as written, not an id
     top = a.segment(a.icp_candidates[0])
     assert top.lift > 2
     # ranked by expected value = win rate x median won value / median cycle days

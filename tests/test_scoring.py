@@ -80,8 +80,8 @@ def test_explain_reproduces_every_score(con, model):
         p = 1 / (1 + math.exp(-(info["intercept"] + linear)))
         assert row["result"]["win_probability"] == pytest.approx(p, abs=1e-4)
         t = info["tier_thresholds"]
-        s = row["result"]["score"]
-        assert row["result"]["tier"] == ("A" if s >= t["A"] else "B" if s >= t["B"] else "C")
+        confident = row["result"]["confidence"] in ("high", "medium")
+        assert row["result"]["tier"] == ("A" if p >= t["A"] and confident else "B" if p >= t["B"] else "C")
 
 
 def test_missing_field_lowers_confidence_not_the_score(model):
@@ -145,14 +145,19 @@ def test_gate_on_a_dimension_the_model_does_not_use_and_on_a_missing_column(con,
     assert scored.notes == ["gate revenue_band=<$1M not applied: the file has no revenue_band column"]
 
 
-def test_tiers_follow_the_history_quantiles(con, model):
-    counts = con.execute("SELECT industry, employee_band, country, count(*) FROM deals "
-                         "WHERE outcome IN ('won','lost') GROUP BY ALL").fetchall()
-    total = sum(n for *_, n in counts)
-    at_a = sum(n for *c, n in counts if model.score(tuple(c)) >= model.tier_a)
-    above_a = sum(n for *c, n in counts if model.score(tuple(c)) > model.tier_a)
-    assert above_a < 0.2 * total <= at_a
-    assert model.tier_a > model.tier_b
+def test_tiers_follow_the_win_probability_against_the_base_rate(model):
+    base = model.won / model.closed
+    assert model.tier_a == pytest.approx(1.25 * base) and model.tier_b == pytest.approx(0.8 * base)
+    for combo in (("Software", "51-200", "Germany"), ("Retail", "1001-5000", "Germany"),
+                  ("Healthcare", "11-50", "France")):
+        result = score_combo(model, combo)
+        p = model.probability(combo)
+        assert result["tier"] == ("A" if p >= 1.25 * base else "B" if p >= 0.8 * base else "C")
+    # a lead the model knows nothing about is scored at the intercept, with unknown confidence: never A
+    blank = score_combo(model, (None, None, None))
+    assert blank["confidence"] == "unknown" and blank["tier"] in ("B", "C")
+    # A's probability on low confidence is at most B
+    assert model.tier(0.99, "low") == "B" and model.tier(0.99, "high") == "A"
 
 
 def test_no_history_signal_gives_flat_neutral_scores():

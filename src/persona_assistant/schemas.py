@@ -149,6 +149,11 @@ def segment_id(dimensions: dict[str, str]) -> str:
     return "&".join(f"{esc(k)}={esc(v)}" for k, v in dimensions.items())
 
 
+def segment_text(dimensions: dict[str, str]) -> str:
+    """A segment for people to read: values as written ("industry=Tires & Wheels, region=West")."""
+    return ", ".join(f"{k}={v}" for k, v in dimensions.items())
+
+
 def segment_conditions(segment: str) -> dict[str, str]:
     """{dimension: value} of a segment id (the inverse of `segment_id`)."""
     def unesc(text: str) -> str:
@@ -164,6 +169,7 @@ class Segment(SegmentStats):
     lift: float | None = None
     share_won_revenue: float = 0.0
     p_value: float | None = None
+    q_value: float | None = None  # Benjamini-Hochberg adjusted p over the tested segments
     verdict: SegmentVerdict = "not significant"
     expected_value: float | None = None
     deal_ids: list[str] = Field(default_factory=list)
@@ -174,6 +180,13 @@ class DataSufficiency(Contract):
     lost: int
     verdict: SufficiencyVerdict
     note: str = ""
+
+
+class ExcludedColumn(Contract):
+    """A column that is not a dimension, and why (an id, a date, free text, an outcome leak ...)."""
+
+    column: str
+    reason: str
 
 
 class Analysis(Contract):
@@ -187,6 +200,11 @@ class Analysis(Contract):
     sufficiency: DataSufficiency
     verdict: str  # plain-language conclusion
     ingest: IngestReport | None = None
+    tests: int = 0  # segments tested (the multiple-testing family)
+    excluded: list[ExcludedColumn] = Field(default_factory=list)
+    leaks: list[str] = Field(default_factory=list)  # outcome leaks, with the figures that flagged them
+    findings: list[str] = Field(default_factory=list)  # data quality: blanks that predict the outcome
+    column_notices: list[str] = Field(default_factory=list)  # codes, bands, placeholders, leaks let in
 
     def segment(self, segment_id: str) -> Segment | None:
         return next((s for s in self.segments if s.id == segment_id), None)

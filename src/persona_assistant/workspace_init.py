@@ -20,6 +20,11 @@ CONFIG_TEMPLATE = """\
 
 [analysis]
 min_support = 30
+# Every column is a candidate dimension except ids, dates, free text and outcome leaks (see `analyze`).
+# Names: the export's header or the canonical field. Used by analyze, draft icp, score, backtest, chat.
+# dimensions = ["Industry", "Lead Source"]   # only these
+# exclude = ["Region"]                        # never these
+# allow = ["Contract Term"]                   # let in a column excluded as a leak, id, date or free text
 """
 
 

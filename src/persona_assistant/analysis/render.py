@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from persona_assistant.safe_text import as_rich_text
-from persona_assistant.schemas import Analysis, IngestReport, Segment
+from persona_assistant.schemas import Analysis, IngestReport, Segment, segment_text
 
 MAX_ROWS = 30  # segment table rows before the rest are summarised (all of them are in --json)
 
@@ -19,6 +19,16 @@ _VERDICT_STYLE = {"better": "green", "worse": "red", "not significant": "", "ins
 
 def _pct(x: float) -> str:
     return f"{x:.1%}"
+
+
+P_FLOOR = 1e-16  # below this a double's p-value is rounding noise (it prints as 0)
+
+
+def format_p(p: float | None) -> str:
+    """A p- or q-value for people: two significant digits; "< 1e-16" below the float floor, never "0"."""
+    if p is None:
+        return "-"
+    return f"< {P_FLOOR:.0e}" if p < P_FLOOR else f"{p:.2g}"
 
 
 def _heading(text: str):
@@ -76,6 +86,27 @@ def ingest_renderables(report: IngestReport) -> list:
     return out
 
 
+def column_renderables(analysis: Analysis) -> list:
+    """Outcome leaks (with their figures), data-quality findings, column notices, and every excluded column."""
+    out: list = []
+    if analysis.leaks:
+        out.append(_heading("Outcome leaks (excluded from the ICP, the anti-ICP and scoring)"))
+        out += [as_rich_text(f"  {leak}", style="yellow") for leak in analysis.leaks]
+        out.append(as_rich_text("  let one in with [analysis] allow = [\"column\"] in persona-assistant.toml",
+                                style="dim"))
+    if analysis.findings:
+        out.append(_heading("Data quality"))
+        out += [as_rich_text(f"  {finding}", style="yellow") for finding in analysis.findings]
+    others = [e for e in analysis.excluded if e.reason != "an outcome leak"]
+    if analysis.column_notices or others:
+        out.append(_heading("Columns"))
+    out += [as_rich_text(f"  {note}", style="dim") for note in analysis.column_notices]
+    if others:
+        out.append(as_rich_text("  not dimensions: " + "; ".join(f"{e.column}: {e.reason}" for e in others),
+                                style="dim"))
+    return out
+
+
 def _ordered(analysis: Analysis) -> list[Segment]:
     """ICP candidates in rank order, then anti-ICP, then the rest by support."""
     rank = {sid: i for i, sid in enumerate(analysis.icp_candidates)}
@@ -89,15 +120,15 @@ def _ordered(analysis: Analysis) -> list[Segment]:
 
 
 def segment_table(analysis: Analysis, *, max_rows: int = MAX_ROWS):
-    table = _table("segment", "closed", "won", "win rate", "95% CI", "lift", "p", "verdict",
-                   justify_right=(1, 2, 3, 4, 5, 6))
+    table = _table("segment", "closed", "won", "win rate", "95% CI", "lift", "p", "q (BH)", "verdict",
+                   justify_right=(1, 2, 3, 4, 5, 6, 7))
     ordered = _ordered(analysis)
     for s in ordered[:max_rows]:
         table.add_row(
-            as_rich_text(s.id), str(s.closed), str(s.won), _pct(s.win_rate),
+            as_rich_text(segment_text(s.dimensions)), str(s.closed), str(s.won), _pct(s.win_rate),
             f"{s.ci_low * 100:.1f}-{_pct(s.ci_high)}",
             "-" if s.lift is None else f"{s.lift:.2f}x",
-            "-" if s.p_value is None else f"{s.p_value:.2g}",
+            format_p(s.p_value), format_p(s.q_value),
             as_rich_text(s.verdict, style=_VERDICT_STYLE[s.verdict]),
         )
     return table, max(0, len(ordered) - max_rows)
@@ -116,6 +147,7 @@ def analysis_renderables(analysis: Analysis) -> list:
         f"  {b.closed} closed: {b.won} won, {b.lost} lost; win rate {_pct(b.win_rate)} "
         f"(95% CI {_pct(b.ci_low)}-{_pct(b.ci_high)})" + ("; " + ", ".join(extra) if extra else "")))
     out.append(as_rich_text("  dimensions: " + (", ".join(analysis.dimensions) or "none"), style="dim"))
+    out += column_renderables(analysis)
 
     out.append(_heading(f"Segments (min support {analysis.min_support} closed deals)"))
     if analysis.segments:
@@ -136,7 +168,7 @@ def analysis_renderables(analysis: Analysis) -> list:
             s = analysis.segment(sid)
             ev = "" if s.expected_value is None else f", expected value {s.expected_value:,.2f}"
             out.append(as_rich_text(
-                f"  {s.id}: {_pct(s.win_rate)} of {s.closed} closed (95% CI {_pct(s.ci_low)}-{_pct(s.ci_high)}), "
+                f"  {segment_text(s.dimensions)}: {_pct(s.win_rate)} of {s.closed} closed (95% CI {_pct(s.ci_low)}-{_pct(s.ci_high)}), "
                 f"lift {s.lift:.2f}x, {_pct(s.share_won_revenue)} of won revenue{ev}; "
                 f"deals {', '.join(s.deal_ids[:3])}"))
 

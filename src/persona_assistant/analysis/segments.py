@@ -14,10 +14,18 @@ Method, in short (the words also land in `Analysis.correction` and `.verdict`):
   many of them and none of them could be judged).
 - A tested segment is "better"/"worse" only when its Wilson interval at the
   Bonferroni level alpha = 0.05 / (number of tested segments) excludes the
-  baseline; otherwise "not significant".
+  baseline; otherwise "not significant". Every column is a candidate dimension
+  (`analysis.columns`), so the family can be large: each tested segment also gets a
+  Benjamini-Hochberg q-value (false discovery rate), and the correction text says how
+  many tests ran and how many segments BH would call discoveries at 5%. The verdicts,
+  the ICP and the anti-ICP stay on Bonferroni (no false winner in 20 runs).
+- Which columns are dimensions, and why the others are not (ids, dates, free text,
+  outcome leaks), is decided once by `analysis.columns.plan_dimensions`.
 - ICP candidates are the significantly better segments, ranked by expected value
   per day of sales cycle: win_rate x median won value / median won cycle days
   (falls back to win_rate x median won value without dates, to lift without values).
+  A pair ranks among the singles only when its corrected Wilson interval lies above both
+  of its singles' win rates; a pair that merely contains a strong value ranks after them.
 """
 
 from __future__ import annotations
@@ -26,9 +34,11 @@ from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from persona_assistant.analysis.stats import bonferroni_alpha, score_test_p, wilson_interval
+from persona_assistant.analysis.columns import Settings, plan_dimensions, resolve, workspace_settings
+from persona_assistant.analysis.stats import benjamini_hochberg, bonferroni_alpha, score_test_p, wilson_interval
 from persona_assistant.errors import InputError, UsageError
-from persona_assistant.schemas import Analysis, DataSufficiency, Segment, SegmentStats, segment_id
+from persona_assistant.schemas import (Analysis, DataSufficiency, ExcludedColumn, Segment, SegmentStats, segment_id,
+                                       segment_text)
 
 if TYPE_CHECKING:  # the ingestion module imports duckdb; keep this module import-light
     from persona_assistant.ingest.crm import CrmData
@@ -39,10 +49,6 @@ SAMPLE_IDS = 5  # receipts per outcome: the first N won and N lost deal ids, by 
 MIN_WON_SUFFICIENT = 50
 MIN_WON = 10
 MIN_LOST = 20
-
-# Dimension columns the canonical deals table always has; others come from --dimension.
-CANONICAL_DIMENSIONS = ("industry", "employee_band", "revenue_band", "region", "country", "product",
-                        "lead_source", "owner", "technologies")
 
 _CLOSED = "outcome IN ('won', 'lost')"
 
@@ -63,13 +69,24 @@ def _columns(con) -> list[str]:
         raise InputError("no deals table: the CRM files held no deals (won/lost/open opportunities)") from None
 
 
-def _pick_dimensions(crm: "CrmData", dimensions: Sequence[str] | None, columns: list[str]) -> list[str]:
-    """The dimensions to analyse, in a fixed (alphabetical) order so segment ids are stable."""
-    chosen = list(crm.dimensions if dimensions is None else dimensions)
-    for name in chosen:
-        if name not in columns:
-            known = ", ".join(c for c in crm.dimensions) or "none"
-            raise UsageError(f"--dimension {name}: no such column in the deals data (dimensions with data: {known})")
+def pick_dimensions(crm: "CrmData", dimensions: Sequence[str] | None, columns: list[str]) -> list[str]:
+    """The dimensions to analyse, in a fixed (alphabetical) order so segment ids are stable.
+
+    `dimensions` (from --dimension) may name the export's header or the canonical field; an outcome leak
+    is refused unless the settings allow it.
+    """
+    if dimensions is None:
+        return sorted(set(crm.dimensions))
+    plan = getattr(crm, "plan", None)
+    chosen = []
+    for name in dimensions:
+        col = resolve(name, columns, plan.labels if plan else {}, "--dimension")
+        leak = plan and dict(plan.excluded).get(col) == "an outcome leak"
+        if leak:
+            why = next((x for x in plan.leaks if x.startswith(plan.labels.get(col, col) + ":")), col)
+            raise UsageError(f"--dimension {name}: {why}; let it in with [analysis] allow = [\"{name}\"] "
+                             "in the workspace settings")
+        chosen.append(plan.renamed.get(col, col) if plan else col)
     return sorted(set(chosen))
 
 
@@ -87,11 +104,12 @@ def _counts(receipts: bool = True) -> str:
     """
 
 
-# Rolling the finest-grain cube up: counts and sums add, the first-N id lists merge.
-_ROLLUP = f"""
-    sum(closed), sum(won), sum(lost), sum(total_won_value),
-    list_sort(flatten(list(won_ids)))[1:{SAMPLE_IDS}], list_sort(flatten(list(lost_ids)))[1:{SAMPLE_IDS}]
-"""
+# Rolling the finest-grain cube up: counts and sums add. The first-N id receipts do not go through
+# list merges (every group's lists gathered, flattened and sorted: the slowest part of a million-deal
+# analysis, and memory-bound with many dimensions); the cube's ids are unnested (at most 2 x N per
+# cube row) and a bounded min(id, N) picks each group's first ones.
+_ROLLUP = "sum(closed), sum(won), sum(lost), sum(total_won_value)"
+_RECEIPTS = f"min(id, {SAMPLE_IDS}) FILTER (WHERE won), min(id, {SAMPLE_IDS}) FILTER (WHERE NOT won)"
 # Medians do not roll up: they run over won deals only (half the rows, no FILTER on a
 # holistic aggregate), a few grouping sets per query. All sets at once holds every
 # set's values in memory together; one set per query rescans each time. ~6 is the knee.
@@ -156,15 +174,18 @@ def _segment_rows(con, dims: list[str], *, pairs: bool, min_support: int) -> lis
     sets = [(d,) for d in dims] + (list(combinations(dims, 2)) if pairs else [])
     cube = f"""SELECT {names}, {_counts()} FROM (SELECT deal_id, outcome, amount, {cols} FROM deals
                WHERE {_CLOSED}) GROUP BY ALL"""
-    counts = _grouped(con, cube, _ROLLUP, dims, sets,
-                      having=f"{{grouped}} = 1 OR sum(closed) >= {int(min_support)}")
+    counts = _grouped(con, cube, _ROLLUP, dims, sets, having=f"{{grouped}} = 1 OR sum(closed) >= {int(min_support)}")
+    ids = f"""WITH c AS ({cube}) SELECT {names}, unnest(won_ids) AS id, true AS won FROM c
+              UNION ALL SELECT {names}, unnest(lost_ids) AS id, false AS won FROM c"""
+    receipts = _grouped(con, ids, _RECEIPTS, dims, sets)
     won = f"SELECT amount, cycle_days, {cols} FROM deals WHERE outcome = 'won'"
     medians: dict = {}
     for i in range(0, len(sets), SETS_PER_QUERY):
         medians.update(_grouped(con, won, _MEDIANS, dims, sets[i:i + SETS_PER_QUERY]))
     out = []
-    for key, (closed, won_n, lost, total, won_ids, lost_ids) in counts.items():
+    for key, (closed, won_n, lost, total) in counts.items():
         med = medians.get(key, (None, None))
+        won_ids, lost_ids = receipts.get(key, (None, None))
         out.append((dict(key), (int(closed), int(won_n), int(lost), total, *med, won_ids, lost_ids)))
     return out
 
@@ -232,13 +253,13 @@ def _verdict(baseline: SegmentStats, segments: list[Segment], icp: list[str], an
         top = by_id[icp[0]]
         parts.append(
             f"{len(icp)} segment(s) win significantly more often than {base} after a Bonferroni correction "
-            f"for {tests} tests. Best by expected value ({formula}): {top.id}, winning "
+            f"for {tests} tests. Best by expected value ({formula}): {segment_text(top.dimensions)}, winning "
             f"{_pct(top.win_rate)} of {top.closed} closed deals (95% CI {_pct(top.ci_low)}-{_pct(top.ci_high)}, "
             f"lift {top.lift:.2f}x).")
     if anti:
         worst = by_id[anti[0]]
         parts.append(
-            f"{len(anti)} segment(s) win significantly less often (anti-ICP); lowest: {worst.id} at "
+            f"{len(anti)} segment(s) win significantly less often (anti-ICP); lowest: {segment_text(worst.dimensions)} at "
             f"{_pct(worst.win_rate)} of {worst.closed} closed deals (lift {worst.lift:.2f}x).")
     elif icp:
         parts.append("No segment wins significantly less often than the baseline.")
@@ -247,12 +268,24 @@ def _verdict(baseline: SegmentStats, segments: list[Segment], icp: list[str], an
     return " ".join(parts)
 
 
+def _adds(seg: Segment, singles: dict, alpha: float) -> bool:
+    """A single, or a pair whose win rate (its Wilson interval at the corrected level) is above both of its
+    singles' own: a pair riding on one strong value does not outrank that value."""
+    if len(seg.dimensions) == 1:
+        return True
+    parents = [singles.get(item) for item in seg.dimensions.items()]
+    lo, _ = wilson_interval(seg.won, seg.closed, alpha=alpha)
+    return lo > max((p.win_rate for p in parents if p is not None), default=0.0)
+
+
 def analyze(crm: "CrmData", *, min_support: int = 30, dimensions: Sequence[str] | None = None,
-            pairs: bool = True) -> Analysis:
+            pairs: bool = True, settings: Settings | None = None) -> Analysis:
     """Baseline, per-segment statistics with verdicts, ICP and anti-ICP candidates (pure, deterministic)."""
     check_min_support(min_support)
     con = crm.con
-    dims = _pick_dimensions(crm, dimensions, _columns(con))
+    columns = _columns(con)
+    plan = plan_dimensions(crm, settings)
+    dims = pick_dimensions(crm, dimensions, columns)
     baseline = _baseline(con)
     p0 = baseline.win_rate
 
@@ -283,14 +316,21 @@ def analyze(crm: "CrmData", *, min_support: int = 30, dimensions: Sequence[str] 
             continue
         lo, hi = wilson_interval(seg.won, seg.closed, alpha=alpha_c)
         seg.verdict = "better" if lo > p0 else "worse" if hi < p0 else "not significant"
+    judged = [s for s in tested if s.p_value is not None]
+    for seg, q in zip(judged, benjamini_hochberg([s.p_value for s in judged])):
+        seg.q_value = q
+    discoveries = sum(1 for s in judged if s.q_value < ALPHA)
 
     kind = _ev_kind(baseline)
     for seg in segments:
         seg.expected_value = _expected_value(seg, kind)
 
     better = [s for s in segments if s.verdict == "better"]
-    # Highest expected value first; segments missing a figure go last, by lift; id breaks ties.
-    better.sort(key=lambda s: (s.expected_value is None, -(s.expected_value or 0.0), -(s.lift or 0.0), s.id))
+    # Highest expected value first; segments missing a figure go last, by lift; id breaks ties. A pair
+    # ranks among the singles only when it adds to them (`_adds`); otherwise after every single.
+    singles = {next(iter(s.dimensions.items())): s for s in segments if len(s.dimensions) == 1}
+    better.sort(key=lambda s: (not _adds(s, singles, alpha_c), s.expected_value is None,
+                               -(s.expected_value or 0.0), -(s.lift or 0.0), s.id))
     worse = sorted((s for s in segments if s.verdict == "worse"), key=lambda s: (s.win_rate, -s.closed, s.id))
     segments.sort(key=lambda s: (len(s.dimensions), list(s.dimensions), -s.closed, s.id))
 
@@ -300,14 +340,18 @@ def analyze(crm: "CrmData", *, min_support: int = 30, dimensions: Sequence[str] 
         f"Bonferroni: {tests} segment(s) with at least {min_support} closed deals tested, each at "
         f"alpha = 0.05 / {tests} = {alpha_c:.2g} (family-wise 5%); a segment is better or worse only when "
         f"its Wilson interval at that level excludes the baseline win rate. p-values: two-sided score test "
-        f"against the baseline (normal approximation), the test the Wilson interval inverts."
+        f"against the baseline (normal approximation), the test the Wilson interval inverts. "
+        f"Benjamini-Hochberg over the same {tests} tests (q, false discovery rate 5%): {discoveries} "
+        f"segment(s) with q < 0.05; the verdicts use Bonferroni."
         if tests else
         f"none: no segment had at least {min_support} closed deals, so nothing was tested.")
     return Analysis(
         baseline=baseline, dimensions=dims, min_support=min_support, correction=correction,
         segments=segments, icp_candidates=icp, anti_icp=anti, sufficiency=suff,
         verdict=_verdict(baseline, segments, icp, anti, tests, suff, EV_FORMULAS[kind]),
-        ingest=getattr(crm, "report", None),
+        ingest=getattr(crm, "report", None), tests=tests,
+        excluded=[ExcludedColumn(column=plan.shown(c), reason=r) for c, r in plan.excluded],
+        leaks=plan.leaks, findings=plan.findings, column_notices=plan.notices,
     )
 
 
@@ -349,8 +393,22 @@ def analyze_workspace(ws, files: Sequence[Path] | None = None, *, mapping_file: 
     if min_support is None:
         min_support = workspace_min_support(ws)
     check_min_support(min_support)
+    crm = load_history(ws, files, mapping_file=mapping_file)
+    return analyze(crm, min_support=min_support, dimensions=dimensions or None, pairs=pairs)
+
+
+def load_history(ws, files: Sequence[Path] | None = None, *, mapping_file: Path | None = None) -> "CrmData":
+    """A workspace's CRM exports (or `files`) with every column, planned with its [analysis] settings.
+
+    The one loader behind `analyze`, `draft icp`, `score`, `backtest` and chat, so they all judge the
+    same dimensions.
+    """
     from persona_assistant.ingest.crm import load_crm
 
-    extra = [d for d in dimensions or () if d not in CANONICAL_DIMENSIONS]
-    crm = load_crm(list(files), mapping_file=mapping_file, extra_dimensions=tuple(extra))
-    return analyze(crm, min_support=min_support, dimensions=dimensions or None, pairs=pairs)
+    files = list(files) if files else ws.crm_files()
+    if mapping_file is None and ws.mapping_path.is_file():
+        mapping_file = ws.mapping_path
+    settings = workspace_settings(ws)
+    crm = load_crm(files, mapping_file=mapping_file, all_columns=True)
+    plan_dimensions(crm, settings)
+    return crm

@@ -54,3 +54,21 @@ def score_test_p(successes: int, n: int, p0: float) -> float | None:
 def bonferroni_alpha(alpha: float, tests: int) -> float:
     """Per-test level that keeps the family-wise error rate at `alpha` over `tests` tests."""
     return alpha / max(1, tests)
+
+
+def benjamini_hochberg(p_values: list[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (q-values), in the input order.
+
+    A test with q < alpha is a discovery at false discovery rate alpha: of all such discoveries, at most
+    a share alpha is expected to be false (independent or positively dependent tests). Less strict than
+    Bonferroni, which bounds the chance of even one false discovery.
+    """
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    q = [1.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        running = min(running, p_values[i] * m / rank)
+        q[i] = min(1.0, running)
+    return q

@@ -13,14 +13,34 @@ TOP_ROWS = 20
 
 
 def _load_history(ws: Any) -> Any:
-    """The workspace's CRM exports as the canonical deals table (the model's training data)."""
+    """The workspace's CRM exports as the canonical deals table (the model's training data), with the
+    dimensions `analyze` judges (every column, leaks out, [analysis] settings applied)."""
+    from persona_assistant.analysis.segments import load_history
     from persona_assistant.errors import UsageError
-    from persona_assistant.ingest.crm import load_crm
 
-    files = ws.crm_files()
-    if not files:
+    if not ws.crm_files():
         raise UsageError(f"no CRM exports in {ws.crm_dir}: scoring learns its weights from won/lost deals there")
-    return load_crm(files, mapping_file=ws.mapping_file())
+    return load_history(ws)
+
+
+def _load_leads(ws: Any, file: Path, crm: Any) -> tuple[Any, list[str]]:
+    """The leads file with the history's dimension columns it holds, read the way the history was
+    (placeholders blank, the same bands and codes); and the dimensions it has values for."""
+    from persona_assistant.analysis.columns import apply_plan
+    from persona_assistant.ingest.crm import LEAD_COLUMNS, load_leads
+
+    plan = crm.plan
+    canonical = {c for c, _ in LEAD_COLUMNS}
+    extras = [plan.labels.get(d, d) for d in plan.chosen if d not in canonical]
+    leads = load_leads(file, mapping_file=ws.mapping_file(),
+                       extra_dimensions=extras)
+    apply_plan(leads.con, "leads", plan, every_blank=True)
+    have = [r[0] for r in leads.con.execute("DESCRIBE leads").fetchall()]
+    dims = [d for d in plan.chosen if d in have]
+    if dims:
+        counts = leads.con.execute("SELECT " + ", ".join(f'count("{d}")' for d in dims) + " FROM leads").fetchone()
+        dims = [d for d, n in zip(dims, counts) if n]
+    return leads, dims
 
 
 def _min_support(ws: Any) -> int:
@@ -65,14 +85,36 @@ def _json_payload(scored: Any) -> tuple[list[dict], list[dict]]:
     return fits, rows
 
 
-def _csv_rows(rows: list[dict], dims: list[str]):
-    for row in rows:
-        r, p = row["result"], row["persona"]
-        yield [row["row_number"], row["account"], row["contact_name"], row["title"], row["email"], row["phone"],
-               *(row["values"].get(d) for d in dims), r["score"], r["tier"], r["win_probability"],
-               r["confidence"], (p.persona_name or "no persona fits") if p else "",
-               p.confidence if p else "", p.reason if p else "",
-               "; ".join(f"{g['gate']}: {g['reason']}" for g in r["disqualified_by"]), _factor_text(r)]
+SCORE_COLUMNS = ("score", "tier", "win_probability", "confidence", "persona", "persona_confidence",
+                 "persona_reason", "disqualified_by", "factors")
+
+
+def _write_scored(out: Path, file: Path, con: Any, scored: Any) -> None:
+    """Every input row and column, in the file's order (so the lead's own id goes back into the CRM),
+    with SCORE_COLUMNS appended; a score column whose name the input already uses gets a "pa_" prefix."""
+    from persona_assistant.export.csv_safe import write_csv
+    from persona_assistant.ingest.csvfile import quote_ident, read_table
+
+    raw = read_table(con, file, "scored_input")
+    by_row = {row["row_number"]: row for row in scored.rows}
+    taken = {c.lower() for c in raw.columns}
+    header = [*raw.columns, *(f"pa_{c}" if c.lower() in taken else c for c in SCORE_COLUMNS)]
+    select = ", ".join(quote_ident(c) for c in raw.columns)
+
+    def rows():
+        cursor = con.execute(f"SELECT {select} FROM scored_input ORDER BY rowid")
+        number = 0
+        while batch := cursor.fetchmany(10_000):
+            for values in batch:
+                number += 1
+                row = by_row[number]
+                r, p = row["result"], row["persona"]
+                yield [*values, r["score"], r["tier"], r["win_probability"], r["confidence"],
+                       (p.persona_name or "no persona fits") if p else "", p.confidence if p else "",
+                       p.reason if p else "", "; ".join(f"{g['gate']}: {g['reason']}" for g in r["disqualified_by"]),
+                       _factor_text(r)]
+
+    write_csv(out, header, rows())
 
 
 def _print_model(console: Any, model_info: dict) -> None:
@@ -94,7 +136,9 @@ def _print_model(console: Any, model_info: dict) -> None:
                       f"{model_info['scale'] * c['coef']:+.2f}", str(c["support"]), str(c["won"]))
     console.print(table)
     t = model_info["tier_thresholds"]
-    console.print(as_rich_text(f"tiers: A score >= {t['A']}, B score >= {t['B']}, C below; "
+    console.print(as_rich_text(f"tiers: A win probability >= {t['A']:.1%} (and confidence high or medium), "
+                               f"B >= {t['B']:.1%}, C below (against a base rate of "
+                               f"{model_info['trained_on']['win_rate'] or 0:.1%}); "
                                f"'no fit' = anti-ICP disqualifier (hard gate)"))
     for note in model_info["notes"]:
         console.print(as_rich_text(f"note: {note}"))
@@ -110,7 +154,6 @@ def score(
 ) -> None:
     """Score accounts or contacts 0-100 against the ICP, with tier, factors, confidence and persona."""
     from persona_assistant.errors import InputError, UsageError
-    from persona_assistant.ingest.crm import load_leads
     from persona_assistant.schemas import ICP
     from persona_assistant.scoring.backtest import run_backtest
     from persona_assistant.scoring.model import explain, fit, icp_signal_index, score_leads
@@ -120,8 +163,7 @@ def score(
     if not file.is_file():
         raise UsageError(f"score: {file} is not a file")
     crm = _load_history(ws)
-    leads = load_leads(file, mapping_file=ws.mapping_file())
-    dims = [d for d in crm.dimensions if d in leads.dimensions]
+    leads, dims = _load_leads(ws, file, crm)
     if not dims:
         raise InputError(f"{file}: no column matches a dimension of the CRM history "
                          f"({', '.join(crm.dimensions) or 'none'}); nothing to score on")
@@ -135,7 +177,10 @@ def score(
     icp = ws.load_version("icp", ICP)
     gates = _gates(ws, crm, icp)
     personas = _personas(ws, leads.con)
-    scored = score_leads(leads.con, model, gates=gates, personas=personas, icp_signals=icp_signal_index(icp))
+    # Without a backtest showing that the score predicts, no row is scored with more than low confidence
+    # (so none is tier A): the warning below and the tiers say the same thing.
+    scored = score_leads(leads.con, model, gates=gates, personas=personas, icp_signals=icp_signal_index(icp),
+                         max_confidence=None if signal else "low")
     notice(f"scored {len(scored.rows)} rows of {file} ({scored.combinations} distinct combinations) on "
            f"{', '.join(dims)}; weights learned from {model.closed} closed deals")
     for note in scored.notes + model.notes:
@@ -144,12 +189,7 @@ def score(
         notice(f"warning: backtest {verdict}. The scores rank by resemblance to past wins, but the history "
                f"does not show that they predict outcomes.")
     if out is not None:
-        from persona_assistant.export.csv_safe import write_csv
-
-        header = ["row_number", "account", "contact_name", "title", "email", "phone", *scored.dimensions,
-                  "score", "tier", "win_probability", "confidence", "persona", "persona_confidence",
-                  "persona_reason", "disqualified_by", "factors"]
-        write_csv(out, header, _csv_rows(scored.rows, scored.dimensions))
+        _write_scored(out, file, leads.con, scored)
         notice(f"wrote {out}")
     model_info = explain(model)
     if json_out:
@@ -252,8 +292,9 @@ def backtest(
 
     console = Console(highlight=False)
     console.print(as_rich_text(
-        f"learned on {result.train['deals']} deals closed through {result.cutoff} ({result.train['won']} won); "
-        f"tested on {result.test['deals']} deals closed after ({result.test['won']} won); "
+        f"learned on {result.train['deals']} deals {result.order_by} through {result.cutoff} "
+        f"({result.train['won']} won); tested on {result.test['deals']} deals {result.order_by} after "
+        f"({result.test['won']} won); "
         f"dimensions: {', '.join(result.dimensions)}"))
     if result.auc is not None:
         console.print(as_rich_text(f"AUC {result.auc:.3f} (95% CI {result.auc_ci[0]:.3f}-{result.auc_ci[1]:.3f}, "

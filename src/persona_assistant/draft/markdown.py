@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from persona_assistant.safe_text import md_cell, md_escape as esc
 from persona_assistant.schemas import (
-    ICP, PERSONA_ITEM_FIELDS, Analysis, Claim, Persona, PersonaSet, QuoteEvidence,
+    ICP, PERSONA_ITEM_FIELDS, Analysis, Claim, Persona, PersonaSet, QuoteEvidence, segment_text,
 )
 
 
@@ -59,9 +59,11 @@ def icp_markdown(icp: ICP, analysis: Analysis | None = None) -> str:
            f"- data: {ds.verdict} ({ds.won} won, {ds.lost} lost){' - ' + esc(ds.note) if ds.note else ''}"]
     if analysis is not None:
         out.append(f"- baseline win rate {analysis.baseline.win_rate:.0%} on {analysis.baseline.closed} closed deals")
+        out += [f"- outcome leak, excluded: {esc(leak)}" for leak in analysis.leaks]
+        out += [f"- data quality: {esc(finding)}" for finding in analysis.findings]
         if analysis.segments:
             out += ["", "| Segment | Closed | Won | Win rate | 95% interval | Verdict |", "|---|---|---|---|---|---|"]
-            out += [f"| {md_cell(s.id)} | {s.closed} | {s.won} | {s.win_rate:.0%} | "
+            out += [f"| {md_cell(segment_text(s.dimensions))} | {s.closed} | {s.won} | {s.win_rate:.0%} | "
                     f"{s.ci_low:.0%}-{s.ci_high:.0%} | {s.verdict} |" for s in analysis.segments]
     f = icp.firmographics
     for name in type(f).model_fields:

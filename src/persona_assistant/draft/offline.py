@@ -351,7 +351,8 @@ def offline_icp(analysis: Analysis | None, sources: list[Source]) -> ICP:
     if better:
         names = "; ".join(_pretty(s.dimensions) for s in better[:3])
         summary = (f"The CRM data singles out {names} (won {sufficiency.won}, lost {sufficiency.lost}; "
-                   f"data {sufficiency.verdict}). Challenges and goals come from interview quotes.")
+                   f"data {sufficiency.verdict})."
+                   + (" Challenges and goals come from interview quotes." if sources else ""))
         name = f"Best fit: {_pretty(better[0].dimensions)}"
     else:
         why = "no CRM analysis was run" if analysis is None else (

@@ -25,9 +25,10 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from persona_assistant.bands import EMPLOYEE_BANDS, REVENUE_BANDS, band_sql
+from persona_assistant.dimensions import BASE_DIMENSIONS, TYPO_FIELDS
 from persona_assistant.errors import InputError, UsageError
 from persona_assistant.ingest.csvfile import (CsvSource, RawTable, open_csv, quote_ident as qi, quote_str as qs,
                                               read_table, unique_name)
@@ -54,8 +55,6 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
 FIRMOGRAPHIC = ("industry", "employees", "revenue", "region", "country", "technologies")
 MONEY_FIELDS = ("amount", "employees", "revenue", "price")
 DATE_FIELDS = ("created", "closed", "won_time", "lost_time")
-BASE_DIMENSIONS = ("industry", "employee_band", "revenue_band", "region", "country", "product", "lead_source")
-CATEGORY_FIELDS = ("industry", "region", "country", "product", "lead_source")
 # Text columns of `deals` stored as ENUMs when they hold at most ENUM_MAX values (`_category_types`).
 CATEGORY_COLUMNS = ("stage", "industry", "region", "country", "product", "lead_source", "owner", "technologies")
 ENUM_MAX = 10_000
@@ -97,6 +96,7 @@ class CrmData:
     con: "duckdb.DuckDBPyConnection"
     report: IngestReport
     dimensions: list[str]
+    plan: Any = None  # analysis.columns.DimensionPlan once the columns are planned (and the table adjusted)
 
 
 # --------------------------------------------------------------------------- SQL value parsing
@@ -488,9 +488,11 @@ def _read_all(con, paths: Sequence[Path], mapping: MappingFile, report: IngestRe
     return files
 
 
-def _resolve_extras(files: list[_File], extra_dimensions: Sequence[str], reserved: set[str]
-                    ) -> tuple[dict[int, dict[str, str]], list[str]]:
-    """extra name -> header per file index (first file holding it, by kind order); names kept."""
+def _resolve_extras(files: list[_File], extra_dimensions: Sequence[str], reserved: set[str], *,
+                    missing_ok: bool = False) -> tuple[dict[int, dict[str, str]], list[str]]:
+    """extra name -> header per file index (first file holding it, by kind order); names kept.
+
+    `missing_ok`: a name no file holds is skipped (a leads file scored on the history's dimensions)."""
     per_file: dict[int, dict[str, str]] = {i: {} for i in range(len(files))}
     names: list[str] = []
     order = {"deals": 0, "leads": 0, "accounts": 1, "products": 2, "teams": 3}
@@ -499,6 +501,8 @@ def _resolve_extras(files: list[_File], extra_dimensions: Sequence[str], reserve
             continue  # already a canonical column
         holders = [(order.get(f.kind, 9), i, h) for i, f in enumerate(files) if f.kind in order
                    for h in f.raw.columns if h.lower() == extra.lower()]
+        if not holders and missing_ok:
+            continue
         if not holders:
             where = ", ".join(f.raw.path.name for f in files)
             raise UsageError(f"dimension '{extra}': no column of that name in {where}")
@@ -586,23 +590,43 @@ def _connect(paths: Sequence[Path]) -> "duckdb.DuckDBPyConnection":
 
 
 def load_crm(paths: Sequence[Path], *, mapping_file: Path | None = None,
-             extra_dimensions: Sequence[str] = ()) -> CrmData:
-    """Load CRM export files into table `deals` (columns: DEAL_COLUMNS + extras); see the module docstring."""
+             extra_dimensions: Sequence[str] = (), all_columns: bool = False) -> CrmData:
+    """Load CRM export files into table `deals` (columns: DEAL_COLUMNS + extras); see the module docstring.
+
+    `all_columns`: every column no canonical field took (of the deals, accounts, products and teams files)
+    comes along as an extra under its header, for `analysis.columns` to profile as a candidate dimension.
+    """
     if not paths:
         raise UsageError("no CRM files given (put CSV/XLSX exports in the workspace's crm/ folder)")
     mapping = load_mapping(mapping_file)
     report = IngestReport()
     con = _connect(paths)
     sources: list[CsvSource] = []
+    workdir = None
     try:
+        if mapping.funnel is not None:  # a leads file + a deals file: joined first (ingest/funnel.py)
+            import tempfile
+
+            from persona_assistant.ingest.funnel import join_funnel
+
+            workdir = tempfile.TemporaryDirectory(prefix="pa-funnel-")
+            paths, mapping = join_funnel(con, paths, mapping, report, Path(workdir.name))
         for i, p in enumerate(paths):  # sniff and map every file first: extras are resolved across files
             sources.append(open_csv(Path(p), f"raw_{i}"))
             report.files.append(sources[-1].raw.report)
+            if workdir is not None and Path(p).parent == Path(workdir.name):  # not a path the user has
+                sources[-1].raw.report.path = f"{Path(p).name} (the [funnel] join)"
         files = [_map_file(s.raw, mapping) for s in sources]
+        if all_columns:
+            used = [set(f.fields.values()) for f in files]
+            extra_dimensions = [*extra_dimensions, *(h for f, u in zip(files, used) if f.kind in KIND_FIELDS
+                                                     for h in f.raw.columns if h not in u)]
         return _load_crm(con, sources, files, mapping, report, extra_dimensions)
     finally:
         for s in sources:
             s.close()
+        if workdir is not None:
+            workdir.cleanup()
 
 
 def _load_crm(con, sources: list[CsvSource], files: list[_File], mapping: MappingFile, report: IngestReport,
@@ -865,7 +889,7 @@ def _dimensions(con, table: str, extras: Sequence[str]) -> list[str]:
 
 def _near_duplicates(con, table: str, report: IngestReport, limit: int = 500) -> None:
     """Report values that look like typos of another value (or a common industry name); keep them as they are."""
-    for col in CATEGORY_FIELDS:
+    for col in TYPO_FIELDS:
         rows = con.execute(f"SELECT {col}, count(*) FROM {table} WHERE {col} IS NOT NULL GROUP BY 1 "
                            f"ORDER BY 2 DESC, 1 LIMIT {limit + 1}").fetchall()
         if not rows or len(rows) > limit:
@@ -880,10 +904,31 @@ def _words(value: str) -> str:
     return " ".join(re.split(r"[^0-9a-z]+", value.lower())).strip()
 
 
+TYPO_COUNT_RATIO = 20  # a typo hint needs the look-alike to be this many times as common
+TYPO_MAX_EDITS = 2
+
+
+def edit_distance(a: str, b: str, limit: int = TYPO_MAX_EDITS) -> int:
+    """Levenshtein distance, cut short at `limit` + 1 (only "at most `limit`" matters here)."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > limit:
+            return limit + 1
+        prev = cur
+    return prev[-1]
+
+
 def near_duplicates(counts: Sequence[tuple[str, int]], vocabulary: Sequence[str] = (), cutoff: float = 0.85
                     ) -> list[tuple[str, int, str]]:
-    """(value, rows, look-alike) for values that are probably misspellings or spelling variants: equal to or
-    close (difflib) to a more frequent value, or close to but not equal to a vocabulary word."""
+    """(value, rows, look-alike) for values that are probably misspellings or spelling variants: equal to a
+    more frequent value but for case and punctuation; a rare value within TYPO_MAX_EDITS edits of one at
+    least TYPO_COUNT_RATIO times as common (two large values, 'Southwest' and 'Southeast', are both real);
+    or close to but not equal to a vocabulary word."""
     vocab = {_words(w) for w in vocabulary}
     found = []
     for value, count in counts:
@@ -893,9 +938,10 @@ def near_duplicates(counts: Sequence[tuple[str, int]], vocabulary: Sequence[str]
         if key in keys:
             found.append((value, count, keys[key]))
             continue
-        close = difflib.get_close_matches(key, list(keys), n=1, cutoff=cutoff)
-        if close:
-            found.append((value, count, keys[close[0]]))
+        common = [(c, o) for o, c in counts if c >= TYPO_COUNT_RATIO * count
+                  and edit_distance(key, _words(o)) <= TYPO_MAX_EDITS]
+        if common:
+            found.append((value, count, max(common)[1]))
             continue
         if key not in vocab:
             close = difflib.get_close_matches(key, sorted(vocab), n=1, cutoff=cutoff)
@@ -909,13 +955,15 @@ def near_duplicates(counts: Sequence[tuple[str, int]], vocabulary: Sequence[str]
 
 def load_leads(path: Path, *, mapping_file: Path | None = None,
                extra_dimensions: Sequence[str] = ()) -> CrmData:
-    """Load one accounts/contacts file to score into table `leads` (LEAD_COLUMNS + extras)."""
+    """Load one accounts/contacts file to score into table `leads` (LEAD_COLUMNS + extras).
+
+    An extra dimension the file does not have is skipped: the leads are scored on what they hold."""
     mapping = load_mapping(mapping_file)
     report = IngestReport()
     con = _connect([path])
     (f,) = _read_all(con, [path], mapping, report, forced_kind="leads")
     reserved = {c for c, _ in LEAD_COLUMNS}
-    per_file, extras = _resolve_extras([f], extra_dimensions, reserved)
+    per_file, extras = _resolve_extras([f], extra_dimensions, reserved, missing_ok=True)
     _record_mapping([f], report, per_file)
     _stage(con, f, report, mapping, per_file[0], 0)
     have = {r[0] for r in con.execute(f"DESCRIBE {f.stg}").fetchall()}

@@ -22,6 +22,13 @@ Mapping file (TOML, `mapping.toml` in the workspace or `--mapping FILE`)::
     revenue = "millions"      # or "units" (plain USD); without it, revenue all below 100,000 is read
                               # as millions and a notice says so
 
+    [funnel]                  # a leads/MQL file plus a deals file joined by a key (`ingest/funnel.py`)
+    leads = "mqls.csv"        # one row per lead; its created date ([columns] created) starts the window
+    deals = "closed_deals.csv"  # deals of those leads: a stage/status column, else every row is a won deal
+    key = "mql_id"            # the key's header in both files, or ["lead header", "deal header"]
+    window_days = 180         # a lead with no deal is lost this long after it was created, open before
+    as_of = "2024-06-30"      # optional: the day the window is measured to (default: the latest date seen)
+
 Canonical fields are the keys of `SYNONYMS`.
 """
 
@@ -30,6 +37,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from persona_assistant.errors import InputError
@@ -148,6 +156,18 @@ def stage_outcome(stage: str, extra: dict[str, str] | None = None) -> str | None
     return None
 
 
+@dataclass(frozen=True)
+class Funnel:
+    """The [funnel] section: which two files form a funnel, their key, and the no-deal window."""
+
+    leads: str
+    deals: str
+    lead_key: str
+    deal_key: str
+    window_days: int
+    as_of: date | None = None
+
+
 @dataclass
 class MappingFile:
     """A parsed mapping file (see the module docstring)."""
@@ -157,6 +177,7 @@ class MappingFile:
     stages: dict[str, str] = field(default_factory=dict)  # lower-cased stage -> outcome
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)  # key -> {deals value: other value}
     units: dict[str, str] = field(default_factory=dict)
+    funnel: "Funnel | None" = None
 
     def column_for(self, canonical: str, file: Path, headers: list[str]) -> str | None:
         """The header in `file` the mapping names for `canonical`, if any (matched case-insensitively)."""
@@ -183,9 +204,10 @@ def load_mapping(path: Path | None) -> MappingFile:
         raise InputError(f"{path}: mapping file not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid TOML ({exc})") from None
-    unknown = set(data) - {"columns", "stages", "aliases", "units"}
+    unknown = set(data) - {"columns", "stages", "aliases", "units", "funnel"}
     if unknown:
-        raise InputError(f"{path}: unknown section [{sorted(unknown)[0]}] (expected columns, stages, aliases, units)")
+        raise InputError(f"{path}: unknown section [{sorted(unknown)[0]}] "
+                         "(expected columns, stages, aliases, units, funnel)")
     m = MappingFile(path=path)
     for key, value in _table(data, "columns", path).items():
         if key not in SYNONYMS:
@@ -207,7 +229,40 @@ def load_mapping(path: Path | None) -> MappingFile:
         if key != "revenue" or value not in UNITS:
             raise InputError(f'{path}: [units] {key} = {value!r}: only revenue = "millions" or "units"')
         m.units[key] = value
+    if "funnel" in data:
+        m.funnel = _funnel(_table(data, "funnel", path), path)
     return m
+
+
+def _funnel(t: dict, path: Path) -> Funnel:
+    unknown = set(t) - {"leads", "deals", "key", "window_days", "as_of"}
+    if unknown:
+        raise InputError(f"{path}: [funnel] {sorted(unknown)[0]}: unknown key (expected leads, deals, key, "
+                         "window_days, as_of)")
+    for name in ("leads", "deals"):
+        if not isinstance(t.get(name), str) or not t[name].strip():
+            raise InputError(f"{path}: [funnel] {name}: expected the file's name as a string")
+    key = t.get("key")
+    if isinstance(key, str) and key.strip():
+        keys = (key, key)
+    elif isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) and k.strip() for k in key):
+        keys = (key[0], key[1])
+    else:
+        raise InputError(f'{path}: [funnel] key: expected the key\'s header ("mql_id") or '
+                         '["leads header", "deals header"]')
+    window = t.get("window_days", 180)
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise InputError(f"{path}: [funnel] window_days: expected a positive number of days, got {window!r}")
+    as_of = t.get("as_of")
+    if as_of is not None:
+        if isinstance(as_of, str):
+            try:
+                as_of = date.fromisoformat(as_of)
+            except ValueError:
+                as_of = None
+        if not isinstance(as_of, date):
+            raise InputError(f"{path}: [funnel] as_of: expected a date (YYYY-MM-DD), got {t['as_of']!r}")
+    return Funnel(t["leads"], t["deals"], keys[0], keys[1], window, as_of)
 
 
 def _table(data: dict, name: str, path: Path) -> dict:

@@ -6,6 +6,13 @@ report AUC (Mann-Whitney, ties count one half) with a Hanley-McNeil 95% interval
 rate of the top-scored decile against the test baseline, and a calibration table. When the
 interval includes 0.5, or AUC < 0.55, the verdict is "no predictive signal": the CRM's
 fields do not tell wins from losses, and the score must not be presented as meaningful.
+Every verdict names the test set's size and base rate.
+
+A verdict needs both outcomes in time order. When more than MAX_UNDATED of the won or of the lost
+deals have no close date (exports often date only wins), dropping them would test on one outcome
+and call it "no signal": the deals are ordered by their created date instead when it is mapped
+(`order_by`), else the backtest refuses ("cannot test: N lost deals have no close date; map a
+created/last-activity date (mapping.toml) to order them"), an InputError (exit 1).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from persona_assistant.errors import InputError, UsageError
 from persona_assistant.scoring.model import L2, MIN_SUPPORT, Model, aggregate, fit
 
 NO_SIGNAL = "no predictive signal"
+MAX_UNDATED = 0.1  # share of one outcome's deals without a close date before the close date cannot order them
 MIN_AUC = 0.55
 CALIBRATION_BINS = 5
 
@@ -115,6 +123,7 @@ class Backtest:
     verdict: str
     notes: list[str] = field(default_factory=list)
     model: Model | None = None
+    order_by: str = "closed"  # the date deals are split by: closed, else created
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -131,20 +140,18 @@ def run_backtest(con: Any, dimensions: Sequence[str], *, split: float = 0.7, tab
     dims = list(dimensions)
     if not dims:
         raise InputError("backtest: the CRM data has no dimension columns (industry, employees, ...) to learn from")
-    closed, dated = con.execute(
-        f"SELECT count(*), count(closed) FROM {table} WHERE outcome IN ('won', 'lost')").fetchone()
+    order, notes = _order_by(con, table)
+    closed, dated = con.execute(f"SELECT count(*), count({order}) FROM {table} "
+                                "WHERE outcome IN ('won', 'lost')").fetchone()
     if not dated:
         raise InputError(f"backtest: none of the {closed} closed deals has a close date; a time split needs one")
-    notes = []
-    if dated < closed:
-        notes.append(f"{closed - dated} closed deals without a close date left out")
     k = max(1, math.ceil(dated * split))
     cutoff = con.execute(
-        f"SELECT closed FROM {table} WHERE outcome IN ('won', 'lost') AND closed IS NOT NULL "
-        f"ORDER BY closed LIMIT 1 OFFSET {k - 1}").fetchone()[0]
+        f"SELECT {order} FROM {table} WHERE outcome IN ('won', 'lost') AND {order} IS NOT NULL "
+        f"ORDER BY {order} LIMIT 1 OFFSET {k - 1}").fetchone()[0]
     cut = f"DATE '{cutoff.isoformat()}'"
-    model = fit(con, dims, table=table, where=f"closed <= {cut}", min_support=min_support, l2=l2)
-    test_counts = aggregate(con, dims, table=table, where=f"closed > {cut}")
+    model = fit(con, dims, table=table, where=f"{order} <= {cut}", min_support=min_support, l2=l2)
+    test_counts = aggregate(con, dims, table=table, where=f"{order} > {cut}")
     n_won = sum(w for _, w, _ in test_counts)
     n_lost = sum(lo for _, _, lo in test_counts)
     train = {"deals": model.closed, "won": model.won, "through": cutoff.isoformat()}
@@ -155,18 +162,43 @@ def run_backtest(con: Any, dimensions: Sequence[str], *, split: float = 0.7, tab
     baseline = n_won / (n_won + n_lost) if n_won + n_lost else None
     top = top_share_win_rate(groups, 0.1)
     calib = calibration([(model.probability(c), w, lo) for c, w, lo in test_counts])
+    tested = (f"{n_won + n_lost} later deals (by {'close' if order == 'closed' else 'created'} date; "
+              f"base rate {baseline:.1%})" if baseline is not None else "no later deals")
     if auc is None:
         signal = False
         verdict = (f"{NO_SIGNAL}: the test period (after {cutoff}) has {n_won} won and {n_lost} lost deals; "
                    f"AUC needs both")
     elif ci[0] <= 0.5 or auc < MIN_AUC:
         signal = False
-        verdict = (f"{NO_SIGNAL}: AUC {auc:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}) on {n_won + n_lost} later deals "
+        verdict = (f"{NO_SIGNAL}: AUC {auc:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}) on {tested} "
                    f"is not reliably better than chance (0.5); do not rank leads by this score")
     else:
         signal = True
         lift = f"{top:.0%} vs baseline {baseline:.0%}" if top is not None and baseline is not None else "n/a"
-        verdict = (f"predictive: AUC {auc:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}) on {n_won + n_lost} later deals; "
+        verdict = (f"predictive: AUC {auc:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}) on {tested}; "
                    f"top-decile win rate {lift}")
     return Backtest(split, cutoff.isoformat(), dims, train, test, auc, ci, top, baseline, calib, signal,
-                    verdict, notes + model.notes, model)
+                    verdict, notes + model.notes, model, order)
+
+
+def _order_by(con, table: str) -> tuple[str, list[str]]:
+    """The date column that orders closed deals in time (closed, else created), and notes; or refuse."""
+    has_created = "created" in {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    row = con.execute(f"""SELECT count(*) FILTER (WHERE outcome = 'won'), count(*) FILTER (WHERE outcome = 'lost'),
+        count(closed) FILTER (WHERE outcome = 'won'), count(closed) FILTER (WHERE outcome = 'lost'),
+        {'count(created)' if has_created else '0'}
+        FROM {table} WHERE outcome IN ('won', 'lost')""").fetchone()
+    won, lost, won_dated, lost_dated, created = row
+    missing = {"won": won - won_dated, "lost": lost - lost_dated}
+    short = [o for o, total in (("lost", lost), ("won", won)) if total and missing[o] > MAX_UNDATED * total]
+    if not short:
+        undated = missing["won"] + missing["lost"]
+        return "closed", [f"{undated} closed deals without a close date left out"] if undated else []
+    what = short[0]
+    if created and created >= (1 - MAX_UNDATED) * (won + lost):
+        notes = [f"{missing[what]} {what} deals have no close date: deals ordered by their created date instead"]
+        if created < won + lost:
+            notes.append(f"{won + lost - created} closed deals without a created date left out")
+        return "created", notes
+    raise InputError(f"cannot test: {missing[what]} {what} deals have no close date; map a created/last-activity "
+                     "date (mapping.toml) to order them")

@@ -13,8 +13,11 @@ Why this shape:
   0 span [lo_d, hi_d]; ``scale = 100 / sum(hi_d - lo_d)``, ``base = -scale * sum(lo_d)`` and
   ``score = round_half_up(base + scale * sum(active coefficients))``, always within 0..100.
   Printed points are apportioned by largest remainder so base + points == score exactly.
-* Tiers come from the same history: A at or above the score the top 20% of past closed deals
-  reached, B at or above the median, else C; a hard gate (anti-ICP) makes it "no fit".
+* Tiers come from the calibrated win probability (the fitted logistic model's, checked out of sample
+  by the backtest's calibration table) against the history's base rate: A at or above TIER_A_LIFT x
+  the base rate, C below TIER_C_LIFT x the base rate, B between. A lead the model knows little about
+  (confidence low or unknown: blank or unseen values) is at most B. A hard gate (anti-ICP) makes it
+  "no fit". The 0-100 score orders leads; the tier says how they compare with an average deal.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ MODEL_KIND = "L2-regularised logistic regression on one-hot dimension values (Ne
 MIN_SUPPORT = 10  # closed deals a value needs before it gets a weight
 L2 = 1.0  # ridge penalty: a N(0, 1) prior on each coefficient (log-odds)
 MAX_VALUES_PER_DIMENSION = 30  # most frequent values kept per dimension (bounds the Newton solve)
-TIER_A_SHARE, TIER_B_SHARE = 0.20, 0.50
+TIER_A_LIFT, TIER_C_LIFT = 1.25, 0.8  # win probability vs the base rate: A at or above, C below
 NO_FIT = "no fit"
 
 Combo = tuple  # a tuple of dimension values (str or None), in Model.dimensions order
@@ -78,8 +81,8 @@ class Model:
     value_support: dict[str, dict[str, int]]  # dimension -> value -> closed deals (all values)
     base: float = 0.0
     scale: float = 0.0
-    tier_a: int = 0
-    tier_b: int = 0
+    tier_a: float = 1.0  # win probability for tier A (TIER_A_LIFT x base rate)
+    tier_b: float = 1.0  # win probability for tier B (TIER_C_LIFT x base rate)
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -106,8 +109,11 @@ class Model:
     def score(self, combo: Combo) -> int:
         return round_half_up(self.exact_score(combo))
 
-    def tier(self, score: int) -> str:
-        return "A" if score >= self.tier_a else "B" if score >= self.tier_b else "C"
+    def tier(self, probability: float, confidence: str = "high") -> str:
+        """A / B / C from the win probability against the base rate; at most B on low confidence."""
+        if probability >= self.tier_a and confidence in ("high", "medium"):
+            return "A"
+        return "B" if probability >= self.tier_b else "C"
 
     def spans(self) -> dict[str, tuple[float, float]]:
         """Per dimension: the lowest and highest contribution (0 included: unknown values)."""
@@ -245,19 +251,9 @@ def _calibrate_scale(model: Model, counts: list[tuple[Combo, int, int]]) -> None
     else:
         model.scale = 100.0 / width
         model.base = -model.scale * sum(lo for lo, _ in spans.values())
-    scored = sorted(((model.score(c), w + lo) for c, w, lo in counts), reverse=True)
-    total = sum(n for _, n in scored)
-
-    def threshold(share: float) -> int:
-        seen = 0
-        for s, n in scored:
-            seen += n
-            if seen >= share * total:
-                return s
-        return 0
-
-    model.tier_a = threshold(TIER_A_SHARE) if total else 101
-    model.tier_b = threshold(TIER_B_SHARE) if total else 101
+    base_rate = model.won / model.closed if model.closed else None
+    model.tier_a = min(1.0, TIER_A_LIFT * base_rate) if base_rate else 1.0
+    model.tier_b = TIER_C_LIFT * base_rate if base_rate else 1.0
 
 
 def fit(con: Any, dimensions: Sequence[str], *, table: str = "deals", where: str | None = None,
@@ -342,10 +338,16 @@ def _confidence(model: Model, combo: Combo) -> tuple[float, Confidence]:
     return round(share, 3), label
 
 
+CONFIDENCE_ORDER = ("unknown", "low", "medium", "high")
+
+
 def score_combo(model: Model, combo: Combo, *, gates: Sequence[Gate] = (),
                 extra_values: dict[str, str | None] | None = None,
-                icp_signals: dict[tuple[str, str], str] | None = None) -> dict:
-    """Score, tier, confidence and the factors (which add up to the score) of one combination."""
+                icp_signals: dict[tuple[str, str], str] | None = None,
+                max_confidence: Confidence | None = None) -> dict:
+    """Score, tier, confidence and the factors (which add up to the score) of one combination.
+
+    `max_confidence` caps the confidence (and so the tier): a score the backtest could not support."""
     exact = model.exact_score(combo)
     score = round_half_up(exact)
     parts = [model.base]
@@ -374,10 +376,13 @@ def score_combo(model: Model, combo: Combo, *, gates: Sequence[Gate] = (),
     values = {**(extra_values or {}), **dict(zip(model.dimensions, combo))}
     hit = [g for g in gates if g.matches(values)]
     share, label = _confidence(model, combo)
+    if max_confidence is not None and CONFIDENCE_ORDER.index(label) > CONFIDENCE_ORDER.index(max_confidence):
+        label = max_confidence
+    probability = model.probability(combo)
     return {
         "score": score, "base_points": points[0],
-        "tier": NO_FIT if hit else model.tier(score),
-        "win_probability": round(model.probability(combo), 4),
+        "tier": NO_FIT if hit else model.tier(probability, label),
+        "win_probability": round(probability, 4),
         "confidence": label, "known_share": share,
         "disqualified_by": [{"gate": g.id, "source": g.source, "reason": g.reason, "evidence": g.evidence}
                             for g in hit],
@@ -405,8 +410,11 @@ def explain(model: Model) -> dict:
         "base": model.base,
         "scale": model.scale,
         "spans": {d: {"low": lo, "high": hi} for d, (lo, hi) in spans.items()},
-        "tiers": {"A": f"score >= {model.tier_a}", "B": f"score >= {model.tier_b}", "C": "below B",
-                  NO_FIT: "matches an anti-ICP disqualifier (hard gate)"},
+        "tiers": {"A": f"win probability >= {model.tier_a:.4f} ({TIER_A_LIFT} x the base rate) and confidence "
+                       "high or medium",
+                  "B": f"win probability >= {model.tier_b:.4f} ({TIER_C_LIFT} x the base rate), or A's "
+                       "probability with low confidence",
+                  "C": "below B", NO_FIT: "matches an anti-ICP disqualifier (hard gate)"},
         "tier_thresholds": {"A": model.tier_a, "B": model.tier_b},
         "notes": model.notes,
     }
@@ -433,7 +441,8 @@ class ScoredLeads:
 
 def score_leads(con: Any, model: Model, *, table: str = "leads", gates: Sequence[Gate] = (),
                 personas: Sequence[Any] | None = None,
-                icp_signals: dict[tuple[str, str], str] | None = None) -> ScoredLeads:
+                icp_signals: dict[tuple[str, str], str] | None = None,
+                max_confidence: Confidence | None = None) -> ScoredLeads:
     """Score every row of a leads table set-based: each distinct combination of values once."""
     from persona_assistant.scoring.persona_match import match_persona
 
@@ -458,7 +467,8 @@ def score_leads(con: Any, model: Model, *, table: str = "leads", gates: Sequence
     for combo in con.execute(f"SELECT DISTINCT {select} FROM {table}").fetchall():
         combo = tuple(combo) if dims else ()
         results[combo] = score_combo(model, combo[:n_model], gates=usable,
-                                     extra_values=dict(zip(extra, combo[n_model:])), icp_signals=icp_signals)
+                                     extra_values=dict(zip(extra, combo[n_model:])), icp_signals=icp_signals,
+                                     max_confidence=max_confidence)
     contact = ", ".join('"row_number"' if c == "row_number" and c in columns else col(c)
                         for c in CONTACT_COLUMNS)
     order = "ORDER BY row_number" if "row_number" in columns else ""
