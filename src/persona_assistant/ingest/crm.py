@@ -798,7 +798,7 @@ def _build_deals(con, report: IngestReport, mapping: MappingFile, extras: list[s
     # write the table in parallel with less memory.
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"""CREATE TABLE deals AS SELECT {select}
-        {''.join(f", CAST({pick['x:' + x]} AS {types['x:' + x]}) AS {qi(x)}" for x in extras)}, d._src AS _src, d._row AS _row, {bad} AS _bad
+        {''.join(f", CAST({pick['x:' + x]} AS {types.get('x:' + x, 'VARCHAR')}) AS {qi(x)}" for x in extras)}, d._src AS _src, d._row AS _row, {bad} AS _bad
         FROM d {' '.join(joins)}""")
     con.execute("RESET preserve_insertion_order")
     if checked:
