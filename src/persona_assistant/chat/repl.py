@@ -195,7 +195,13 @@ class Chat:
         return (answer or "").strip().lower() in ("y", "yes")
 
     def apply(self, edit: Edit) -> int:
-        applied = self.session.apply(edit.persona_set, edit.persona_id, edit.path)
+        from persona_assistant.errors import WorkspaceBusy
+
+        try:
+            applied = self.session.apply(edit.persona_set, edit.persona_id, edit.path)
+        except WorkspaceBusy as exc:  # the user sees the lock's line; the model gets it as the tool's error
+            self.error(exc.message)
+            raise
         self.text(f"applied: personas v{applied.version:04d} (/undo reverts it)")
         return applied.version
 
