@@ -28,7 +28,7 @@ from persona_assistant.chat import commands
 from persona_assistant.chat.render import (
     MarkdownRenderer, PlainRenderer, make_console, show_diff, show_markdown, show_text,
 )
-from persona_assistant.chat.session import Session, chat_dir, history_path
+from persona_assistant.chat.session import Session, chat_dir, conversation_path, history_path
 from persona_assistant.chat.tools import TOOLS, Context, Edit, run_tool
 from persona_assistant.errors import ModelError
 from persona_assistant.llm.faults import INTERRUPTED, SecretMask, StreamInterrupted
@@ -371,5 +371,6 @@ def run_chat(ws: Workspace, settings: Any, *, resume: bool = False, model_given:
     """Entry point for `persona-assistant chat`."""
     ws.make_dir(chat_dir(ws))  # refused when it (or the history file) leads outside the workspace
     ws.checked(history_path(ws))
+    ws.checked(conversation_path(ws))  # saved every turn: a link leading outside is refused up front
     return Chat(ws, settings, resume=resume, model_given=model_given).run()
 

@@ -68,8 +68,8 @@ class Session:
     @classmethod
     def open(cls, ws: Workspace, *, resume: bool) -> "Session":
         """A fresh session, or with `resume` the saved one (fresh when none is saved)."""
-        path = conversation_path(ws)
-        if not resume or not path.is_file():
+        path = ws.input_file(conversation_path(ws)) if resume else None
+        if path is None:
             return cls(ws, started=_now())
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -151,8 +151,8 @@ class Session:
 
 
 def _markdown_of(ws: Workspace, number: int) -> str | None:
-    md = ws.drafts_dir / KIND / f"v{number:04d}.md"
-    return md.read_text(encoding="utf-8") if md.is_file() else None
+    md = ws.input_file(ws.drafts_dir / KIND / f"v{number:04d}.md")
+    return md.read_text(encoding="utf-8") if md is not None else None
 
 
 def _now() -> str:
