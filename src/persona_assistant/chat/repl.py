@@ -14,6 +14,12 @@ A model fault (an endpoint error, a body that is not an event stream, a stream t
 ends without a finish reason) is not an answer: what streamed is closed with a note,
 the error is one line, and nothing of the failed reply is saved; when no reply of the
 turn was complete, the question is not saved either (the turn never happened).
+
+Exit status: the chat always goes on to the next line, at a terminal and piped alike. At a
+terminal it exits 0 (the person saw every error). Piped, it is a script, and a script must
+know that an answer is missing: the exit status is 1 when any question of it got no complete
+answer (a model fault, shown as one error line), else 0. A mistyped slash command is shown
+and does not change the status (it asked the model nothing).
 """
 
 from __future__ import annotations
@@ -104,6 +110,7 @@ class Chat:
         self.runner = asyncio.Runner()
         self.llm_factory = llm_factory or default_llm_factory
         self._llm = None
+        self.failed = False  # a question got no complete answer (the exit status of a piped chat)
         if self.session.model and not self.offline and not model_given:  # --resume keeps /model unless --model
             self.set_model(self.session.model, quiet=True)
         self.input = (TerminalInput(history_path(ws), self.status, self.runner) if self.terminal
@@ -225,7 +232,7 @@ class Chat:
             self.session.save()
             self._close_llm()
             self.runner.close()
-        return 0
+        return 1 if self.failed and not self.terminal else 0  # see "Exit status" above
 
     def handle(self, line: str) -> bool:
         """One input line; False means leave."""
@@ -255,6 +262,7 @@ class Chat:
         except Exception as exc:  # a failing endpoint ends the turn, not the session
             from persona_assistant.errors import PersonaError
 
+            self.failed = True
             self.error(exc.message if isinstance(exc, PersonaError) else f"model call failed: {type(exc).__name__}: {exc}")
         finally:
             self.session.save()
