@@ -166,3 +166,25 @@ def test_a_full_disk_during_a_model_campaign_is_one_line_and_stops_it(tmp_path, 
     assert "failed" not in err and "OperationalError" not in err
     assert 1 <= route.call_count <= 8 < 18  # stopped at once: at most the first concurrent batch was asked
     assert ws.versions("campaign") == []
+
+
+def test_a_full_disk_while_drafting_or_chatting_with_a_model_is_the_storage_line(tmp_path, monkeypatch, capsys):
+    import io
+
+    from chat_helpers import BASE_URL, make_workspace as chat_workspace, settings, sse_response, text_stream
+    from persona_assistant.chat.repl import Chat
+
+    ws = chat_workspace(tmp_path / "ws")
+    log = ws.root / ".persona-assistant" / LOG_NAME
+    failing_sqlite(monkeypatch, "INSERT")
+    monkeypatch.setenv("PERSONA_ASSISTANT_BASE_URL", BASE_URL)
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as mock:
+        mock.post("/chat/completions").mock(return_value=sse_response(text_stream("Fine.")))
+        code, out, err = run_main(monkeypatch, capsys, "draft", "personas", "-w", str(ws.root))
+        assert code == 1 and out == "" and error_lines(err) == [f"error: {log}: {NO_SPACE}"]
+        assert [v.number for v in ws.versions("personas")] == [1]
+
+        shown = io.StringIO()
+        chat = Chat(ws, settings(), out=shown, stdin=io.StringIO("first?\n"), terminal=False)
+        assert chat.run() == 1  # piped: the question got no complete answer
+    assert [ln for ln in shown.getvalue().splitlines() if ln.startswith("error:")] == [f"error: {log}: {NO_SPACE}"]
