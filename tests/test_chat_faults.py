@@ -139,3 +139,57 @@ def test_html_page_while_drafting_is_one_line_exit_1_and_no_version(ws, monkeypa
                                     "instead of a chat completion (JSON): '<!DOCTYPE html><html><head><title>Sign "
                                     "in - Corporate Proxy</title></head><body>...'")
     assert [v.number for v in ws.versions("personas")] == before
+
+
+# --------------------------------------------------------------------------- exit status
+
+
+def chat_cli(monkeypatch, capsys, ws, lines: list[str]) -> tuple[int, str]:
+    """`persona-assistant chat` in process with piped stdin (not a terminal); (exit code, stdout)."""
+    import io
+
+    from test_storage_errors import run_main
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
+    code, out, _ = run_main(monkeypatch, capsys, "chat", "-w", str(ws.root), "--base-url", BASE_URL,
+                            "--model", "stub-model")
+    return code, out
+
+
+FAILED = httpx.Response(500, json={"error": {"message": "boom"}})
+
+
+@respx.mock(base_url=BASE_URL)
+def test_a_piped_chat_whose_question_failed_exits_1_after_answering_the_rest(respx_mock, ws, monkeypatch, capsys):
+    respx_mock.post("/chat/completions").mock(side_effect=[sse_response(text_stream("Fine.")), FAILED, FAILED, FAILED])
+    code, out = chat_cli(monkeypatch, capsys, ws, ["first?", "second?", "/personas"])
+    assert code == 1
+    assert "Fine." in out and "answered HTTP 500" in out and "Maya, the CFO" in out  # it went on after the error
+    respx_mock.post("/chat/completions").mock(side_effect=[FAILED, FAILED, FAILED, sse_response(text_stream("Ok."))])
+    code, out = chat_cli(monkeypatch, capsys, ws, ["first?", "second?"])  # an earlier failure counts too
+    assert code == 1 and "Ok." in out
+
+
+@respx.mock(base_url=BASE_URL)
+def test_a_piped_chat_whose_questions_were_answered_exits_0(respx_mock, ws, monkeypatch, capsys):
+    respx_mock.post("/chat/completions").mock(return_value=sse_response(text_stream("Fine.")))
+    assert chat_cli(monkeypatch, capsys, ws, ["first?", "/personas", "/exit"])[0] == 0
+    code, out = chat_cli(monkeypatch, capsys, ws, ["/show nobody", "first?"])  # a mistyped command asks nothing
+    assert code == 0 and "error: /show: no persona 'nobody'" in out and "Fine." in out
+
+
+@respx.mock(base_url=BASE_URL)
+def test_the_terminal_chat_keeps_going_and_exits_0_after_a_model_error(respx_mock, ws):
+    import io
+
+    from chat_helpers import settings
+    from persona_assistant.chat.render import make_console
+    from persona_assistant.chat.repl import Chat
+
+    respx_mock.post("/chat/completions").mock(side_effect=[sse_response(text_stream("Fine.")), FAILED, FAILED, FAILED])
+    out = io.StringIO()
+    chat = Chat(ws, settings(), out=out, stdin=io.StringIO("first?\nsecond?\n"), terminal=False)
+    chat.terminal, chat.console = True, make_console(out, terminal=True)  # as at a terminal (see run_lines)
+    chat.input.read = (lambda read: (lambda prompt="": read()))(chat.input.read)
+    assert chat.run() == 0
+    assert "Fine." in out.getvalue() and "answered HTTP 500" in out.getvalue()

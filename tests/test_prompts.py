@@ -151,3 +151,12 @@ def test_chunking_real_otel_transcripts_under_budget(shared_dir):
         lines = path.read_text(encoding="utf-8").splitlines()
         n, seen = _requests_fit(lines, 6000)
         assert seen.split() == " ".join(lines).split(), path.name
+
+
+def test_extract_evidence_names_every_placeholder_kind_the_redactor_emits():
+    from persona_assistant.llm.redact import KINDS
+
+    p = render("extract_evidence", **SAMPLE_VARS["extract_evidence"])
+    assert p.version == "2"  # the text the model sees changed: a new version in the log
+    missing = [kind for kind in KINDS if not re.search(rf"<{kind}_\d+>", p.system)]
+    assert missing == []

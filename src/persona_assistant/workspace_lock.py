@@ -1,4 +1,6 @@
-"""One writer per workspace: `draft icp`, `draft personas` and `campaign` hold a lock while they run.
+"""One writer per workspace: every run that saves a version holds a lock while it runs (`draft icp`,
+`draft personas`, `campaign`, `analyze` of the workspace's own data) or while it saves (a chat
+edit or /undo).
 
 Why: two campaigns on one workspace would each ask the model for every missing item (paid
 twice) and save two versions; two drafts would race for the same version number.
@@ -79,9 +81,11 @@ def _same_file(fd: int, path) -> bool:
 
 
 @contextlib.contextmanager
-def writer_lock(ws: Workspace, command: str, *, wait: bool = False) -> Iterator[None]:
-    """Hold the workspace's writer lock for the block; WorkspaceBusy (one line naming the holder)
-    when another run holds it, unless `wait`. Notices go to `ws.notify`."""
+def writer_lock(ws: Workspace, command: str, *, wait: bool = False,
+                retry: str = "or run again with --wait") -> Iterator[None]:
+    """Hold the workspace's writer lock for the block; WorkspaceBusy (one line naming the holder,
+    ending "wait for it to finish, " + `retry`) when another run holds it, unless `wait`. Notices go
+    to `ws.notify`."""
     import fcntl
 
     path = ws.state_dir / LOCK_NAME
@@ -102,7 +106,7 @@ def writer_lock(ws: Workspace, command: str, *, wait: bool = False) -> Iterator[
             os.close(fd)
             if not wait:
                 raise WorkspaceBusy(f"{path}: the workspace is in use by {_describe(holder)}; wait for it to "
-                                    "finish, or run again with --wait") from None
+                                    f"finish, {retry}") from None
             if not told:
                 ws.notify(f"waiting for {_describe(holder)} to finish with {ws.root} ...")
                 told = True

@@ -389,7 +389,7 @@ def analyze_workspace(ws, files: Sequence[Path] | None = None, *, mapping_file: 
         if not Path(mapping_file).is_file():
             raise UsageError(f"--map: {mapping_file} is not a file")
     elif ws.mapping_path.is_file():
-        mapping_file = ws.mapping_path
+        mapping_file = ws.mapping_file()  # None, with a notice, when it leads outside the workspace
     if min_support is None:
         min_support = workspace_min_support(ws)
     check_min_support(min_support)

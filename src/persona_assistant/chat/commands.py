@@ -263,8 +263,8 @@ def _run_cli(chat, module: str, names: tuple[str, ...], *args, label: str | None
 def _version_markdown(chat, kind: str) -> str | None:
     """The Markdown saved beside the latest version, when drafting wrote one."""
     versions = chat.ctx.ws.versions(kind)
-    md = versions[-1].path.with_suffix(".md") if versions else None
-    return md.read_text(encoding="utf-8") if md is not None and md.is_file() else None
+    md = chat.ctx.ws.input_file(versions[-1].path.with_suffix(".md")) if versions else None
+    return md.read_text(encoding="utf-8") if md is not None else None
 
 
 def _describe(result: Any, what: str) -> str:

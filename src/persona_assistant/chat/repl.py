@@ -14,6 +14,12 @@ A model fault (an endpoint error, a body that is not an event stream, a stream t
 ends without a finish reason) is not an answer: what streamed is closed with a note,
 the error is one line, and nothing of the failed reply is saved; when no reply of the
 turn was complete, the question is not saved either (the turn never happened).
+
+Exit status: the chat always goes on to the next line, at a terminal and piped alike. At a
+terminal it exits 0 (the person saw every error). Piped, it is a script, and a script must
+know that an answer is missing: the exit status is 1 when any question of it got no complete
+answer (a model fault, shown as one error line), else 0. A mistyped slash command is shown
+and does not change the status (it asked the model nothing).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from persona_assistant.chat import commands
 from persona_assistant.chat.render import (
     MarkdownRenderer, PlainRenderer, make_console, show_diff, show_markdown, show_text,
 )
-from persona_assistant.chat.session import Session, chat_dir, history_path
+from persona_assistant.chat.session import Session, chat_dir, conversation_path, history_path
 from persona_assistant.chat.tools import TOOLS, Context, Edit, run_tool
 from persona_assistant.errors import ModelError
 from persona_assistant.llm.faults import INTERRUPTED, SecretMask, StreamInterrupted
@@ -104,6 +110,7 @@ class Chat:
         self.runner = asyncio.Runner()
         self.llm_factory = llm_factory or default_llm_factory
         self._llm = None
+        self.failed = False  # a question got no complete answer (the exit status of a piped chat)
         if self.session.model and not self.offline and not model_given:  # --resume keeps /model unless --model
             self.set_model(self.session.model, quiet=True)
         self.input = (TerminalInput(history_path(ws), self.status, self.runner) if self.terminal
@@ -195,7 +202,13 @@ class Chat:
         return (answer or "").strip().lower() in ("y", "yes")
 
     def apply(self, edit: Edit) -> int:
-        applied = self.session.apply(edit.persona_set, edit.persona_id, edit.path)
+        from persona_assistant.errors import WorkspaceBusy
+
+        try:
+            applied = self.session.apply(edit.persona_set, edit.persona_id, edit.path)
+        except WorkspaceBusy as exc:  # the user sees the lock's line; the model gets it as the tool's error
+            self.error(exc.message)
+            raise
         self.text(f"applied: personas v{applied.version:04d} (/undo reverts it)")
         return applied.version
 
@@ -219,7 +232,7 @@ class Chat:
             self.session.save()
             self._close_llm()
             self.runner.close()
-        return 0
+        return 1 if self.failed and not self.terminal else 0  # see "Exit status" above
 
     def handle(self, line: str) -> bool:
         """One input line; False means leave."""
@@ -249,6 +262,7 @@ class Chat:
         except Exception as exc:  # a failing endpoint ends the turn, not the session
             from persona_assistant.errors import PersonaError
 
+            self.failed = True
             self.error(exc.message if isinstance(exc, PersonaError) else f"model call failed: {type(exc).__name__}: {exc}")
         finally:
             self.session.save()
@@ -365,5 +379,6 @@ def run_chat(ws: Workspace, settings: Any, *, resume: bool = False, model_given:
     """Entry point for `persona-assistant chat`."""
     ws.make_dir(chat_dir(ws))  # refused when it (or the history file) leads outside the workspace
     ws.checked(history_path(ws))
+    ws.checked(conversation_path(ws))  # saved every turn: a link leading outside is refused up front
     return Chat(ws, settings, resume=resume, model_given=model_given).run()
 

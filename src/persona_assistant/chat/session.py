@@ -7,7 +7,8 @@ most the turn in progress.
 Edits never rewrite a draft: applying one saves a NEW version of the personas
 (`ws.save_version`). `/undo` also saves a new version, holding the content of the
 version before the edit, so every state stays on disk and `draft diff` can show
-it. Undo refuses when the personas changed after the edit (e.g. a new `draft`),
+it. Both hold the workspace's writer lock while they read the latest version and save the next
+(workspace_lock: a running draft or campaign makes them refuse with its one line). Undo refuses when the personas changed after the edit (e.g. a new `draft`),
 because restoring would silently throw that work away.
 """
 
@@ -21,9 +22,11 @@ from typing import Any
 
 from persona_assistant.errors import InputError, UsageError
 from persona_assistant.workspace import Workspace
+from persona_assistant.workspace_lock import writer_lock
 
 FORMAT = 1
 KIND = "personas"  # the draft kind chat edits touch
+RETRY = "then ask again"  # the end of the lock's refusal in chat (there is no --wait to offer)
 
 
 def chat_dir(ws: Workspace) -> Path:
@@ -65,8 +68,8 @@ class Session:
     @classmethod
     def open(cls, ws: Workspace, *, resume: bool) -> "Session":
         """A fresh session, or with `resume` the saved one (fresh when none is saved)."""
-        path = conversation_path(ws)
-        if not resume or not path.is_file():
+        path = ws.input_file(conversation_path(ws)) if resume else None
+        if path is None:
             return cls(ws, started=_now())
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -109,9 +112,10 @@ class Session:
     # ------------------------------------------------------------------ edits and undo
     def apply(self, persona_set, persona_id: str, path: str, markdown: str | None = None) -> AppliedEdit:
         """Save `persona_set` (already validated) as a new version and remember it for undo."""
-        versions = self.ws.versions(KIND)
-        before = versions[-1].number if versions else None
-        version = self.ws.save_version(KIND, persona_set, markdown)
+        with writer_lock(self.ws, "chat edit", retry=RETRY):
+            versions = self.ws.versions(KIND)
+            before = versions[-1].number if versions else None
+            version = self.ws.save_version(KIND, persona_set, markdown)
         edit = AppliedEdit(persona_id, path, before, version.number, at=_now())
         self.edits.append(edit)
         self.save()
@@ -122,12 +126,17 @@ class Session:
 
         Returns (the edit, the new version number). UsageError when there is nothing to
         undo or the personas changed since the edit."""
-        from persona_assistant.schemas import PersonaSet
-
         pending = [e for e in self.edits if e.undone_by is None]
         if not pending:
             raise UsageError("/undo: no edit of this conversation to undo")
-        edit = pending[-1]
+        with writer_lock(self.ws, "chat /undo", retry=RETRY):
+            number = self._restore(pending[-1])
+        self.save()
+        return pending[-1], number
+
+    def _restore(self, edit: AppliedEdit) -> int:
+        from persona_assistant.schemas import PersonaSet
+
         versions = self.ws.versions(KIND)
         latest = versions[-1].number if versions else None
         if latest != edit.version:
@@ -138,13 +147,12 @@ class Session:
         old = self.ws.load_version(KIND, PersonaSet, edit.before)
         version = self.ws.save_version(KIND, old, _markdown_of(self.ws, edit.before))
         edit.undone_by = version.number
-        self.save()
-        return edit, version.number
+        return version.number
 
 
 def _markdown_of(ws: Workspace, number: int) -> str | None:
-    md = ws.drafts_dir / KIND / f"v{number:04d}.md"
-    return md.read_text(encoding="utf-8") if md.is_file() else None
+    md = ws.input_file(ws.drafts_dir / KIND / f"v{number:04d}.md")
+    return md.read_text(encoding="utf-8") if md is not None else None
 
 
 def _now() -> str:

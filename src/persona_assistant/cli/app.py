@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -56,19 +57,28 @@ def json_text(data: Any, *, indent: int | None = None) -> str:
     json.dumps would write NaN and +-inf as the bare tokens NaN/Infinity, which JSON parsers refuse.
     Ingestion keeps them out of the data (`ingest.numbers`); any that still arrive are written as null,
     with a notice naming the first place.
+
+    Untrusted strings are data, never terminal control: json.dumps escapes C0 controls but, with
+    ensure_ascii=False, writes DEL, the C1 controls (U+0080-U+009F, which some terminals obey like
+    ESC sequences), the line/paragraph separators and the bidirectional overrides raw. They are
+    written as \\uXXXX escapes instead, so they reach no terminal raw and parse back unchanged.
     """
     if hasattr(data, "model_dump"):
         data = data.model_dump(mode="json")
     try:
-        return json.dumps(data, indent=indent, ensure_ascii=False, default=str, allow_nan=False)
+        text = json.dumps(data, indent=indent, ensure_ascii=False, default=str, allow_nan=False)
     except ValueError:
-        pass
-    found: list[str] = []
-    data = _finite(data, "$", found)
-    if found:
-        notice(f"JSON output: {len(found)} number(s) that were not finite (NaN or infinity) written as null "
-               f"(first at {found[0]})")
-    return json.dumps(data, indent=indent, ensure_ascii=False, default=str, allow_nan=False)
+        found: list[str] = []
+        data = _finite(data, "$", found)
+        if found:
+            notice(f"JSON output: {len(found)} number(s) that were not finite (NaN or infinity) written as null "
+                   f"(first at {found[0]})")
+        text = json.dumps(data, indent=indent, ensure_ascii=False, default=str, allow_nan=False)
+    return _RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# What json.dumps(ensure_ascii=False) leaves raw that a terminal may act on (only ever inside strings).
+_RAW_CONTROLS = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _finite(value: Any, path: str, found: list[str]) -> Any:

@@ -26,21 +26,27 @@ def analyze(
         "--map", metavar="FILE", help="Column/stage mapping file (default: the workspace's mapping.toml if present).",
         show_default=False)] = None,
     no_pairs: Annotated[bool, typer.Option("--no-pairs", help="Only single dimensions, no pairs.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If a draft or campaign is running on the workspace, wait "
+                                       "for it to finish instead of stopping.")] = False,
 ) -> None:
     """Win rates per segment with 95% intervals, a corrected significance verdict, ICP and anti-ICP."""
+    import contextlib
+
     from persona_assistant.analysis.segments import analyze_workspace
     from persona_assistant.workspace import open_workspace
+    from persona_assistant.workspace_lock import writer_lock
 
     ws = open_workspace(workspace)
-    notice("reading CRM exports ...")
-    result = analyze_workspace(ws, files or None, mapping_file=map_file, min_support=min_support,
-                               dimensions=dimension or None, pairs=not no_pairs)
-    if not files:
-        # The workspace's own data: keep the result so export and chat show the same figures
-        # (save_version keeps the latest version when nothing changed).
-        version = ws.save_version("analysis", result)
-        if not version.unchanged:
-            notice(f"saved analysis {version.label}: {version.path}")
+    # The workspace's own data is kept as a version (so export and chat show the same figures):
+    # a writer, holding the workspace lock like draft and campaign. Named FILES save nothing.
+    with writer_lock(ws, "analyze", wait=wait) if not files else contextlib.nullcontext():
+        notice("reading CRM exports ...")
+        result = analyze_workspace(ws, files or None, mapping_file=map_file, min_support=min_support,
+                                   dimensions=dimension or None, pairs=not no_pairs)
+        if not files:  # save_version keeps the latest version when nothing changed
+            version = ws.save_version("analysis", result)
+            if not version.unchanged:
+                notice(f"saved analysis {version.label}: {version.path}")
     if json_out:
         emit_json(result)
         return

@@ -42,9 +42,8 @@ be read without guessing is an `InputError` naming the file and the line or byte
 - cells of any size up to 64 MB per line are read. The first read allows 8 MB lines
   (DuckDB sizes its buffers by the limit: 64 MB halves the read speed); a file with a
   longer line is read again at 64 MB.
-- XLSX: the sheet named like deals/opportunities/accounts/companies/leads, else
-  the first sheet, is streamed (openpyxl read-only) into a temporary CSV and read
-  by the same path. Entirely empty rows are skipped and counted.
+- XLSX: `ingest.xlsx` turns one sheet into a temporary CSV read by the same path
+  (which sheet, empty rows, size limits, formulas and progress are decided there).
 
 Line numbers in messages are the file's lines (the header is line 1), also in a
 file whose cells span lines (DuckDB counts records there: `CsvSource.line`). The table

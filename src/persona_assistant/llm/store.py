@@ -12,19 +12,33 @@ and every code check.
 
 Migrations: a log written by an older version lacks newer columns; opening it adds them
 (ALTER TABLE ... ADD COLUMN, old rows NULL), so `log` and `usage` keep working on it.
+
+Storage: a workspace's log lives in `ws.state_dir` and goes through the workspace's containment
+check (`Workspace.checked`, also for SQLite's `-wal`/`-shm`/`-journal` files beside it), so a
+link leading outside is refused, not written through. Every sqlite3 error is a StorageError naming
+the file (a full disk during a campaign then stops the run with one line, like any failing write);
+when the file was created by this open and the open fails, it is removed again (no 0-byte log).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from persona_assistant.errors import StorageError
+from persona_assistant.workspace import make_dirs
+
 LOG_NAME = "log.sqlite"
+SIDECARS = ("-wal", "-shm", "-journal")  # the files SQLite keeps beside the database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -68,20 +82,76 @@ def cache_key(**parts: Any) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+# SQLite's result codes (and, for errors built without one, its message) as the errno whose advice
+# fits (errors.os_error_advice is the one place that words the advice).
+_SQLITE_ERRNO = (("SQLITE_FULL", "disk is full", errno.ENOSPC), ("SQLITE_READONLY", "readonly database", errno.EROFS),
+                 ("SQLITE_PERM", "access permission denied", errno.EACCES),
+                 ("SQLITE_CANTOPEN", "unable to open database file", errno.EACCES),
+                 ("SQLITE_IOERR", "disk i/o error", errno.EIO))
+
+
+def storage_error(path: Path | str, exc: sqlite3.Error) -> StorageError:
+    """The StorageError for a failing SQLite call on `path`: one line naming it and what to do."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    text = str(exc).lower()
+    for code_name, words, code in _SQLITE_ERRNO:
+        if name.startswith(code_name) or words in text:
+            return StorageError(path, OSError(code, os.strerror(code)))
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
+        return StorageError(path, OSError(None, "not a SQLite database: move it away (the log and cache then "
+                                                "start afresh), then run the command again"))
+    return StorageError(path, OSError(None, f"SQLite failed: {str(exc) or type(exc).__name__}"))
+
+
+def _create(path: Path) -> bool:
+    """Create the database file when absent (True); here rather than in SQLite so that a read-only
+    or full disk is a plain OSError with its errno (SQLite only says "unable to open")."""
+    if path.exists():
+        return False
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644))
+    except FileExistsError:  # another process made it just now
+        return False
+    except OSError as exc:
+        raise StorageError(path, exc) from None
+    return True
+
+
 class Store:
     """Log and cache; `Store(None)` keeps both in memory (no workspace)."""
 
     def __init__(self, path: Path | None):
         self.path = path
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path) if path else ":memory:", timeout=30,
-                                   check_same_thread=False, isolation_level=None)
         if path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-        self._migrate()
+            make_dirs(path.parent)
+        created = path is not None and _create(path)
+        try:
+            with self._guard():
+                self._db = sqlite3.connect(str(path) if path else ":memory:", timeout=30,
+                                           check_same_thread=False, isolation_level=None)
+                try:
+                    if path is not None:
+                        self._db.execute("PRAGMA journal_mode=WAL")
+                    self._db.executescript(_SCHEMA)
+                    self._migrate()
+                except BaseException:
+                    self._db.close()
+                    raise
+        except BaseException:
+            if created:  # nothing half-made stays behind: no 0-byte log.sqlite
+                for leftover in (path, *(Path(f"{path}{s}") for s in SIDECARS)):
+                    with contextlib.suppress(OSError):
+                        leftover.unlink()
+            raise
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """sqlite3 errors as StorageError naming the log file."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise storage_error(self.path or ":memory:", exc) from None
 
     def _migrate(self) -> None:
         have = {row[1] for row in self._db.execute("PRAGMA table_info(calls)")}
@@ -90,15 +160,24 @@ class Store:
                 with self._lock:
                     self._db.execute(f"ALTER TABLE calls ADD COLUMN {name} {sql_type}")
 
+    @staticmethod
+    def _path(ws) -> Path:
+        """The workspace's log file, refused (InputError) when it or a file SQLite keeps beside it
+        leads outside the workspace."""
+        path = ws.checked(ws.state_dir / LOG_NAME)
+        for suffix in SIDECARS:
+            ws.checked(Path(f"{path}{suffix}"))
+        return path
+
     @classmethod
     def for_workspace(cls, ws) -> "Store":
-        return cls(ws.state_dir / LOG_NAME if ws is not None else None)
+        return cls(cls._path(ws) if ws is not None else None)
 
-    @staticmethod
-    def existing(ws) -> "Store | None":
+    @classmethod
+    def existing(cls, ws) -> "Store | None":
         """The workspace's store if one was ever written (read commands do not create it)."""
-        path = ws.state_dir / LOG_NAME
-        return Store(path) if path.is_file() else None
+        path = cls._path(ws)
+        return cls(path) if path.is_file() else None
 
     def close(self) -> None:
         self._db.close()
@@ -110,35 +189,37 @@ class Store:
             raise TypeError(f"unknown log fields: {sorted(unknown)}")
         row.setdefault("time", time.time())
         cols = ", ".join(row)
-        with self._lock:
+        with self._lock, self._guard():
             self._db.execute(f"INSERT INTO calls ({cols}) VALUES ({', '.join('?' * len(row))})",
                              tuple(row.values()))
 
     def recent(self, n: int = 20) -> list[dict[str, Any]]:
         """The last `n` calls, newest first."""
-        cur = self._db.execute(f"SELECT id, {', '.join(CALL_FIELDS)} FROM calls ORDER BY id DESC LIMIT ?",
-                               (n,))
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return self._rows(f"SELECT id, {', '.join(CALL_FIELDS)} FROM calls ORDER BY id DESC LIMIT ?", (n,))
 
     def usage(self) -> list[dict[str, Any]]:
         """Totals per model and task. Cost is None when any call of the group had no price."""
-        cur = self._db.execute(
+        return self._rows(
             "SELECT model, task, COUNT(*) AS calls, SUM(cached) AS cached, "
             "SUM(status != 'ok') AS errors, SUM(prompt_tokens) AS prompt_tokens, "
             "SUM(completion_tokens) AS completion_tokens, "
             "CASE WHEN SUM(cost IS NULL AND cached = 0 AND prompt_tokens + completion_tokens > 0) > 0 "
             "THEN NULL ELSE COALESCE(SUM(cost), 0) END AS cost "
             "FROM calls GROUP BY model, task ORDER BY model, task")
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def _rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        with self._guard():
+            cur = self._db.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
 
     # ------------------------------------------------------------------ cache
     def cache_get(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM cache WHERE key = ?", (key,)).fetchone()
+        with self._guard():
+            row = self._db.execute("SELECT value FROM cache WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def cache_put(self, key: str, value: str, *, task: str, model: str) -> None:
-        with self._lock:
+        with self._lock, self._guard():
             self._db.execute("INSERT OR REPLACE INTO cache (key, time, task, model, value) VALUES (?,?,?,?,?)",
                              (key, time.time(), task, model, value))

@@ -204,12 +204,13 @@ async def run_items(specs: list[ItemSpec], generate_item: GenerateItem, out_dir:
 
     async def one(spec: ItemSpec) -> None:
         async with sem:
-            if result.stopped:  # the endpoint is refusing: the item stays pending for a rerun
+            if result.stopped or result.interrupted:  # the item stays pending for a rerun
                 return
             try:
                 asset = await generate_item(spec)
                 atomic_write(out_dir / spec.filename, asset.model_dump_json(indent=2) + "\n")
             except (asyncio.CancelledError, StorageError):
+                result.interrupted = True  # no item waiting for a slot starts after a failed write
                 raise
             except Exception as exc:  # one failing item must not stop the others...
                 message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
