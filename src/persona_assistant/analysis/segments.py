@@ -388,8 +388,6 @@ def analyze_workspace(ws, files: Sequence[Path] | None = None, *, mapping_file: 
     if mapping_file is not None:
         if not Path(mapping_file).is_file():
             raise UsageError(f"--map: {mapping_file} is not a file")
-    elif ws.mapping_path.is_file():
-        mapping_file = ws.mapping_file()  # None, with a notice, when it leads outside the workspace
     if min_support is None:
         min_support = workspace_min_support(ws)
     check_min_support(min_support)
@@ -406,8 +404,8 @@ def load_history(ws, files: Sequence[Path] | None = None, *, mapping_file: Path 
     from persona_assistant.ingest.crm import load_crm
 
     files = list(files) if files else ws.crm_files()
-    if mapping_file is None and ws.mapping_path.is_file():
-        mapping_file = ws.mapping_path
+    if mapping_file is None:
+        mapping_file = ws.mapping_file()  # None, with a notice, when it leads outside the workspace
     settings = workspace_settings(ws)
     crm = load_crm(files, mapping_file=mapping_file, all_columns=True)
     plan_dimensions(crm, settings)

@@ -46,8 +46,7 @@ def crm_outcomes(ws) -> dict[str, str] | None:
     from persona_assistant.ingest.crm import load_crm
     from persona_assistant.synthesis.outcomes import account_outcomes
 
-    mapping = ws.mapping_path if ws.mapping_path.is_file() else None
-    crm = load_crm(list(files), mapping_file=mapping)
+    crm = load_crm(list(files), mapping_file=ws.mapping_file())
     try:
         return account_outcomes(crm.con)
     finally:
