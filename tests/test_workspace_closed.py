@@ -228,3 +228,37 @@ def test_chat_refuses_a_history_file_linked_outside(sample, tmp_path):
     assert r.returncode == 1 and not (tmp_path / "elsewhere").exists()
     assert r.stderr.strip().splitlines()[-1].startswith(
         f"error: {sample / '.persona-assistant' / 'chat' / 'input-history'}: leads to {tmp_path / 'elsewhere'}")
+
+
+def test_a_folder_named_like_a_csv_in_crm_is_one_error_not_silence(sample):
+    (sample / "crm" / "more-deals.csv").mkdir()
+    (sample / "crm" / "more-deals.csv" / "q3.csv").write_text("deal,stage\nA,won\n")
+    r = run_cli("analyze", "-w", str(sample), "--json")
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.strip().splitlines()[-1:] == [
+        f"error: {sample / 'crm' / 'more-deals.csv'}: is a folder, not a CSV file; move its files up a level "
+        "or rename it"]
+
+
+def test_a_campaign_item_file_linked_outside_is_not_read_and_is_generated_again(tmp_path, outside):
+    import asyncio
+
+    from persona_assistant.messaging.campaign import ItemSpec, load_item, run_items
+    from persona_assistant.schemas import Asset
+
+    spec = ItemSpec(persona_id="cfo", channel="cold_email", stage="awareness", variant=1)
+    planted = Asset(id=spec.id, persona_id="cfo", channel="cold_email", stage="awareness", variant=1, angle="pain",
+                    fields={"subject": SECRET, "body": SECRET})
+    (outside / spec.filename.replace("/", "_")).write_text(planted.model_dump_json())
+    items = tmp_path / "items"
+    (items / spec.filename).parent.mkdir(parents=True)
+    (items / spec.filename).symlink_to(outside / spec.filename.replace("/", "_"))
+    assert load_item(items, spec) is None
+    fresh = planted.model_copy(update={"fields": {"subject": "ok", "body": "ok"}})
+
+    async def generate(_spec):
+        return fresh
+    result = asyncio.run(run_items([spec], generate, items))
+    assert len(result.generated) == 1
+    assert not (items / spec.filename).is_symlink() and SECRET not in (items / spec.filename).read_text()
+    assert SECRET in (outside / spec.filename.replace("/", "_")).read_text()  # nothing written through it

@@ -234,6 +234,9 @@ class Workspace:
                 path = Path(entry.path)
                 if recursive and entry.is_dir():
                     stack.append(path)
+                elif entry.is_dir() and path.suffix.lower() in suffixes:  # never skip data silently
+                    raise InputError(f"{path}: is a folder, not a {path.suffix.lstrip('.').upper()} file; "
+                                     "move its files up a level or rename it")
                 elif entry.is_file() and path.suffix.lower() in suffixes:
                     real = outside_of(path, self.root)
                     if real is None:

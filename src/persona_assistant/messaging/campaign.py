@@ -170,7 +170,7 @@ class RunResult:
 
 def load_item(out_dir: Path, spec: ItemSpec) -> Asset | None:
     path = out_dir / spec.filename
-    if not path.is_file():
+    if path.is_symlink() or not path.is_file():  # the tool never writes a link: one is not its item
         return None
     try:
         asset = Asset.model_validate_json(path.read_text(encoding="utf-8"))
