@@ -112,8 +112,8 @@ def test_invalid_json_then_valid_reask_sums_usage(store):
     second = sent(route, 1)["messages"]
     assert second[-2] == {"role": "assistant", "content": '{"name": "ok", "count": '}
     assert "not JSON" in second[-1]["content"]
-    # a strict-schema server that answers non-JSON is ignoring the schema: next mode
-    assert res.mode == "json_object" and sent(route, 1)["response_format"]["type"] == "json_object"
+    # a parse failure is the model's, not a refusal of the format: the mode stays
+    assert res.mode == "json_schema" and sent(route, 1)["response_format"]["type"] == "json_schema"
 
 
 def test_schema_violation_then_valid_reask(store):
@@ -138,10 +138,19 @@ def test_check_failure_then_valid(store):
 
 def test_never_valid_gives_model_error_after_three_asks(store):
     with respx.mock(assert_all_mocked=True) as mock:
-        route = mock.post(URL).mock(return_value=completion('{"name": 1}'))
+        route = mock.post(URL).mock(side_effect=[completion(f'{{"name": {i}}}') for i in range(3)])
         with pytest.raises(ModelError, match="no valid answer from test-model at llm.test after 3 attempts"):
             LLM(make_settings(), store).structured("t", MSGS, Answer)
     assert route.call_count == 3
+    assert store.cache_get(store.recent(1)[0]["cache_key"]) is None
+
+
+def test_an_identical_answer_ends_the_reasks_at_once(store):
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(URL).mock(return_value=completion('{"name": 1}'))
+        with pytest.raises(ModelError, match="after the same answer again: name: Input should be a valid string"):
+            LLM(make_settings(), store).structured("t", MSGS, Answer)
+    assert route.call_count == 2
     assert store.cache_get(store.recent(1)[0]["cache_key"]) is None
 
 
@@ -378,7 +387,7 @@ def test_reasks_carry_only_the_latest_failed_answer(store):
 def test_a_huge_invalid_answer_is_not_echoed_in_full(store):
     huge = "x" * 200_000
     with respx.mock(assert_all_mocked=True) as mock:
-        route = mock.post(URL).mock(return_value=completion(huge))
+        route = mock.post(URL).mock(side_effect=[completion(huge + str(i)) for i in range(3)])
         with pytest.raises(ModelError, match="after 3 attempts"):
             LLM(make_settings(), store).structured("t", MSGS, Answer)
     for i in (1, 2):

@@ -116,6 +116,7 @@ def llm_icp(ws, settings, analysis: Analysis, sources: list, notes: list[str], p
     res = llm.structured("icp_draft", rendered.messages(), ICP,
                          check=check_once(lambda m: verify_claims(_snap_stats(m, analysis), by_id, analysis)[1]),
                          cache_key_parts=_parts(rendered))
+    notes.extend(f"icp: {n}" for n in res.notes)
     icp = _snap_stats(res.value.model_copy(update={"id": ICP_ID}), analysis)
     fabricated = fabricated_quotes(icp, by_id)
     icp, failures = verify_claims(icp, by_id, analysis)

@@ -5,11 +5,13 @@ validated and passed the caller's code `check` (e.g. every quote found in its so
 order: strict json_schema, then json_object with the schema, then the schema in the prompt. A
 server that rejects a mode (HTTP 400/422/500 naming response_format/json_schema/json_object,
 e.g. llama.cpp's "Input should be 'text' or 'json_object'") or ignores it (answers non-JSON) moves
-the endpoint to the next mode for the rest of the session. A rejection is marked on the response
+the endpoint to the next mode for the rest of the session; an answer that does not parse is the
+model's fault, not a refusal, and never changes the mode. A rejection is marked on the response
 (x-should-retry: false) so the SDK does not spend its retries on it; every other retry is the
-SDK's own (max_retries), there is no second retry layer. Invalid answers are re-asked with the
-errors fed back, at most MAX_REASKS times, then ModelError; a re-ask carries only the latest failed
-answer and its errors, both cut short, so re-asks do not grow past the prompt budget.
+SDK's own (max_retries), there is no second retry layer. Each answer is judged item by item
+(llm/answers.py: normalised, invalid list items dropped with a note, re-asks and the number of
+calls per item); an answer with nothing usable is re-asked with the errors fed back, at most
+MAX_REASKS times, then ModelError.
 
 The output limit goes out as `max_tokens` (what llama.cpp and older servers know); when a 400
 says the model wants `max_completion_tokens` (o1/o3/gpt-5), the same request is resent once
@@ -46,12 +48,11 @@ from persona_assistant.llm.faults import (
 from persona_assistant.llm.redact import Redactor
 from persona_assistant.llm.settings import LLMSettings
 from persona_assistant.llm.store import Store, cache_key
-from persona_assistant.llm.structured import extract_json, schema_name, strict_schema, validation_errors
-from persona_assistant.prompts import CHARS_PER_TOKEN, estimate_tokens
+from persona_assistant.llm.answers import MAX_REASKS, normalise, reask_messages, salvage
+from persona_assistant.llm.structured import extract_json, schema_name, strict_schema
 
 M = TypeVar("M", bound=BaseModel)
 MODES = ("json_schema", "json_object", "prompt")
-MAX_REASKS = 2
 REJECTED_HEADER = "x-persona-assistant-mode-rejected"
 _REJECTION_WORDS = ("response_format", "json_schema", "json_object")
 # Per (base_url, model), what the server turned out to accept during this session: "mode", the
@@ -63,9 +64,6 @@ _LEARNT: dict[tuple[str, str], dict[str, str]] = {}
 def forget_endpoints() -> None:
     """Forget what was learnt about endpoints (a restarted or replaced server; tests)."""
     _LEARNT.clear()
-REASK_ANSWER_TOKENS = 1000  # ~4,000 characters of the failed answer echoed in a re-ask
-REASK_PROBLEM_TOKENS = 100  # per error line; at most REASK_PROBLEMS lines
-REASK_PROBLEMS = 12
 
 
 @dataclass
@@ -88,6 +86,24 @@ class StructuredResult(Generic[M]):
     cached: bool = False
     notes: list[str] = field(default_factory=list)
     cost: float | None = None
+
+
+@dataclass
+class Verdict:
+    """One answer judged: `value` is None unless it validated (after salvage)."""
+
+    value: Any = None
+    problems: list[str] = field(default_factory=list)  # errors for a re-ask (validation or `check`)
+    notes: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # one line per list item dropped in salvage
+
+    @property
+    def usable(self) -> bool:
+        return self.value is not None and not self.problems
+
+    def better(self, other: "Verdict | None") -> "Verdict":
+        """Of two usable answers, the one that lost fewer items (the earlier on a tie)."""
+        return self if other is None or len(self.dropped) < len(other.dropped) else other
 
 
 # --------------------------------------------------------------------------- transport
@@ -167,26 +183,6 @@ def _wants_max_completion_tokens(exc) -> bool:
     """A 400 saying this model rejects `max_tokens` (o1/o3/gpt-5), not one about its value."""
     return _rejects_param(exc, "max_tokens") or (
         getattr(exc, "status_code", None) == 400 and "max_completion_tokens" in _body_message(exc).lower())
-
-
-def _clip(text: str, tokens: int, what: str) -> str:
-    """`text` within about `tokens` tokens, with a marker when cut: re-asks must stay in budget."""
-    if estimate_tokens(text) <= tokens:
-        return text
-    keep = tokens * CHARS_PER_TOKEN
-    return f"{text[:keep]}\n[... {what} cut: first {keep} of {len(text)} characters shown]"
-
-
-def _reask(messages: list[dict], answer: str, problems: list[str]) -> list[dict]:
-    """The original messages plus only the latest failed answer and its errors, both bounded."""
-    lines = [_clip(p, REASK_PROBLEM_TOKENS, "error") for p in problems[:REASK_PROBLEMS]]
-    if len(problems) > REASK_PROBLEMS:
-        lines.append(f"... and {len(problems) - REASK_PROBLEMS} more")
-    return list(messages) + [
-        {"role": "assistant", "content": _clip(answer, REASK_ANSWER_TOKENS, "answer")},
-        {"role": "user", "content": "Your answer was not usable:\n- " + "\n- ".join(lines)
-         + "\nAnswer again with the corrected JSON object only."},
-    ]
 
 
 # --------------------------------------------------------------------------- the LLM
@@ -366,8 +362,10 @@ class LLM:
         mode = self._learnt.get("mode", "json_schema")
         convo = list(messages)
         attempts = 0
-        problems: list[str] = []
         used: set[str] = set()
+        best: Verdict | None = None  # the usable answer kept so far
+        previous: str | None = None  # the previous answer's text: the same again ends the re-asks
+        partial_asked = False
         while True:
             attempts += 1
             request = self._redact(self._request_messages(convo, mode, schema), used)
@@ -396,13 +394,13 @@ class LLM:
                 raise self._api_fail(task, exc, usage=usage, started=started, mode=mode, attempts=attempts,
                                      key=key) from None
             usage.add(response.usage)
+            fail = dict(usage=usage, started=started, mode=mode, attempts=attempts, key=key)
             if not response.choices:
-                problems = ["the answer had no choices"]
+                verdict = Verdict(problems=["the answer had no choices"])
                 content = ""
             else:
                 choice = response.choices[0]
                 message = choice.message
-                fail = dict(usage=usage, started=started, mode=mode, attempts=attempts, key=key)
                 if getattr(message, "refusal", None):
                     raise self._fail(task, f"{task}: the model refused: {message.refusal}", **fail)
                 if choice.finish_reason == "length":
@@ -413,23 +411,34 @@ class LLM:
                 if choice.finish_reason == "content_filter":
                     raise self._fail(task, f"{task}: the endpoint's content filter stopped the answer", **fail)
                 content = message.content or ""
-                problems, value, more_notes = self._judge(content, response_model, check)
-                if not problems:
-                    notes.extend(more_notes)
-                    if self.settings.cache:
-                        self.store.cache_put(key, value.model_dump_json(), task=task, model=self.settings.model)
-                    self._log(task, usage, started, status="ok", mode=mode, attempts=attempts, key=key,
-                              version=version, redacted=self._redacted(used))
-                    return StructuredResult(value, usage, attempts, mode, notes=notes,
-                                            cost=self.settings.cost(usage.prompt_tokens, usage.completion_tokens))
-                if problems[0].startswith("not JSON:") and mode != "prompt":
-                    old, mode = mode, self._next_mode(mode)
-                    notes.append(f"{self.settings.endpoint_host} ignored response_format {old}; using {mode}")
-            if attempts > MAX_REASKS:
+                verdict = self._judge(content, response_model, check)
+            repeated = content == previous
+            previous = content
+            if verdict.usable:
+                best = verdict.better(best)
+                if not verdict.dropped or partial_asked or attempts > MAX_REASKS or repeated:
+                    return self._accept(task, best, usage, started, mode, attempts, key, version, used, notes)
+                partial_asked = True  # lost items: one re-ask for them, then the better answer is kept
+                convo = reask_messages(messages, content, verdict.dropped, partial=True)
+                continue
+            if best is not None and (attempts > MAX_REASKS or repeated):
+                return self._accept(task, best, usage, started, mode, attempts, key, version, used, notes)
+            if attempts > MAX_REASKS or repeated:
+                why = "the same answer again" if repeated else f"{attempts} attempts"
                 raise self._fail(task, f"{task}: no valid answer from {self.settings.model} at "
-                                       f"{self.settings.endpoint_host} after {attempts} attempts: {problems[0]}",
-                                 usage=usage, started=started, mode=mode, attempts=attempts, key=key)
-            convo = _reask(messages, content, problems)
+                                       f"{self.settings.endpoint_host} after {why}: {verdict.problems[0]}", **fail)
+            convo = reask_messages(messages, content, verdict.problems)
+
+    def _accept(self, task: str, verdict: "Verdict", usage: Usage, started: float, mode: str, attempts: int,
+                key: str, version: str | None, used: set[str], notes: list[str]) -> StructuredResult:
+        """The kept answer: cached (only when it lost nothing), logged, returned with its notes."""
+        notes = notes + verdict.notes + verdict.dropped
+        if self.settings.cache and not verdict.dropped:
+            self.store.cache_put(key, verdict.value.model_dump_json(), task=task, model=self.settings.model)
+        self._log(task, usage, started, status="ok", mode=mode, attempts=attempts, key=key,
+                  version=version, redacted=self._redacted(used))
+        return StructuredResult(verdict.value, usage, attempts, mode, notes=notes,
+                                cost=self.settings.cost(usage.prompt_tokens, usage.completion_tokens))
 
     async def _complete(self, client, task: str, **request) -> Any:
         """One chat completion; UnusableAnswer when the body is not one. The one place that sees
@@ -447,21 +456,21 @@ class LLM:
                                                  http.content, "a chat completion (JSON)"))
         return response
 
-    def _judge(self, content: str, response_model: type[M], check) -> tuple[list[str], M | None, list[str]]:
-        """(problems, value, notes): problems empty when the answer is valid and passes `check`."""
+    def _judge(self, content: str, response_model: type[M], check) -> "Verdict":
+        """Parse, restore redacted values, normalise, salvage item by item (llm/answers.py), check."""
         try:
             data = extract_json(content)
         except ValueError as exc:
-            return [f"not JSON: {exc}"], None, []
+            return Verdict(problems=[f"not JSON: {exc}"])
         notes: list[str] = []
         if self.settings.redact:
             data, notes = self.redactor.restore_data(data)
-        try:
-            value = response_model.model_validate(data)
-        except ValidationError as exc:
-            return validation_errors(exc), None, []
+        data = normalise(data, response_model, notes)
+        value, dropped, problems = salvage(response_model, data)
+        if value is None:
+            return Verdict(problems=problems, dropped=dropped)
         problems = list(check(value) or []) if check else []
-        return problems, value, notes
+        return Verdict(value=value, problems=problems, notes=notes, dropped=dropped)
 
     def structured(self, task: str, messages: list[dict], response_model: type[M], **kwargs) -> StructuredResult[M]:
         """Sync wrapper of structured_async (its own event loop; a worker thread inside a running loop)."""

@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from persona_assistant.schemas import BuyingRole, Contract, Seniority
 
@@ -91,17 +91,6 @@ def extract_json(text: str) -> Any:
         except json.JSONDecodeError as exc:
             last = f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
     raise ValueError(last)
-
-
-def validation_errors(exc: ValidationError, limit: int = 12) -> list[str]:
-    """Pydantic errors as short lines the model can act on: 'field.path: message'."""
-    lines = []
-    for err in exc.errors()[:limit]:
-        loc = ".".join(str(x) for x in err["loc"]) or "(root)"
-        lines.append(f"{loc}: {err['msg']}")
-    if len(exc.errors()) > limit:
-        lines.append(f"... and {len(exc.errors()) - limit} more errors")
-    return lines
 
 
 # --------------------------------------------------------------------------- answers of bundled tasks
