@@ -72,7 +72,7 @@ def check_once(verify: Callable[[Any], list[str]]) -> Callable[[Any], list[str]]
 
 def extract_evidence(llm, ws, settings, sources: list, notes: list[str], progress=None) -> tuple[list[dict], dict]:
     """Candidate quotes per source (verified by code) and the model's role hints per source id."""
-    from persona_assistant.llm.structured import ExtractedEvidence, strict_schema
+    from persona_assistant.llm.structured import ExtractedEvidence, evidence_answer, strict_schema
     from persona_assistant.prompts import chunk_text, data_budget, render
 
     schema, _ = strict_schema(ExtractedEvidence)
@@ -93,7 +93,8 @@ def extract_evidence(llm, ws, settings, sources: list, notes: list[str], progres
             rendered = render("extract_evidence", ws, source_id=src.id, path=src.path, lines=list(chunk.lines),
                               part=f"{i} of {len(chunks)}", meta=src.meta)
             try:
-                res = llm.structured("extract_evidence", rendered.messages(), ExtractedEvidence,
+                answer = evidence_answer(src.id, chunk.line_start, chunk.line_end)
+                res = llm.structured("extract_evidence", rendered.messages(), answer,
                                      cache_key_parts=_parts(rendered))
             except ModelError as exc:
                 if getattr(exc, "stops_run", False):
@@ -144,7 +145,7 @@ def offline_groups(sources: list) -> dict[str, list[str]]:
 
 def group_sources(llm, ws, sources: list, evidence: list[dict], hints: dict, notes: list[str]) -> dict[str, list[str]]:
     """persona id -> source ids: the model's grouping, sources it leaves out grouped by role."""
-    from persona_assistant.llm.structured import PersonaGrouping
+    from persona_assistant.llm.structured import grouping_answer
     from persona_assistant.prompts import render
 
     ids = {s.id for s in sources}
@@ -175,7 +176,8 @@ def group_sources(llm, ws, sources: list, evidence: list[dict], hints: dict, not
         return problems
 
     try:
-        res = llm.structured("persona_grouping", rendered.messages(), PersonaGrouping, check=check_once(check),
+        res = llm.structured("persona_grouping", rendered.messages(), grouping_answer(sorted(ids)),
+                             check=check_once(check),
                              cache_key_parts=_parts(rendered))
     except ModelError as exc:
         if getattr(exc, "stops_run", False):

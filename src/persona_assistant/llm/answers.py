@@ -8,7 +8,8 @@ reject the whole answer. The policy, decided here and nowhere else:
   the answer model: surrounding whitespace is stripped; an enum value matching but for case,
   spaces, dashes or underscores becomes the enum value ("Economic Buyer" -> economic_buyer); a
   value outside an enum that offers "unknown" becomes "unknown"; a string failing a slug pattern
-  (ids) is slugged ("Marketing Leaders" -> marketing-leaders); a missing top-level field is
+  (ids) is slugged ("Marketing Leaders" -> marketing-leaders); a top-level string whose enum has
+  one value (the source id asked about) is that value; a missing top-level field is
   filled with [] (a list) or "unknown" (a string or an enum offering it) or the only value of
   a one-value enum. Each change that alters meaning (unknown, filled) is noted.
 - **Salvage** (`salvage`) validates with the Pydantic model (always the final judge) and drops
@@ -65,6 +66,8 @@ class _Walker:
     def resolve(self, node: dict) -> dict:
         while isinstance(node, dict) and "$ref" in node:
             node = self.defs.get(node["$ref"].rsplit("/", 1)[-1], {})
+        if isinstance(node, dict) and "const" in node:  # a one-value Literal
+            node = {**node, "enum": [node["const"]]}
         return node if isinstance(node, dict) else {}
 
     def fix(self, data: Any, node: dict, path: str, top: bool = False) -> Any:
@@ -79,7 +82,11 @@ class _Walker:
             props = node["properties"]
             out = {k: (self.fix(v, props[k], f"{path}.{k}".lstrip(".")) if k in props else v)
                    for k, v in data.items()}
-            if top:
+            if top:  # a top-level one-value enum (the source id asked about) can only mean that value
+                for name, sub in props.items():
+                    enum = self.resolve(sub).get("enum", [])
+                    if len(enum) == 1 and isinstance(out.get(name), str):
+                        out[name] = enum[0]
                 for name in node.get("required", []):
                     if name not in out:
                         filled = self._fill(self.resolve(props.get(name, {})))
@@ -100,6 +107,7 @@ class _Walker:
                 if tags and all(isinstance(data.get(k), str) and _key(data[k]) == _key(str(v))
                                 for k, v in tags.items()):
                     return o
+            return {}  # no branch's tags match: left as it is, for validation to judge
         kind = {str: "string", dict: "object", list: "array"}.get(type(data))
         return next((o for o in options if o.get("type") == kind), {})
 

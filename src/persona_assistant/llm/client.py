@@ -339,6 +339,7 @@ class LLM:
         started = time.monotonic()
         max_tokens = max_tokens or self.settings.max_tokens
         schema, strict = strict_schema(response_model)
+        grammar, _ = strict_schema(response_model, "grammar")  # for json_object and prompt modes
         parts = cache_key_parts or {}
         version = str(parts.get("version")) if parts.get("version") is not None else None
         key = cache_key(model=self.settings.model, endpoint=self.settings.base_url, task=task, parts=parts,
@@ -368,8 +369,9 @@ class LLM:
         partial_asked = False
         while True:
             attempts += 1
-            request = self._redact(self._request_messages(convo, mode, schema), used)
-            extra: dict[str, Any] = self._format(mode, schema_name(response_model), schema, strict)
+            sent = schema if mode == "json_schema" else grammar
+            request = self._redact(self._request_messages(convo, mode, sent), used)
+            extra: dict[str, Any] = self._format(mode, schema_name(response_model), sent, strict)
             if max_tokens:
                 extra[self._limit_param] = max_tokens
             try:

@@ -30,6 +30,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from persona_assistant.errors import StorageError, UsageError
+from persona_assistant.messaging.asset_answer import AssetDraft, asset_answer
 from persona_assistant.messaging.channels import (
     PLANNING_CHANNELS, Channel, LintConfig, lint_config, select_channels, workspace_channels,
 )
@@ -39,7 +40,7 @@ from persona_assistant.messaging.offline_copy import (
     STAGES, angle_for, asset_id, content_ideas, journey_map, offline_asset,
 )
 from persona_assistant.schemas import (
-    ICP, PERSONA_ITEM_FIELDS, Asset, Brief, Campaign, Contract, ItemRef, Persona, PersonaSet, Stage,
+    ICP, PERSONA_ITEM_FIELDS, Asset, Brief, Campaign, ItemRef, LintFinding, Persona, PersonaSet, Stage,
 )
 from persona_assistant.workspace import Version, Workspace, atomic_write, load_brief, open_workspace
 from persona_assistant.workspace_lock import one_writer
@@ -228,20 +229,6 @@ def offline_generator(ctx: Context) -> GenerateItem:
     return generate
 
 
-class DraftField(Contract):
-    name: str
-    text: str  # for text fields ("" for list fields)
-    items: list[str]  # for list fields ([] for text fields)
-
-
-class AssetDraft(Contract):
-    """What the model answers for one asset (strict-schema friendly: no free-form mapping)."""
-
-    fields: list[DraftField]
-    addresses: list[ItemRef]
-    proof_points: list[str]
-
-
 def persona_items(persona: Persona) -> list[dict]:
     """The persona's items as the prompt lists them: field, index, text."""
     return [{"field": f, "index": i, "text": c.text}
@@ -300,16 +287,20 @@ def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
             brief=ctx.brief.model_dump(mode="json"), merge_fields=ctx.config.merge_fields,
             ai_phrases=ctx.config.ai_phrases)
         messages = rendered.messages()
+        answer = asset_answer(channel, persona, ctx.brief)  # closed sets: the channel's fields, the persona's items
         asset: Asset | None = None
         for attempt in range(MAX_LINT_REASKS + 1):
             result = await llm.structured_async(
-                "asset", messages, AssetDraft,
+                "asset", messages, answer,
                 check=lambda d: check_refs(d, persona, ctx.brief, channel),
                 cache_key_parts={"prompt": rendered.name, "version": rendered.version, "item": spec.id,
                                  "attempt": attempt})
             asset = draft_to_asset(result.value, spec, persona, channel, llm.settings.model)
             asset = lint_asset(asset, channel, brief=ctx.brief, config=ctx.config, known=ctx.known,
                                persona=persona)
+            kept = [LintFinding(rule="answer_item_dropped", field="answer", message=n, severity="warning")
+                    for n in result.notes if n.startswith("dropped ")]  # what salvage dropped (llm/answers.py)
+            asset = asset.model_copy(update={"lint": asset.lint + kept})
             bad = errors(asset.lint)
             if not bad:
                 break
