@@ -156,7 +156,7 @@ def test_an_identical_answer_ends_the_reasks_at_once(store):
 
 @pytest.mark.parametrize("response, pattern", [
     (completion(None, refusal="I can't help with that."), "refused: I can't help with that"),
-    (completion('{"name": "o', finish="length"), r"truncated at max_tokens=50; raise --max-tokens"),
+    (completion('{"name": "o', finish="length"), r"truncated at max_tokens=50 with nothing complete to keep; raise --max-tokens"),
     (completion("", finish="content_filter"), "content filter"),
 ])
 def test_refusal_truncation_and_filter_are_model_errors(store, response, pattern):

@@ -285,6 +285,9 @@ class Chat:
                 if kind == "text":
                     parts.append(value)
                     renderer.feed(value)
+                elif kind == "cut":  # stopped at the output limit: said so, visibly
+                    parts.append(f"\n{value}")
+                    renderer.feed(f"\n{value}")
                 elif kind == "tool_call":
                     calls.append(value)
                 elif kind == "usage":

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import JsonOpt, WorkspaceOpt, app, emit_json, notice
+from persona_assistant.cli.app import JsonOpt, MaxTokensOpt, WorkspaceOpt, app, emit_json, notice
 
 if TYPE_CHECKING:
     from persona_assistant.messaging.campaign import CampaignOutcome, ItemSpec
@@ -90,11 +90,12 @@ def campaign(
     offline: Annotated[bool, typer.Option("--offline", help="Use the offline engine even if a model is configured.")] = False,
     wait: Annotated[bool, typer.Option("--wait", help="If another campaign or draft is running on the workspace, "
                                                       "wait for it to finish instead of stopping.")] = False,
+    max_tokens: MaxTokensOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Write campaign copy per persona; a rerun generates only what is missing."""
     run_and_report(workspace, json_out=json_out, channels=channel, stages=stage, variants=variants,
-                   concurrency=concurrency, persona_ids=persona, offline=offline, wait=wait)
+                   concurrency=concurrency, persona_ids=persona, offline=offline, wait=wait, max_tokens=max_tokens)
 
 
 def run_and_report(workspace: Path, *, json_out: bool, **options) -> None:

@@ -16,7 +16,8 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from persona_assistant.draft.evidence import normalise, verify_claims, verify_quote
-from persona_assistant.errors import ModelError, UsageError
+from persona_assistant.errors import UsageError
+from persona_assistant.llm.answers import NoValidAnswer
 from persona_assistant.schemas import PERSONA_ITEM_FIELDS, ICP, Claim, Persona, PersonaSet, QuoteEvidence
 from persona_assistant.workspace_lock import one_writer
 
@@ -96,9 +97,7 @@ def extract_evidence(llm, ws, settings, sources: list, notes: list[str], progres
                 answer = evidence_answer(src.id, chunk.line_start, chunk.line_end)
                 res = llm.structured("extract_evidence", rendered.messages(), answer,
                                      cache_key_parts=_parts(rendered))
-            except ModelError as exc:
-                if getattr(exc, "stops_run", False):
-                    raise
+            except NoValidAnswer as exc:  # this part only; endpoint faults stop the draft
                 failed.append(exc.message)
                 notes.append(f"{src.path} part {i}: no usable answer ({exc.message})")
                 continue
@@ -119,7 +118,7 @@ def extract_evidence(llm, ws, settings, sources: list, notes: list[str], progres
                                  "line_start": ok.line_start, "line_end": ok.line_end, "quote": ok.text,
                                  "summary": item.summary})
     if failed and not asked:
-        raise ModelError(f"no usable answer for any of {len(failed)} note part(s); first: {failed[0]}")
+        raise NoValidAnswer(f"no usable answer for any of {len(failed)} note part(s); first: {failed[0]}")
     return evidence, hints
 
 
@@ -179,9 +178,7 @@ def group_sources(llm, ws, sources: list, evidence: list[dict], hints: dict, not
         res = llm.structured("persona_grouping", rendered.messages(), grouping_answer(sorted(ids)),
                              check=check_once(check),
                              cache_key_parts=_parts(rendered))
-    except ModelError as exc:
-        if getattr(exc, "stops_run", False):
-            raise
+    except NoValidAnswer as exc:
         notes.append(f"grouping: no usable answer ({exc.message}); interviews grouped by role")
         return offline_groups(sources)
     notes.extend(f"grouping: {n}" for n in res.notes)
@@ -288,13 +285,11 @@ def llm_personas(ws, settings, sources: list, icp_id: str | None, progress=None)
             progress(f"writing persona {n}/{len(groups)}: {pid}")
         try:
             personas.append(synthesize(llm, ws, pid, [by_id[m] for m in members], evidence, hints, icp_id, notes))
-        except ModelError as exc:
-            if getattr(exc, "stops_run", False):
-                raise
+        except NoValidAnswer as exc:
             failed.append(exc.message)
             notes.append(f"{pid}: not written, no usable answer ({exc.message})")
     if not personas:
-        raise ModelError(f"no usable persona answer for any of {len(failed)} group(s); first: {failed[0]}")
+        raise NoValidAnswer(f"no usable persona answer for any of {len(failed)} group(s); first: {failed[0]}")
     return PersonaSet(personas=personas, icp_id=icp_id, notes=notes)
 
 

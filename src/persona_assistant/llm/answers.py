@@ -38,6 +38,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from persona_assistant.errors import ModelError
 from persona_assistant.prompts import CHARS_PER_TOKEN, estimate_tokens
 
 MAX_REASKS = 2
@@ -45,6 +46,11 @@ REASK_ANSWER_TOKENS = 1000  # ~4,000 characters of the failed answer echoed in a
 REASK_PROBLEM_TOKENS = 100  # per error line; at most REASK_PROBLEMS lines
 REASK_PROBLEMS = 12
 _SALVAGE_ROUNDS = 4
+
+
+class NoValidAnswer(ModelError):
+    """The endpoint answered, but nothing usable came back after the re-asks (or the answer was
+    cut with nothing complete): a draft goes on with its other parts; endpoint faults do not."""
 
 
 def _key(text: str) -> str:

@@ -48,7 +48,8 @@ from persona_assistant.llm.faults import (
 from persona_assistant.llm.redact import Redactor
 from persona_assistant.llm.settings import LLMSettings
 from persona_assistant.llm.store import Store, cache_key
-from persona_assistant.llm.answers import MAX_REASKS, normalise, reask_messages, salvage
+from persona_assistant.llm.answers import MAX_REASKS, NoValidAnswer, close_truncated, normalise, reask_messages, salvage
+from persona_assistant.llm.budget import CUT_NOTICE, max_tokens_for
 from persona_assistant.llm.structured import extract_json, schema_name, strict_schema
 
 M = TypeVar("M", bound=BaseModel)
@@ -337,7 +338,7 @@ class LLM:
         if self.settings.offline:
             raise ModelError(f"{task}: {self.settings.offline_notice}")
         started = time.monotonic()
-        max_tokens = max_tokens or self.settings.max_tokens
+        max_tokens = max_tokens or max_tokens_for(task, self.settings)
         schema, strict = strict_schema(response_model)
         grammar, _ = strict_schema(response_model, "grammar")  # for json_object and prompt modes
         parts = cache_key_parts or {}
@@ -405,11 +406,17 @@ class LLM:
                 message = choice.message
                 if getattr(message, "refusal", None):
                     raise self._fail(task, f"{task}: the model refused: {message.refusal}", **fail)
-                if choice.finish_reason == "length":
-                    limit = f"{self._limit_param}={max_tokens}" if max_tokens else "the server's output limit"
-                    raise self._fail(task, f"{task}: answer from {self.settings.endpoint_host} truncated at {limit}; "
-                                           "raise --max-tokens or lower the prompt budget "
-                                           "([llm].prompt_budget_tokens)", **fail)
+                if choice.finish_reason == "length":  # salvaged item by item, never re-asked (it would run on again)
+                    limit = f"{self._limit_param}={max_tokens}"
+                    verdict = self._judge(close_truncated(message.content or "") or "", response_model, check)
+                    if verdict.usable:
+                        verdict.notes.append(f"answer cut at {limit}: kept what was complete")
+                        return self._accept(task, verdict.better(best), usage, started, mode, attempts, key,
+                                            version, used, notes)
+                    raise self._fail(task, f"{task}: answer from {self.settings.endpoint_host} truncated at {limit} "
+                                           "with nothing complete to keep; raise --max-tokens (or [llm] max_tokens) "
+                                           "or lower the prompt budget ([llm].prompt_budget_tokens)",
+                                     kind=NoValidAnswer, **fail)
                 if choice.finish_reason == "content_filter":
                     raise self._fail(task, f"{task}: the endpoint's content filter stopped the answer", **fail)
                 content = message.content or ""
@@ -428,7 +435,8 @@ class LLM:
             if attempts > MAX_REASKS or repeated:
                 why = "the same answer again" if repeated else f"{attempts} attempts"
                 raise self._fail(task, f"{task}: no valid answer from {self.settings.model} at "
-                                       f"{self.settings.endpoint_host} after {why}: {verdict.problems[0]}", **fail)
+                                       f"{self.settings.endpoint_host} after {why}: {verdict.problems[0]}",
+                                 kind=NoValidAnswer, **fail)
             convo = reask_messages(messages, content, verdict.problems)
 
     def _accept(self, task: str, verdict: "Verdict", usage: Usage, started: float, mode: str, attempts: int,
@@ -495,7 +503,8 @@ class LLM:
     # ------------------------------------------------------------------ chat streaming
     async def stream_chat(self, messages: list[dict], tools: list[dict] | None = None, *,
                           task: str = "chat") -> AsyncIterator[tuple[str, Any]]:
-        """Yields ("text", delta), then ("tool_call", {"id", "name", "arguments"}) per complete
+        """Yields ("text", delta), then ("cut", CUT_NOTICE) when the answer stopped at the output
+        limit (llm/budget.py), then ("tool_call", {"id", "name", "arguments"}) per complete
         call, then ("usage", {"prompt_tokens", "completion_tokens"}). Redacted values are restored
         in the text; a delta is held back until a space so a placeholder is never split.
 
@@ -511,6 +520,7 @@ class LLM:
         usage = Usage()
         restore = (lambda t: self.redactor.restore(t)[0]) if self.settings.redact else (lambda t: t)
         extra: dict[str, Any] = {"tools": tools} if tools else {}
+        extra[self._limit_param] = max_tokens_for(task, self.settings)
         if self._learnt.get("stream_usage") != "off":
             extra["stream_options"] = {"include_usage": True}
         calls: dict[int, dict[str, str]] = {}
@@ -522,7 +532,7 @@ class LLM:
             return self._client().chat.completions.create(model=self.settings.model, messages=request,
                                                           stream=True, **extra)
         fail = dict(usage=usage, started=started, mode="stream", attempts=1, key=None)
-        finished = False
+        finished = capped = False
         chunks = 0
         broke: str | None = None
         try:
@@ -543,6 +553,7 @@ class LLM:
                     usage.add(getattr(chunk, "usage", None))
                     for choice in chunk.choices or []:
                         finished = finished or bool(choice.finish_reason)
+                        capped = capped or choice.finish_reason == "length"
                         delta = choice.delta
                         if delta is None:
                             continue
@@ -574,6 +585,8 @@ class LLM:
                              kind=StreamInterrupted, **fail)
         if pending:
             yield "text", restore(pending)
+        if capped:
+            yield "cut", CUT_NOTICE
         for index in sorted(calls):
             yield "tool_call", {**calls[index], "arguments": restore(calls[index]["arguments"])}
         self._log(task, usage, started, status="ok", mode="stream", attempts=1, key=None,

@@ -368,7 +368,7 @@ class CampaignOutcome:
 @one_writer("campaign")
 def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = None,
                  stages: list[str] | None = None, variants: int = 3, concurrency: int = 8,
-                 persona_ids: list[str] | None = None, offline: bool = False,
+                 persona_ids: list[str] | None = None, offline: bool = False, max_tokens: int | None = None,
                  on_notice: Callable[[str], None] | None = None,
                  on_start: Callable[[int, int], None] | None = None,
                  on_item: Callable[[ItemSpec, bool], None] | None = None) -> CampaignOutcome:
@@ -400,7 +400,7 @@ def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = Non
     selected = select_channels(channels, all_channels)
     stage_list = select_stages(stages)
     pids = select_personas(persona_ids, pset.personas)
-    settings = resolve_settings(ws, offline=offline)
+    settings = resolve_settings(ws, offline=offline, max_tokens=max_tokens)
     engine = "offline" if settings.offline else settings.model
     notice = settings.offline_notice if settings.offline and not offline else None
     if notice and on_notice:
