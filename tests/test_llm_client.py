@@ -330,10 +330,13 @@ def _newer_openai_model(request: httpx.Request) -> httpx.Response:
     return completion(GOOD)
 
 
-def test_max_tokens_rejected_resends_max_completion_tokens_once_and_remembers(store):
+def test_max_tokens_rejected_resends_max_completion_tokens_once_and_remembers(store, tmp_path):
+    from persona_assistant.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
     with respx.mock(assert_all_mocked=True) as mock:
         route = mock.post(URL).mock(side_effect=_newer_openai_model)
-        llm = LLM(make_settings(cache=False, max_tokens=50), store)
+        llm = LLM(make_settings(cache=False, max_tokens=50), store, ws=ws)
         res = llm.structured("t", MSGS, Answer)
         assert route.call_count == 2 and res.value == Answer(name="ok", count=3)
         assert res.attempts == 1  # the resend is not a re-ask
@@ -341,9 +344,9 @@ def test_max_tokens_rejected_resends_max_completion_tokens_once_and_remembers(st
         assert sent(route, 1)["max_completion_tokens"] == 50 and "max_tokens" not in sent(route, 1)
         assert sent(route, 1)["messages"] == sent(route, 0)["messages"]
         # remembered for this endpoint and model: the next call goes straight to max_completion_tokens,
-        # also from a new LLM (each chat turn or command makes one)
+        # also from a new LLM on the same workspace (the next command: <state>/endpoints.json)
         again = llm.structured("t", MSGS, Answer, max_tokens=70)
-        other = LLM(make_settings(cache=False, max_tokens=60), store).structured("t", MSGS, Answer)
+        other = LLM(make_settings(cache=False, max_tokens=60), store, ws=ws).structured("t", MSGS, Answer)
         assert route.call_count == 4 and again.value.count == 3 and other.value.count == 3
         assert sent(route, 2)["max_completion_tokens"] == 70 and "max_tokens" not in sent(route, 2)
         assert sent(route, 3)["max_completion_tokens"] == 60 and "max_tokens" not in sent(route, 3)

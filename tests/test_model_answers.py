@@ -127,3 +127,48 @@ def test_a_draft_fails_in_one_line_only_when_nothing_usable_came_back(ws):
             draft_personas(ws, settings())
     assert "no usable answer for any of 1 note part(s)" in err.value.message and "\n" not in err.value.message
     assert ws.versions("personas") == []
+
+
+# --------------------------------------------------------------------------- parse leniently, learn from refusals
+
+
+def test_control_characters_and_prose_around_json_are_accepted_without_changing_mode(tmp_path):
+    from persona_assistant.llm.client import LLM
+
+    raw = 'Here you go:\n```json\n{"source_id": "mkt", "items": [], "role": "Head\tof\nMarketing", ' \
+          '"seniority": "director", "function": "marketing", "buying_role": "champion"}\n```'
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(URL).mock(return_value=completion(raw))
+        res = LLM(settings()).structured("extract_evidence", [{"role": "user", "content": "x"}], ExtractedEvidence)
+    assert route.call_count == 1 and res.value.role == "Head\tof\nMarketing" and res.mode == "json_schema"
+
+
+def test_a_format_refusal_is_learnt_once_and_remembered_by_the_next_command(tmp_path):
+    import asyncio
+
+    from persona_assistant.llm.client import LLM
+
+    ws = Workspace(tmp_path)
+    refusal = httpx.Response(500, json={"error": {"message": "response_format: Input should be 'text' or "
+                                                             "'json_object'"}})
+    good = {"source_id": "mkt", "items": [], "role": "r", "seniority": "director", "function": "f",
+            "buying_role": "champion"}
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return refusal if json.loads(request.content)["response_format"]["type"] == "json_schema" else completion(good)
+
+    async def many(llm):
+        async with llm:
+            return await asyncio.gather(*(llm.structured_async(
+                "extract_evidence", [{"role": "user", "content": str(i)}], ExtractedEvidence) for i in range(6)))
+
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(URL).mock(side_effect=server)
+        first = asyncio.run(many(LLM(settings(), ws=ws)))
+        refused = sum(json.loads(c.request.content)["response_format"]["type"] == "json_schema" for c in route.calls)
+        assert all(r.mode == "json_object" for r in first) and refused <= 6
+        before = route.call_count
+        LLM(settings(), ws=ws).structured("extract_evidence", [{"role": "user", "content": "next"}],
+                                          ExtractedEvidence)
+    assert route.call_count == before + 1  # the next command starts with json_object
+    assert json.loads((ws.state_dir / "endpoints.json").read_text())[f"{BASE} test-model"]["mode"] == "json_object"

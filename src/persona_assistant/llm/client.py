@@ -4,9 +4,9 @@
 validated and passed the caller's code `check` (e.g. every quote found in its source). Modes, in
 order: strict json_schema, then json_object with the schema, then the schema in the prompt. A
 server that rejects a mode (HTTP 400/422/500 naming response_format/json_schema/json_object,
-e.g. llama.cpp's "Input should be 'text' or 'json_object'") or ignores it (answers non-JSON) moves
-the endpoint to the next mode for the rest of the session; an answer that does not parse is the
-model's fault, not a refusal, and never changes the mode. A rejection is marked on the response
+e.g. llama.cpp's "Input should be 'text' or 'json_object'") moves the endpoint to the next mode,
+remembered per endpoint (llm/endpoints.py: shared by concurrent items, kept in the workspace);
+an answer that does not parse is the model's fault, not a refusal, and never changes the mode. A rejection is marked on the response
 (x-should-retry: false) so the SDK does not spend its retries on it; every other retry is the
 SDK's own (max_retries), there is no second retry layer. Each answer is judged item by item
 (llm/answers.py: normalised, invalid list items dropped with a note, re-asks and the number of
@@ -41,6 +41,7 @@ from typing import Any, AsyncIterator, Callable, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from persona_assistant.errors import ModelError
+from persona_assistant.llm.endpoints import Endpoints
 from persona_assistant.llm.faults import (
     INTERRUPTED, CircuitBreaker, EndpointRefusing, SecretMask, StreamInterrupted, UnusableAnswer, looks_like_sse,
     one_line, unusable_answer,
@@ -56,15 +57,6 @@ M = TypeVar("M", bound=BaseModel)
 MODES = ("json_schema", "json_object", "prompt")
 REJECTED_HEADER = "x-persona-assistant-mode-rejected"
 _REJECTION_WORDS = ("response_format", "json_schema", "json_object")
-# Per (base_url, model), what the server turned out to accept during this session: "mode", the
-# first response_format worth trying; "limit", the name of the output-token limit; "stream_usage",
-# "off" when it refuses stream_options.
-_LEARNT: dict[tuple[str, str], dict[str, str]] = {}
-
-
-def forget_endpoints() -> None:
-    """Forget what was learnt about endpoints (a restarted or replaced server; tests)."""
-    _LEARNT.clear()
 
 
 @dataclass
@@ -193,7 +185,7 @@ class LLM:
     """A model endpoint with log, cache and redaction; async first, `structured` for sync callers."""
 
     def __init__(self, settings: LLMSettings, store: Store | None = None, redactor: Redactor | None = None,
-                 *, ws=None):
+                 *, ws=None, endpoints: Endpoints | None = None):
         self.settings = settings
         self.store = store if store is not None else Store.for_workspace(ws)
         self._redactor = redactor
@@ -201,6 +193,7 @@ class LLM:
         self.mask = SecretMask(settings.api_key.get_secret_value())
         self.breaker = CircuitBreaker(skip_header=REJECTED_HEADER)  # one per LLM: per run, never shared
         self._clients: dict[int, Any] = {}
+        self.endpoints = endpoints if endpoints is not None else Endpoints(ws)  # llm/endpoints.py
 
     # ------------------------------------------------------------------ clients per event loop
     def _client(self):
@@ -222,14 +215,16 @@ class LLM:
     async def __aexit__(self, *exc) -> None:
         await self.aclose()
 
-    @property
-    def _learnt(self) -> dict[str, str]:
-        return _LEARNT.setdefault((self.settings.base_url, self.settings.model), {})
+    def _learnt_get(self, name: str, default: str | None = None) -> str | None:
+        return self.endpoints.get(self.settings.base_url, self.settings.model, name, default)
+
+    def _learn(self, name: str, value: str) -> None:
+        self.endpoints.learn(self.settings.base_url, self.settings.model, name, value)
 
     @property
     def _limit_param(self) -> str:
         """max_tokens (what llama.cpp and older servers know) until the model asks for the newer name."""
-        return self._learnt.get("limit", "max_tokens")
+        return self._learnt_get("limit", "max_tokens")
 
     @property
     def redactor(self) -> Redactor:
@@ -321,9 +316,14 @@ class LLM:
         return {}
 
     def _next_mode(self, mode: str) -> str:
-        nxt = MODES[min(MODES.index(mode) + 1, len(MODES) - 1)]
-        self._learnt["mode"] = nxt
+        nxt = self._later_mode(MODES[min(MODES.index(mode) + 1, len(MODES) - 1)])  # never back
+        self._learn("mode", nxt)
         return nxt
+
+    def _later_mode(self, mode: str) -> str:
+        """`mode`, or the later mode this endpoint has since been found to need."""
+        learnt = self._learnt_get("mode", mode)
+        return learnt if MODES.index(learnt) > MODES.index(mode) else mode
 
     async def structured_async(self, task: str, messages: list[dict], response_model: type[M], *,
                                check: Callable[[M], list[str]] | None = None,
@@ -361,7 +361,7 @@ class LLM:
                     pass  # the contract changed since: ask again
 
         client = self._client()
-        mode = self._learnt.get("mode", "json_schema")
+        mode = self._learnt_get("mode", "json_schema")
         convo = list(messages)
         attempts = 0
         used: set[str] = set()
@@ -370,19 +370,20 @@ class LLM:
         partial_asked = False
         while True:
             attempts += 1
+            mode = self._later_mode(mode)  # what a concurrent item learnt meanwhile
             sent = schema if mode == "json_schema" else grammar
             request = self._redact(self._request_messages(convo, mode, sent), used)
             extra: dict[str, Any] = self._format(mode, schema_name(response_model), sent, strict)
-            if max_tokens:
-                extra[self._limit_param] = max_tokens
+            extra[self._limit_param] = max_tokens
             try:
-                response = await self._complete(client, task, model=self.settings.model, messages=request, **extra)
+                response = await self._complete(client, task, model=self.settings.model, messages=request,
+                                                **extra)
             except UnusableAnswer as exc:
                 raise self._fail(task, exc.message, usage=usage, started=started, mode=mode, attempts=attempts,
                                  key=key) from None
             except openai.APIStatusError as exc:
                 if "max_tokens" in extra and _wants_max_completion_tokens(exc):
-                    self._learnt["limit"] = "max_completion_tokens"
+                    self._learn("limit", "max_completion_tokens")
                     notes.append(f"{self.settings.model} rejected max_tokens; using max_completion_tokens")
                     attempts -= 1  # the server refused the parameter; the model was not asked
                     continue
@@ -521,7 +522,7 @@ class LLM:
         restore = (lambda t: self.redactor.restore(t)[0]) if self.settings.redact else (lambda t: t)
         extra: dict[str, Any] = {"tools": tools} if tools else {}
         extra[self._limit_param] = max_tokens_for(task, self.settings)
-        if self._learnt.get("stream_usage") != "off":
+        if self._learnt_get("stream_usage") != "off":
             extra["stream_options"] = {"include_usage": True}
         calls: dict[int, dict[str, str]] = {}
         pending = ""
@@ -543,7 +544,7 @@ class LLM:
                 # again without it, once; token counts for such a server stay unknown (logged as 0).
                 if "stream_options" not in extra or not _rejects_param(exc, "stream_options"):
                     raise
-                self._learnt["stream_usage"] = "off"
+                self._learn("stream_usage", "off")
                 del extra["stream_options"]
                 stream = await open_stream()
             await self._check_stream(stream, task)

@@ -97,7 +97,7 @@ def extract_json(text: str) -> Any:
     last = "no JSON object found"
     for candidate in candidates:
         try:
-            return json.loads(candidate)
+            return json.loads(candidate, strict=False)  # raw control characters in strings: grammars allow them
         except json.JSONDecodeError as exc:
             last = f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
     raise ValueError(last)
