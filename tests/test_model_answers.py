@@ -172,3 +172,18 @@ def test_a_format_refusal_is_learnt_once_and_remembered_by_the_next_command(tmp_
                                           ExtractedEvidence)
     assert route.call_count == before + 1  # the next command starts with json_object
     assert json.loads((ws.state_dir / "endpoints.json").read_text())[f"{BASE} test-model"]["mode"] == "json_object"
+
+
+def test_a_reask_quotes_the_errors_and_changes_the_seed_unless_the_server_refuses_seeds():
+    from persona_assistant.llm.client import LLM
+
+    bad = {**EXTRACTED, "role": 7}
+    good = {**EXTRACTED, "items": []}
+    no_seed = httpx.Response(400, json={"error": {"message": "Unrecognized request argument supplied: seed"}})
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(URL).mock(side_effect=[completion(bad), no_seed, completion(good)])
+        res = LLM(settings()).structured("extract_evidence", [{"role": "user", "content": "x"}], ExtractedEvidence)
+    first, with_seed, without = (json.loads(c.request.content) for c in route.calls)
+    assert "seed" not in first and with_seed["seed"] == 2 and "seed" not in without
+    assert "role: Input should be a valid string" in without["messages"][-1]["content"]
+    assert res.attempts == 2 and res.value.role == "Head of Marketing"

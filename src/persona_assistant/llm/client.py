@@ -375,6 +375,8 @@ class LLM:
             request = self._redact(self._request_messages(convo, mode, sent), used)
             extra: dict[str, Any] = self._format(mode, schema_name(response_model), sent, strict)
             extra[self._limit_param] = max_tokens
+            if attempts > 1 and self._learnt_get("seed") != "off":
+                extra["seed"] = attempts  # a re-ask changes something: small models repeat themselves otherwise
             try:
                 response = await self._complete(client, task, model=self.settings.model, messages=request,
                                                 **extra)
@@ -382,6 +384,10 @@ class LLM:
                 raise self._fail(task, exc.message, usage=usage, started=started, mode=mode, attempts=attempts,
                                  key=key) from None
             except openai.APIStatusError as exc:
+                if "seed" in extra and _rejects_param(exc, "seed"):
+                    self._learn("seed", "off")
+                    attempts -= 1  # the server refused the parameter; the model was not asked
+                    continue
                 if "max_tokens" in extra and _wants_max_completion_tokens(exc):
                     self._learn("limit", "max_completion_tokens")
                     notes.append(f"{self.settings.model} rejected max_tokens; using max_completion_tokens")
