@@ -6,16 +6,16 @@ order: strict json_schema, then json_object with the schema, then the schema in 
 server that rejects a mode (HTTP 400/422/500 naming response_format/json_schema/json_object,
 e.g. llama.cpp's "Input should be 'text' or 'json_object'") moves the endpoint to the next mode,
 remembered per endpoint (llm/endpoints.py: shared by concurrent items, kept in the workspace);
-an answer that does not parse is the model's fault, not a refusal, and never changes the mode. A rejection is marked on the response
-(x-should-retry: false) so the SDK does not spend its retries on it; every other retry is the
-SDK's own (max_retries), there is no second retry layer. Each answer is judged item by item
-(llm/answers.py: normalised, invalid list items dropped with a note, re-asks and the number of
+an answer that does not parse is the model's fault, not a refusal, and never changes the mode.
+A rejection is marked on the response (x-should-retry: false) so the SDK does not spend its
+retries on it; every other retry is the SDK's own (max_retries), there is no second retry
+layer. Each answer is judged item by item (llm/answers.py: normalised, invalid list items dropped with a note, re-asks and the number of
 calls per item); an answer with nothing usable is re-asked with the errors fed back, at most
 MAX_REASKS times, then ModelError.
 
 The output limit goes out as `max_tokens` (what llama.cpp and older servers know); when a 400
 says the model wants `max_completion_tokens` (o1/o3/gpt-5), the same request is resent once
-with that name, which this endpoint and model keep for the session. A stream whose
+with that name, which this endpoint and model keep (llm/endpoints.py). A stream whose
 server refuses `stream_options` (include_usage) is asked again without it, likewise remembered.
 
 Faults end as one line (llm/faults.py): a body that is not a completion (HTML with status 200,
@@ -32,6 +32,7 @@ every request and restored in the answer (llm/redact.py); each call is logged (l
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import time
 from dataclasses import dataclass, field
@@ -63,11 +64,20 @@ _REJECTION_WORDS = ("response_format", "json_schema", "json_object")
 class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    known: bool = True  # False once an answer came without token counts: the totals are then unknown
 
     def add(self, usage: Any) -> None:
-        if usage is not None:
-            self.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
-            self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+        if usage is None or getattr(usage, "prompt_tokens", None) is None:
+            self.known = False
+            return
+        self.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
+        self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+
+    def as_dict(self) -> dict[str, int | None]:
+        """Token counts for callers: None (unknown), never 0, when a server sent none."""
+        if not self.known:
+            return {"prompt_tokens": None, "completion_tokens": None}
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
 
 
 @dataclass
@@ -100,6 +110,14 @@ class Verdict:
 
 
 # --------------------------------------------------------------------------- transport
+
+# HTTP requests of the call running in this context (a one-item list, so the request hook can
+# count into the call's own counter): re-asks, refused formats and the SDK's retries all count.
+_REQUESTS: contextvars.ContextVar[list[int]] = contextvars.ContextVar("requests", default=[0])
+
+
+async def _count_request(request) -> None:
+    _REQUESTS.get()[0] += 1
 
 
 async def _mark_mode_rejection(response) -> None:
@@ -137,7 +155,7 @@ def make_client(settings: LLMSettings, breaker: CircuitBreaker | None = None):
     import openai
 
     timeout = httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout))
-    hooks: dict[str, list] = {"request": [], "response": [_mark_mode_rejection]}
+    hooks: dict[str, list] = {"request": [_count_request], "response": [_mark_mode_rejection]}
     if breaker is not None:
         hooks["request"].append(breaker.before_request)
         hooks["response"].append(breaker.after_response)  # after the mode-rejection mark it skips
@@ -288,9 +306,13 @@ class LLM:
             task=self.mask(task), model=self.mask(self.settings.model), endpoint=self.settings.endpoint_host,
             prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
             latency_ms=int((time.monotonic() - started) * 1000),
-            cost=0.0 if cached else self.settings.cost(usage.prompt_tokens, usage.completion_tokens),
+            cost=0.0 if cached else self._cost(usage),
             cache_key=key, cached=int(cached), status=status, error=error, mode=mode, attempts=attempts,
-            prompt_version=version, redacted=redacted)
+            prompt_version=version, redacted=redacted, tokens_known=int(usage.known), requests=_REQUESTS.get()[0])
+
+    def _cost(self, usage: Usage) -> float | None:
+        """Estimated US dollars; None (unknown) without a price or without token counts."""
+        return self.settings.cost(usage.prompt_tokens, usage.completion_tokens) if usage.known else None
 
     # ------------------------------------------------------------------ structured output
     @staticmethod
@@ -338,6 +360,7 @@ class LLM:
         if self.settings.offline:
             raise ModelError(f"{task}: {self.settings.offline_notice}")
         started = time.monotonic()
+        _REQUESTS.set([0])
         max_tokens = max_tokens or max_tokens_for(task, self.settings)
         schema, strict = strict_schema(response_model)
         grammar, _ = strict_schema(response_model, "grammar")  # for json_object and prompt modes
@@ -368,9 +391,12 @@ class LLM:
         best: Verdict | None = None  # the usable answer kept so far
         previous: str | None = None  # the previous answer's text: the same again ends the re-asks
         partial_asked = False
+        modes = [mode]  # logged as "json_schema>json_object" when the server refused one
         while True:
             attempts += 1
             mode = self._later_mode(mode)  # what a concurrent item learnt meanwhile
+            if mode != modes[-1]:
+                modes.append(mode)
             sent = schema if mode == "json_schema" else grammar
             request = self._redact(self._request_messages(convo, mode, sent), used)
             extra: dict[str, Any] = self._format(mode, schema_name(response_model), sent, strict)
@@ -381,8 +407,8 @@ class LLM:
                 response = await self._complete(client, task, model=self.settings.model, messages=request,
                                                 **extra)
             except UnusableAnswer as exc:
-                raise self._fail(task, exc.message, usage=usage, started=started, mode=mode, attempts=attempts,
-                                 key=key) from None
+                raise self._fail(task, exc.message, usage=usage, started=started, mode=">".join(modes),
+                                 attempts=attempts, key=key) from None
             except openai.APIStatusError as exc:
                 if "seed" in extra and _rejects_param(exc, "seed"):
                     self._learn("seed", "off")
@@ -395,16 +421,17 @@ class LLM:
                     continue
                 if exc.response.headers.get(REJECTED_HEADER) and mode != "prompt":
                     old, mode = mode, self._next_mode(mode)
+                    modes.append(mode)
                     notes.append(f"{self.settings.endpoint_host} rejected response_format {old}; using {mode}")
                     attempts -= 1  # the server refused the format; the model was not asked
                     continue
-                raise self._api_fail(task, exc, usage=usage, started=started, mode=mode, attempts=attempts,
-                                     key=key) from None
+                raise self._api_fail(task, exc, usage=usage, started=started, mode=">".join(modes),
+                                     attempts=attempts, key=key) from None
             except openai.APIError as exc:
-                raise self._api_fail(task, exc, usage=usage, started=started, mode=mode, attempts=attempts,
-                                     key=key) from None
+                raise self._api_fail(task, exc, usage=usage, started=started, mode=">".join(modes),
+                                     attempts=attempts, key=key) from None
             usage.add(response.usage)
-            fail = dict(usage=usage, started=started, mode=mode, attempts=attempts, key=key)
+            fail = dict(usage=usage, started=started, mode=">".join(modes), attempts=attempts, key=key)
             if not response.choices:
                 verdict = Verdict(problems=["the answer had no choices"])
                 content = ""
@@ -418,7 +445,7 @@ class LLM:
                     verdict = self._judge(close_truncated(message.content or "") or "", response_model, check)
                     if verdict.usable:
                         verdict.notes.append(f"answer cut at {limit}: kept what was complete")
-                        return self._accept(task, verdict.better(best), usage, started, mode, attempts, key,
+                        return self._accept(task, verdict.better(best), usage, started, modes, attempts, key,
                                             version, used, notes)
                     raise self._fail(task, f"{task}: answer from {self.settings.endpoint_host} truncated at {limit} "
                                            "with nothing complete to keep; raise --max-tokens (or [llm] max_tokens) "
@@ -433,12 +460,12 @@ class LLM:
             if verdict.usable:
                 best = verdict.better(best)
                 if not verdict.dropped or partial_asked or attempts > MAX_REASKS or repeated:
-                    return self._accept(task, best, usage, started, mode, attempts, key, version, used, notes)
+                    return self._accept(task, best, usage, started, modes, attempts, key, version, used, notes)
                 partial_asked = True  # lost items: one re-ask for them, then the better answer is kept
                 convo = reask_messages(messages, content, verdict.dropped, partial=True)
                 continue
             if best is not None and (attempts > MAX_REASKS or repeated):
-                return self._accept(task, best, usage, started, mode, attempts, key, version, used, notes)
+                return self._accept(task, best, usage, started, modes, attempts, key, version, used, notes)
             if attempts > MAX_REASKS or repeated:
                 why = "the same answer again" if repeated else f"{attempts} attempts"
                 raise self._fail(task, f"{task}: no valid answer from {self.settings.model} at "
@@ -446,16 +473,17 @@ class LLM:
                                  kind=NoValidAnswer, **fail)
             convo = reask_messages(messages, content, verdict.problems)
 
-    def _accept(self, task: str, verdict: "Verdict", usage: Usage, started: float, mode: str, attempts: int,
+    def _accept(self, task: str, verdict: "Verdict", usage: Usage, started: float, modes: list[str], attempts: int,
                 key: str, version: str | None, used: set[str], notes: list[str]) -> StructuredResult:
-        """The kept answer: cached (only when it lost nothing), logged, returned with its notes."""
+        """The kept answer: cached (only when it lost nothing), logged (with every mode tried, e.g.
+        "json_schema>json_object"), returned with its notes."""
+        mode = modes[-1]
         notes = notes + verdict.notes + verdict.dropped
         if self.settings.cache and not verdict.dropped:
             self.store.cache_put(key, verdict.value.model_dump_json(), task=task, model=self.settings.model)
-        self._log(task, usage, started, status="ok", mode=mode, attempts=attempts, key=key,
+        self._log(task, usage, started, status="ok", mode=">".join(modes), attempts=attempts, key=key,
                   version=version, redacted=self._redacted(used))
-        return StructuredResult(verdict.value, usage, attempts, mode, notes=notes,
-                                cost=self.settings.cost(usage.prompt_tokens, usage.completion_tokens))
+        return StructuredResult(verdict.value, usage, attempts, mode, notes=notes, cost=self._cost(usage))
 
     async def _complete(self, client, task: str, **request) -> Any:
         """One chat completion; UnusableAnswer when the body is not one. The one place that sees
@@ -524,6 +552,7 @@ class LLM:
         if self.settings.offline:
             raise ModelError(f"{task}: {self.settings.offline_notice}")
         started = time.monotonic()
+        _REQUESTS.set([0])
         usage = Usage()
         restore = (lambda t: self.redactor.restore(t)[0]) if self.settings.redact else (lambda t: t)
         extra: dict[str, Any] = {"tools": tools} if tools else {}
@@ -539,7 +568,7 @@ class LLM:
             return self._client().chat.completions.create(model=self.settings.model, messages=request,
                                                           stream=True, **extra)
         fail = dict(usage=usage, started=started, mode="stream", attempts=1, key=None)
-        finished = capped = False
+        finished = capped = counted = False
         chunks = 0
         broke: str | None = None
         try:
@@ -547,7 +576,7 @@ class LLM:
                 stream = await open_stream()
             except openai.BadRequestError as exc:
                 # Older servers (e.g. Azure API versions before 2024-09) refuse stream_options: ask
-                # again without it, once; token counts for such a server stay unknown (logged as 0).
+                # again without it, once; token counts for such a server stay unknown (never logged as 0).
                 if "stream_options" not in extra or not _rejects_param(exc, "stream_options"):
                     raise
                 self._learn("stream_usage", "off")
@@ -557,7 +586,9 @@ class LLM:
             try:
                 async for chunk in stream:
                     chunks += 1
-                    usage.add(getattr(chunk, "usage", None))
+                    if getattr(chunk, "usage", None) is not None:  # most chunks carry none; one at the end may
+                        usage.add(chunk.usage)
+                        counted = True
                     for choice in chunk.choices or []:
                         finished = finished or bool(choice.finish_reason)
                         capped = capped or choice.finish_reason == "length"
@@ -594,11 +625,12 @@ class LLM:
             yield "text", restore(pending)
         if capped:
             yield "cut", CUT_NOTICE
+        usage.known = usage.known and counted  # no usage chunk: token counts unknown, not 0
         for index in sorted(calls):
             yield "tool_call", {**calls[index], "arguments": restore(calls[index]["arguments"])}
         self._log(task, usage, started, status="ok", mode="stream", attempts=1, key=None,
                   redacted=self._redacted(used))
-        yield "usage", {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
+        yield "usage", usage.as_dict()
 
     async def _check_stream(self, stream, task: str) -> None:
         """UnusableAnswer unless the body is an event stream (by content type, or by its first bytes

@@ -56,9 +56,12 @@ CREATE TABLE IF NOT EXISTS cache (
 """
 
 CALL_FIELDS = ("time", "task", "model", "endpoint", "prompt_tokens", "completion_tokens", "latency_ms",
-               "cost", "cache_key", "cached", "status", "error", "mode", "attempts", "prompt_version", "redacted")
+               "cost", "cache_key", "cached", "status", "error", "mode", "attempts", "prompt_version", "redacted",
+               "tokens_known", "requests")
 # Columns added after the first release: (name, SQL type), added to an older log on open.
-_ADDED_COLUMNS = (("redacted", "INTEGER"),)
+# tokens_known: 0 when the server sent no token counts (the counts then read as unknown, never 0);
+# requests: HTTP requests the call made (re-asks, format fallbacks and the SDK's retries included).
+_ADDED_COLUMNS = (("redacted", "INTEGER"), ("tokens_known", "INTEGER"), ("requests", "INTEGER"))
 
 
 def cache_key(**parts: Any) -> str:
@@ -119,16 +122,24 @@ class Store:
         cur = self._db.execute(f"SELECT id, {', '.join(CALL_FIELDS)} FROM calls ORDER BY id DESC LIMIT ?",
                                (n,))
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+        for row in rows:
+            if row["tokens_known"] == 0:  # the server sent no counts: unknown, never 0
+                row["prompt_tokens"] = row["completion_tokens"] = None
+        return rows
 
     def usage(self) -> list[dict[str, Any]]:
-        """Totals per model and task. Cost is None when any call of the group had no price."""
+        """Totals per model and task. Tokens are None when any call of the group had no counts from
+        its server; cost is None when any call that reached the model had no price or no counts."""
         cur = self._db.execute(
             "SELECT model, task, COUNT(*) AS calls, SUM(cached) AS cached, "
-            "SUM(status != 'ok') AS errors, SUM(prompt_tokens) AS prompt_tokens, "
-            "SUM(completion_tokens) AS completion_tokens, "
-            "CASE WHEN SUM(cost IS NULL AND cached = 0 AND prompt_tokens + completion_tokens > 0) > 0 "
-            "THEN NULL ELSE COALESCE(SUM(cost), 0) END AS cost "
+            "SUM(status != 'ok') AS errors, "
+            "CASE WHEN SUM(tokens_known = 0) > 0 THEN NULL ELSE SUM(prompt_tokens) END AS prompt_tokens, "
+            "CASE WHEN SUM(tokens_known = 0) > 0 THEN NULL ELSE SUM(completion_tokens) END AS completion_tokens, "
+            "CASE WHEN SUM(cached = 0 AND (cost IS NULL AND (prompt_tokens + completion_tokens > 0 "
+            "OR tokens_known = 0 OR requests > 0) OR tokens_known = 0)) > 0 "
+            "THEN NULL ELSE COALESCE(SUM(cost), 0) END AS cost, "
+            "SUM(requests) AS requests "
             "FROM calls GROUP BY model, task ORDER BY model, task")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
