@@ -13,8 +13,9 @@ from typing import Callable
 
 from persona_assistant.draft.evidence import verify_claims
 from persona_assistant.draft.personas import (
-    _parts, check_once, extract_evidence, fabricated_quotes, load_notes, make_llm, without_text,
+    _parts, extract_evidence, fabricated_quotes, load_notes, make_llm, without_text,
 )
+from persona_assistant.llm.answers import check_once
 from persona_assistant.errors import UsageError
 from persona_assistant.schemas import ICP, Analysis, Claim, StatEvidence
 from persona_assistant.workspace_lock import one_writer

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from persona_assistant.draft.evidence import normalise, verify_claims, verify_quote
 from persona_assistant.errors import UsageError
-from persona_assistant.llm.answers import NoValidAnswer
+from persona_assistant.llm.answers import NoValidAnswer, check_once
 from persona_assistant.schemas import PERSONA_ITEM_FIELDS, ICP, Claim, Persona, PersonaSet, QuoteEvidence
 from persona_assistant.workspace_lock import one_writer
 
@@ -52,20 +52,6 @@ def make_llm(ws, settings, sources: list):
 
 def _parts(rendered) -> dict:
     return {"prompt": rendered.name, "version": rendered.version}
-
-
-def check_once(verify: Callable[[Any], list[str]]) -> Callable[[Any], list[str]]:
-    """A `check=` for LLM.structured that reports failures only the first time it is called.
-
-    The LLM layer then re-asks once with the list; the second answer is accepted and what
-    still fails is dropped by code afterwards (instead of failing the whole draft)."""
-    calls = {"n": 0}
-
-    def check(value) -> list[str]:
-        calls["n"] += 1
-        return verify(value) if calls["n"] == 1 else []
-
-    return check
 
 
 # --------------------------------------------------------------------------- evidence extraction

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel, ValidationError
 
@@ -255,6 +255,20 @@ def close_truncated(text: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- re-asks
+
+
+def check_once(verify: Callable[[Any], list[str]]) -> Callable[[Any], list[str]]:
+    """A `check=` for LLM.structured that reports failures only the first time it is called.
+
+    The LLM layer then re-asks once with the list; the second answer is accepted and what
+    still fails is dropped by the caller's code afterwards (instead of failing the whole item)."""
+    calls = {"n": 0}
+
+    def check(value) -> list[str]:
+        calls["n"] += 1
+        return verify(value) if calls["n"] == 1 else []
+
+    return check
 
 
 def clip(text: str, tokens: int, what: str) -> str:

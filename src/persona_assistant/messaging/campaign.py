@@ -30,6 +30,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from persona_assistant.errors import StorageError, UsageError
+from persona_assistant.llm.answers import check_once
 from persona_assistant.messaging.asset_answer import AssetDraft, asset_answer
 from persona_assistant.messaging.channels import (
     PLANNING_CHANNELS, Channel, LintConfig, lint_config, select_channels, workspace_channels,
@@ -255,16 +256,33 @@ def check_refs(draft: AssetDraft, persona: Persona, brief: Brief, channel: Chann
     return problems
 
 
-def draft_to_asset(draft: AssetDraft, spec: ItemSpec, persona: Persona, channel: Channel, engine: str) -> Asset:
+def draft_to_asset(draft: AssetDraft, spec: ItemSpec, persona: Persona, channel: Channel, brief: Brief,
+                   engine: str) -> tuple[Asset, list[str]]:
+    """(asset, dropped): the asset from the model's draft without what still points nowhere after
+    the one re-ask (a server that ignored the closed sets), one line per part left out."""
     fields: dict[str, str | list[str]] = {}
+    dropped: list[str] = []
     for f in draft.fields:
         rule = channel.rule(f.name)
-        fields[f.name] = list(f.items) if rule is not None and rule.is_list else f.text
-    refs = [ItemRef(field=r.field, index=r.index, text=getattr(persona, r.field)[r.index].text)
-            for r in draft.addresses]
-    return Asset(id=spec.id, persona_id=spec.persona_id, channel=spec.channel, stage=spec.stage,
-                 variant=spec.variant, angle=spec.angle, fields=fields, addresses=refs,
-                 proof_points=list(dict.fromkeys(draft.proof_points)), engine=engine)
+        if rule is None:
+            dropped.append(f"fields: {channel.name} has no field {f.name!r}")
+            continue
+        fields[f.name] = list(f.items) if rule.is_list else f.text
+    refs = []
+    for r in draft.addresses:
+        items = getattr(persona, r.field, None) if r.field in PERSONA_ITEM_FIELDS else None
+        if items is None or not 0 <= r.index < len(items):
+            dropped.append(f"addresses: {r.field}[{r.index}] is not an item of persona {persona.id}")
+            continue
+        refs.append(ItemRef(field=r.field, index=r.index, text=items[r.index].text))
+    claims = {p.claim for p in brief.proof_points}
+    proofs = [p for p in dict.fromkeys(draft.proof_points) if p in claims]
+    dropped += [f"proof_points: {p[:80]!r} is not a proof point of the brief" for p in draft.proof_points
+                if p not in claims]
+    asset = Asset(id=spec.id, persona_id=spec.persona_id, channel=spec.channel, stage=spec.stage,
+                  variant=spec.variant, angle=spec.angle, fields=fields, addresses=refs,
+                  proof_points=proofs, engine=engine)
+    return asset, dropped
 
 
 def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
@@ -292,14 +310,14 @@ def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
         for attempt in range(MAX_LINT_REASKS + 1):
             result = await llm.structured_async(
                 "asset", messages, answer,
-                check=lambda d: check_refs(d, persona, ctx.brief, channel),
+                check=check_once(lambda d: check_refs(d, persona, ctx.brief, channel)),
                 cache_key_parts={"prompt": rendered.name, "version": rendered.version, "item": spec.id,
                                  "attempt": attempt})
-            asset = draft_to_asset(result.value, spec, persona, channel, llm.settings.model)
+            asset, dropped = draft_to_asset(result.value, spec, persona, channel, ctx.brief, llm.settings.model)
             asset = lint_asset(asset, channel, brief=ctx.brief, config=ctx.config, known=ctx.known,
                                persona=persona)
             kept = [LintFinding(rule="answer_item_dropped", field="answer", message=n, severity="warning")
-                    for n in result.notes if n.startswith("dropped ")]  # what salvage dropped (llm/answers.py)
+                    for n in [n for n in result.notes if n.startswith("dropped ")] + dropped]
             asset = asset.model_copy(update={"lint": asset.lint + kept})
             bad = errors(asset.lint)
             if not bad:
