@@ -12,17 +12,10 @@ from persona_assistant.llm.client import LLM
 from persona_assistant.llm.settings import LLMSettings, SecretStr
 from persona_assistant.messaging.campaign import llm_generator, plan_items, run_items
 from test_campaign import make_context
+from test_draft import completion  # one mocked chat-completion body
 
 BASE = "http://llm.test/v1"
 URL = f"{BASE}/chat/completions"
-
-
-def completion(content: dict) -> httpx.Response:
-    return httpx.Response(200, json={
-        "id": "c", "object": "chat.completion", "created": 0, "model": "m",
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": json.dumps(content)}}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
 
 
 ANSWER = {"fields": [{"name": "headline", "text": "Close in four days, not nine", "items": []},
@@ -33,7 +26,7 @@ ANSWER = {"fields": [{"name": "headline", "text": "Close in four days, not nine"
           "proof_points": ["Tallow Foods closed in 4 days instead of 9."]}
 
 
-def run_one(tmp_path, response):
+def run_one(tmp_path, *responses):
     ctx = make_context()
     specs = plan_items(["controller"], ["linkedin_sponsored"], ["awareness"], 1)
     llm = LLM(LLMSettings(model="m", base_url=BASE, api_key=SecretStr("sk-x"), timeout=5.0, max_retries=0))
@@ -43,7 +36,7 @@ def run_one(tmp_path, response):
             return await run_items(specs, llm_generator(ctx, llm, None), tmp_path, concurrency=1)
 
     with respx.mock(assert_all_mocked=True) as mock:
-        route = mock.post(URL).mock(return_value=response)
+        route = mock.post(URL).mock(side_effect=list(responses) + [responses[-1]] * 6)
         result = asyncio.run(run())
     return result, route, specs
 
@@ -70,17 +63,7 @@ def test_asset_schema_sent_closes_field_names_references_and_proof_points(tmp_pa
 def test_a_grammar_server_gets_bounds_and_lengths(tmp_path):
     rejection = httpx.Response(500, json={"error": {"message": "response_format: Input should be 'text' or "
                                                                "'json_object'"}})
-    ctx = make_context()
-    specs = plan_items(["controller"], ["linkedin_sponsored"], ["awareness"], 1)
-    llm = LLM(LLMSettings(model="m", base_url=BASE, api_key=SecretStr("sk-x"), timeout=5.0, max_retries=0))
-
-    async def run():
-        async with llm:
-            return await run_items(specs, llm_generator(ctx, llm, None), tmp_path, concurrency=1)
-
-    with respx.mock(assert_all_mocked=True) as mock:
-        route = mock.post(URL).mock(side_effect=[rejection] + [completion(ANSWER)] * 6)
-        result = asyncio.run(run())
+    result, route, specs = run_one(tmp_path, rejection, completion(ANSWER))
     fmt = json.loads(route.calls[1].request.content)["response_format"]
     assert fmt["type"] == "json_object"
     defs = fmt["schema"]["$defs"]

@@ -19,65 +19,44 @@ with that name, which this endpoint and model keep (llm/endpoints.py). A stream 
 server refuses `stream_options` (include_usage) is asked again without it, likewise remembered.
 
 Faults end as one line (llm/faults.py): a body that is not a completion (HTML with status 200,
-empty, unparsable JSON) is detected in `_complete` for structured calls and `_check_stream` for
-streams, naming the host and what came back; a stream that ends without a finish reason is
+empty, unparsable JSON) is detected in `_complete` for structured calls and `_check_stream`
+(llm/streaming.py: chat streams) for streams, naming the host and what came back; a stream that ends without a finish reason is
 `StreamInterrupted`; each LLM owns a `CircuitBreaker` that stops its run after consecutive
 429/5xx (EndpointRefusing); every error shown or logged is masked with the key (`SecretMask`).
 
-Requests go through an explicit httpx client (the SDK's default transport is httpx2, which respx
-does not intercept): one code path in production and tests. Personal data is redacted before
+Requests go through llm/transport.py (an explicit httpx client that respx intercepts, the
+request counter and the refusal mark). Personal data is redacted before
 every request and restored in the answer (llm/redact.py); each call is logged (llm/store.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, AsyncIterator, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from persona_assistant.errors import ModelError
+from persona_assistant.llm.answers import MAX_REASKS, NoValidAnswer, close_truncated, normalise, reask_messages, salvage
+from persona_assistant.llm.budget import max_tokens_for
 from persona_assistant.llm.endpoints import Endpoints
 from persona_assistant.llm.faults import (
-    INTERRUPTED, CircuitBreaker, EndpointRefusing, SecretMask, StreamInterrupted, UnusableAnswer, looks_like_sse,
-    one_line, unusable_answer,
+    CircuitBreaker, EndpointRefusing, SecretMask, UnusableAnswer, one_line, unusable_answer,
 )
 from persona_assistant.llm.redact import Redactor
 from persona_assistant.llm.settings import LLMSettings
-from persona_assistant.llm.store import Store, cache_key
-from persona_assistant.llm.answers import MAX_REASKS, NoValidAnswer, close_truncated, normalise, reask_messages, salvage
-from persona_assistant.llm.budget import CUT_NOTICE, max_tokens_for
+from persona_assistant.llm.store import Store, Usage, cache_key
+from persona_assistant.llm.transport import (  # make_client: re-exported for callers and tests
+    REJECTED_HEADER, REQUESTS, body_message, make_client, rejects_param, wants_max_completion_tokens,
+)
+from persona_assistant.llm.streaming import ChatStreaming
 from persona_assistant.llm.structured import extract_json, schema_name, strict_schema
 
 M = TypeVar("M", bound=BaseModel)
 MODES = ("json_schema", "json_object", "prompt")
-REJECTED_HEADER = "x-persona-assistant-mode-rejected"
-_REJECTION_WORDS = ("response_format", "json_schema", "json_object")
-
-
-@dataclass
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    known: bool = True  # False once an answer came without token counts: the totals are then unknown
-
-    def add(self, usage: Any) -> None:
-        if usage is None or getattr(usage, "prompt_tokens", None) is None:
-            self.known = False
-            return
-        self.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
-        self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
-
-    def as_dict(self) -> dict[str, int | None]:
-        """Token counts for callers: None (unknown), never 0, when a server sent none."""
-        if not self.known:
-            return {"prompt_tokens": None, "completion_tokens": None}
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
 
 
 @dataclass
@@ -109,97 +88,10 @@ class Verdict:
         return self if other is None or len(self.dropped) < len(other.dropped) else other
 
 
-# --------------------------------------------------------------------------- transport
-
-# HTTP requests of the call running in this context (a one-item list, so the request hook can
-# count into the call's own counter): re-asks, refused formats and the SDK's retries all count.
-_REQUESTS: contextvars.ContextVar[list[int]] = contextvars.ContextVar("requests", default=[0])
-
-
-async def _count_request(request) -> None:
-    _REQUESTS.get()[0] += 1
-
-
-async def _mark_mode_rejection(response) -> None:
-    """httpx response hook: a server refusing our response_format is not a transient failure.
-
-    Marked so the SDK raises at once instead of retrying (x-should-retry), and so the LLM
-    recognises it (REJECTED_HEADER) and falls back to the next mode."""
-    if response.status_code not in (400, 422, 500):
-        return
-    try:
-        sent = response.request.content
-    except Exception:  # a streamed request body: not ours
-        return
-    if b'"response_format"' not in sent:
-        return
-    await response.aread()
-    body = response.text.lower()
-    if any(word in body for word in _REJECTION_WORDS):
-        response.headers["x-should-retry"] = "false"
-        response.headers[REJECTED_HEADER] = "1"
-
-
-@lru_cache(maxsize=1)
-def _ssl_context():
-    """Built once: loading the CA bundle costs tens of ms, and the sync wrapper makes a client per call."""
-    import httpx
-
-    return httpx.create_ssl_context()
-
-
-def make_client(settings: LLMSettings, breaker: CircuitBreaker | None = None):
-    """An AsyncOpenAI client on an explicit httpx.AsyncClient (which respx intercepts); with a
-    `breaker`, every HTTP attempt (the SDK's retries too) is counted and refused while it is open."""
-    import httpx
-    import openai
-
-    timeout = httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout))
-    hooks: dict[str, list] = {"request": [_count_request], "response": [_mark_mode_rejection]}
-    if breaker is not None:
-        hooks["request"].append(breaker.before_request)
-        hooks["response"].append(breaker.after_response)  # after the mode-rejection mark it skips
-    http = httpx.AsyncClient(timeout=timeout, verify=_ssl_context(), event_hooks=hooks)
-    return openai.AsyncOpenAI(api_key=settings.api_key.get_secret_value(), base_url=settings.base_url,
-                              http_client=http, max_retries=settings.max_retries, timeout=timeout)
-
-
-def _body_message(exc) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-        if isinstance(inner, str):
-            return inner
-        if body.get("detail"):
-            return str(body["detail"])
-    return getattr(exc, "message", "") or str(exc)
-
-
-_REFUSAL_WORDS = ("unsupported", "not supported", "unrecognized", "unknown", "extra inputs", "not permitted")
-
-
-def _rejects_param(exc, name: str) -> bool:
-    """A 400 refusing the request parameter `name` itself (unknown or unsupported), not its value."""
-    if getattr(exc, "status_code", None) != 400:
-        return False
-    message = _body_message(exc).lower()
-    named = getattr(exc, "param", None) == name or name in message
-    return named and (getattr(exc, "code", None) == "unsupported_parameter"
-                      or any(w in message for w in _REFUSAL_WORDS))
-
-
-def _wants_max_completion_tokens(exc) -> bool:
-    """A 400 saying this model rejects `max_tokens` (o1/o3/gpt-5), not one about its value."""
-    return _rejects_param(exc, "max_tokens") or (
-        getattr(exc, "status_code", None) == 400 and "max_completion_tokens" in _body_message(exc).lower())
-
-
 # --------------------------------------------------------------------------- the LLM
 
 
-class LLM:
+class LLM(ChatStreaming):
     """A model endpoint with log, cache and redaction; async first, `structured` for sync callers."""
 
     def __init__(self, settings: LLMSettings, store: Store | None = None, redactor: Redactor | None = None,
@@ -293,7 +185,7 @@ class LLM:
             elif status == 404:
                 hint = f" (is model {self.settings.model!r} served there?)"
             retried = f" after up to {tries} attempts" if status in (408, 409, 429) or status >= 500 else ""
-            return f"{task}: model endpoint {host} answered HTTP {status}{retried}: {_body_message(exc)}{hint}"
+            return f"{task}: model endpoint {host} answered HTTP {status}{retried}: {body_message(exc)}{hint}"
         return f"{task}: model endpoint {host} failed: {exc.__class__.__name__}: {exc}"
 
     # ------------------------------------------------------------------ log
@@ -308,7 +200,7 @@ class LLM:
             latency_ms=int((time.monotonic() - started) * 1000),
             cost=0.0 if cached else self._cost(usage),
             cache_key=key, cached=int(cached), status=status, error=error, mode=mode, attempts=attempts,
-            prompt_version=version, redacted=redacted, tokens_known=int(usage.known), requests=_REQUESTS.get()[0])
+            prompt_version=version, redacted=redacted, tokens_known=int(usage.known), requests=REQUESTS.get()[0])
 
     def _cost(self, usage: Usage) -> float | None:
         """Estimated US dollars; None (unknown) without a price or without token counts."""
@@ -360,7 +252,7 @@ class LLM:
         if self.settings.offline:
             raise ModelError(f"{task}: {self.settings.offline_notice}")
         started = time.monotonic()
-        _REQUESTS.set([0])
+        REQUESTS.set([0])
         max_tokens = max_tokens or max_tokens_for(task, self.settings)
         schema, strict = strict_schema(response_model)
         grammar, _ = strict_schema(response_model, "grammar")  # for json_object and prompt modes
@@ -410,11 +302,11 @@ class LLM:
                 raise self._fail(task, exc.message, usage=usage, started=started, mode=">".join(modes),
                                  attempts=attempts, key=key) from None
             except openai.APIStatusError as exc:
-                if "seed" in extra and _rejects_param(exc, "seed"):
+                if "seed" in extra and rejects_param(exc, "seed"):
                     self._learn("seed", "off")
                     attempts -= 1  # the server refused the parameter; the model was not asked
                     continue
-                if "max_tokens" in extra and _wants_max_completion_tokens(exc):
+                if "max_tokens" in extra and wants_max_completion_tokens(exc):
                     self._learn("limit", "max_completion_tokens")
                     notes.append(f"{self.settings.model} rejected max_tokens; using max_completion_tokens")
                     attempts -= 1  # the server refused the parameter; the model was not asked
@@ -534,112 +426,3 @@ class LLM:
 
         with ThreadPoolExecutor(1) as pool:
             return pool.submit(asyncio.run, once()).result()
-
-    # ------------------------------------------------------------------ chat streaming
-    async def stream_chat(self, messages: list[dict], tools: list[dict] | None = None, *,
-                          task: str = "chat") -> AsyncIterator[tuple[str, Any]]:
-        """Yields ("text", delta), then ("cut", CUT_NOTICE) when the answer stopped at the output
-        limit (llm/budget.py), then ("tool_call", {"id", "name", "arguments"}) per complete
-        call, then ("usage", {"prompt_tokens", "completion_tokens"}). Redacted values are restored
-        in the text; a delta is held back until a space so a placeholder is never split.
-
-        A stream is complete only once a choice carried a finish reason: one that ends (or breaks
-        off) before raises StreamInterrupted after the text already yielded, and no tool call
-        or usage is yielded for it; a body that is not an event stream raises UnusableAnswer."""
-        import httpx
-        import openai
-
-        if self.settings.offline:
-            raise ModelError(f"{task}: {self.settings.offline_notice}")
-        started = time.monotonic()
-        _REQUESTS.set([0])
-        usage = Usage()
-        restore = (lambda t: self.redactor.restore(t)[0]) if self.settings.redact else (lambda t: t)
-        extra: dict[str, Any] = {"tools": tools} if tools else {}
-        extra[self._limit_param] = max_tokens_for(task, self.settings)
-        if self._learnt_get("stream_usage") != "off":
-            extra["stream_options"] = {"include_usage": True}
-        calls: dict[int, dict[str, str]] = {}
-        pending = ""
-        used: set[str] = set()
-        request = self._redact(messages, used)
-
-        def open_stream():
-            return self._client().chat.completions.create(model=self.settings.model, messages=request,
-                                                          stream=True, **extra)
-        fail = dict(usage=usage, started=started, mode="stream", attempts=1, key=None)
-        finished = capped = counted = False
-        chunks = 0
-        broke: str | None = None
-        try:
-            try:
-                stream = await open_stream()
-            except openai.BadRequestError as exc:
-                # Older servers (e.g. Azure API versions before 2024-09) refuse stream_options: ask
-                # again without it, once; token counts for such a server stay unknown (never logged as 0).
-                if "stream_options" not in extra or not _rejects_param(exc, "stream_options"):
-                    raise
-                self._learn("stream_usage", "off")
-                del extra["stream_options"]
-                stream = await open_stream()
-            await self._check_stream(stream, task)
-            try:
-                async for chunk in stream:
-                    chunks += 1
-                    if getattr(chunk, "usage", None) is not None:  # most chunks carry none; one at the end may
-                        usage.add(chunk.usage)
-                        counted = True
-                    for choice in chunk.choices or []:
-                        finished = finished or bool(choice.finish_reason)
-                        capped = capped or choice.finish_reason == "length"
-                        delta = choice.delta
-                        if delta is None:
-                            continue
-                        if delta.content:
-                            pending += delta.content
-                            cut = max(pending.rfind(" "), pending.rfind("\n"))
-                            if cut >= 0 or len(pending) > 80:
-                                cut = cut if cut >= 0 else len(pending) - 1
-                                text, pending = pending[: cut + 1], pending[cut + 1:]
-                                yield "text", restore(text)
-                        for tc in delta.tool_calls or []:
-                            slot = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
-                            slot["id"] = tc.id or slot["id"]
-                            if tc.function is not None:
-                                slot["name"] += tc.function.name or ""
-                                slot["arguments"] += tc.function.arguments or ""
-            except (httpx.HTTPError, ValueError) as exc:  # the connection broke, a chunk did not parse
-                broke = f"{type(exc).__name__}: {exc}"
-        except UnusableAnswer as exc:
-            raise self._fail(task, exc.message, **fail) from None
-        except openai.APIError as exc:
-            raise self._api_fail(task, exc, **fail) from None
-        if not finished:
-            if pending:  # shown, like all that arrived, and then not kept
-                yield "text", restore(pending)
-            why = f"broke off ({broke})" if broke else "ended"
-            raise self._fail(task, f"{task}: {INTERRUPTED} (model endpoint {self.settings.endpoint_host}: the "
-                                   f"stream {why} after {chunks} chunks; the answer was not kept)",
-                             kind=StreamInterrupted, **fail)
-        if pending:
-            yield "text", restore(pending)
-        if capped:
-            yield "cut", CUT_NOTICE
-        usage.known = usage.known and counted  # no usage chunk: token counts unknown, not 0
-        for index in sorted(calls):
-            yield "tool_call", {**calls[index], "arguments": restore(calls[index]["arguments"])}
-        self._log(task, usage, started, status="ok", mode="stream", attempts=1, key=None,
-                  redacted=self._redacted(used))
-        yield "usage", usage.as_dict()
-
-    async def _check_stream(self, stream, task: str) -> None:
-        """UnusableAnswer unless the body is an event stream (by content type, or by its first bytes
-        for servers that mislabel one); a non-stream body is small, so it is read whole to say so."""
-        response = stream.response
-        content_type = response.headers.get("content-type", "")
-        if "event-stream" in content_type:
-            return
-        await response.aread()  # the SDK's iterator then reads the same bytes from memory
-        if not looks_like_sse(response.text):
-            raise UnusableAnswer(unusable_answer(task, self.settings.endpoint_host, content_type, response.content,
-                                                 "an event stream"))

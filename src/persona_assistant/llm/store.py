@@ -21,10 +21,32 @@ import json
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 LOG_NAME = "log.sqlite"
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    known: bool = True  # False once an answer came without token counts: the totals are then unknown
+
+    def add(self, usage: Any) -> None:
+        if usage is None or getattr(usage, "prompt_tokens", None) is None:
+            self.known = False
+            return
+        self.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
+        self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+
+    def as_dict(self) -> dict[str, int | None]:
+        """Token counts for callers: None (unknown), never 0, when a server sent none."""
+        if not self.known:
+            return {"prompt_tokens": None, "completion_tokens": None}
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
