@@ -70,3 +70,12 @@ def test_a_grammar_server_gets_bounds_and_lengths(tmp_path):
     assert defs["Field_headline"]["properties"]["text"]["maxLength"] == 70
     assert defs["Ref_pains"]["properties"]["index"] == {"maximum": 1, "minimum": 0, "type": "integer"}
     assert result.done == [specs[0].id]
+
+
+def test_the_same_copy_again_ends_the_lint_reasks(tmp_path):
+    too_long = {**ANSWER, "fields": [{"name": "headline", "text": "A headline far too long " * 6, "items": []},
+                                     ANSWER["fields"][1]], "addresses": ANSWER["addresses"][:1]}
+    result, route, specs = run_one(tmp_path, completion(too_long))
+    assert route.call_count == 2  # the answer, one lint re-ask answered identically, no third
+    saved = json.loads((tmp_path / specs[0].filename).read_text())
+    assert result.done == [specs[0].id] and any(f["severity"] == "error" for f in saved["lint"])

@@ -307,6 +307,7 @@ def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
         messages = rendered.messages()
         answer = asset_answer(channel, persona, ctx.brief)  # closed sets: the channel's fields, the persona's items
         asset: Asset | None = None
+        previous: AssetDraft | None = None
         for attempt in range(MAX_LINT_REASKS + 1):
             result = await llm.structured_async(
                 "asset", messages, answer,
@@ -320,8 +321,9 @@ def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
                     for n in [n for n in result.notes if n.startswith("dropped ")] + dropped]
             asset = asset.model_copy(update={"lint": asset.lint + kept})
             bad = errors(asset.lint)
-            if not bad:
+            if not bad or result.value == previous:  # the same copy again: another re-ask would not change it
                 break
+            previous = result.value
             messages = messages + [
                 {"role": "assistant", "content": result.value.model_dump_json()},
                 {"role": "user", "content": "The copy breaks these rules; fix every one and answer with the "
