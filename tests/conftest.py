@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -32,13 +31,3 @@ def _no_model_env(monkeypatch, tmp_path):
                 "PERSONA_ASSISTANT_BASE_URL", "PERSONA_ASSISTANT_API_KEY"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_endpoints():
-    """What one test's mock server accepted (response_format mode, token-limit name) is not carried
-    into the next test."""
-    yield
-    client = sys.modules.get("persona_assistant.llm.client")  # not imported by tests that need no model
-    if client is not None:
-        client.forget_endpoints()

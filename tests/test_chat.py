@@ -205,7 +205,8 @@ def test_server_refusing_stream_options_is_asked_again_without_them_once(respx_m
     assert len(sent) == 3  # one refusal, then both turns without stream_options
     assert "stream_options" in sent[0] and "stream_options" not in sent[1] and "stream_options" not in sent[2]
     assert sent[1]["messages"] == sent[0]["messages"] and sent[1]["tools"] == sent[0]["tools"]
-    assert saved(ws)["usage"] == {"prompt_tokens": 0, "completion_tokens": 0}  # unknown, not invented
+    # unknown, not invented: two answers without counts
+    assert saved(ws)["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "unknown_answers": 2}
 
 
 @respx.mock(base_url=BASE_URL)

@@ -112,8 +112,8 @@ def test_invalid_json_then_valid_reask_sums_usage(store):
     second = sent(route, 1)["messages"]
     assert second[-2] == {"role": "assistant", "content": '{"name": "ok", "count": '}
     assert "not JSON" in second[-1]["content"]
-    # a strict-schema server that answers non-JSON is ignoring the schema: next mode
-    assert res.mode == "json_object" and sent(route, 1)["response_format"]["type"] == "json_object"
+    # a parse failure is the model's, not a refusal of the format: the mode stays
+    assert res.mode == "json_schema" and sent(route, 1)["response_format"]["type"] == "json_schema"
 
 
 def test_schema_violation_then_valid_reask(store):
@@ -138,16 +138,25 @@ def test_check_failure_then_valid(store):
 
 def test_never_valid_gives_model_error_after_three_asks(store):
     with respx.mock(assert_all_mocked=True) as mock:
-        route = mock.post(URL).mock(return_value=completion('{"name": 1}'))
+        route = mock.post(URL).mock(side_effect=[completion(f'{{"name": {i}}}') for i in range(3)])
         with pytest.raises(ModelError, match="no valid answer from test-model at llm.test after 3 attempts"):
             LLM(make_settings(), store).structured("t", MSGS, Answer)
     assert route.call_count == 3
     assert store.cache_get(store.recent(1)[0]["cache_key"]) is None
 
 
+def test_an_identical_answer_ends_the_reasks_at_once(store):
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(URL).mock(return_value=completion('{"name": 1}'))
+        with pytest.raises(ModelError, match="after the same answer again: name: Input should be a valid string"):
+            LLM(make_settings(), store).structured("t", MSGS, Answer)
+    assert route.call_count == 2
+    assert store.cache_get(store.recent(1)[0]["cache_key"]) is None
+
+
 @pytest.mark.parametrize("response, pattern", [
     (completion(None, refusal="I can't help with that."), "refused: I can't help with that"),
-    (completion('{"name": "o', finish="length"), r"truncated at max_tokens=50; raise --max-tokens"),
+    (completion('{"name": "o', finish="length"), r"truncated at max_tokens=50 with nothing complete to keep; raise --max-tokens"),
     (completion("", finish="content_filter"), "content filter"),
 ])
 def test_refusal_truncation_and_filter_are_model_errors(store, response, pattern):
@@ -321,10 +330,13 @@ def _newer_openai_model(request: httpx.Request) -> httpx.Response:
     return completion(GOOD)
 
 
-def test_max_tokens_rejected_resends_max_completion_tokens_once_and_remembers(store):
+def test_max_tokens_rejected_resends_max_completion_tokens_once_and_remembers(store, tmp_path):
+    from persona_assistant.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
     with respx.mock(assert_all_mocked=True) as mock:
         route = mock.post(URL).mock(side_effect=_newer_openai_model)
-        llm = LLM(make_settings(cache=False, max_tokens=50), store)
+        llm = LLM(make_settings(cache=False, max_tokens=50), store, ws=ws)
         res = llm.structured("t", MSGS, Answer)
         assert route.call_count == 2 and res.value == Answer(name="ok", count=3)
         assert res.attempts == 1  # the resend is not a re-ask
@@ -332,9 +344,9 @@ def test_max_tokens_rejected_resends_max_completion_tokens_once_and_remembers(st
         assert sent(route, 1)["max_completion_tokens"] == 50 and "max_tokens" not in sent(route, 1)
         assert sent(route, 1)["messages"] == sent(route, 0)["messages"]
         # remembered for this endpoint and model: the next call goes straight to max_completion_tokens,
-        # also from a new LLM (each chat turn or command makes one)
+        # also from a new LLM on the same workspace (the next command: <state>/endpoints.json)
         again = llm.structured("t", MSGS, Answer, max_tokens=70)
-        other = LLM(make_settings(cache=False, max_tokens=60), store).structured("t", MSGS, Answer)
+        other = LLM(make_settings(cache=False, max_tokens=60), store, ws=ws).structured("t", MSGS, Answer)
         assert route.call_count == 4 and again.value.count == 3 and other.value.count == 3
         assert sent(route, 2)["max_completion_tokens"] == 70 and "max_tokens" not in sent(route, 2)
         assert sent(route, 3)["max_completion_tokens"] == 60 and "max_tokens" not in sent(route, 3)
@@ -378,7 +390,7 @@ def test_reasks_carry_only_the_latest_failed_answer(store):
 def test_a_huge_invalid_answer_is_not_echoed_in_full(store):
     huge = "x" * 200_000
     with respx.mock(assert_all_mocked=True) as mock:
-        route = mock.post(URL).mock(return_value=completion(huge))
+        route = mock.post(URL).mock(side_effect=[completion(huge + str(i)) for i in range(3)])
         with pytest.raises(ModelError, match="after 3 attempts"):
             LLM(make_settings(), store).structured("t", MSGS, Answer)
     for i in (1, 2):

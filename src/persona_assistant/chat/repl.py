@@ -141,8 +141,12 @@ class Chat:
 
     def status(self) -> str:
         u = self.session.usage
-        return (f"{self.model_label()} | tokens {u.get('prompt_tokens', 0)} in, "
-                f"{u.get('completion_tokens', 0)} out | /help")
+        if u.get("unknown_answers") and not (u.get("prompt_tokens") or u.get("completion_tokens")):
+            tokens = "tokens unknown"  # the server sends no counts: never shown as 0
+        else:
+            more = f" (+{u['unknown_answers']} answers uncounted)" if u.get("unknown_answers") else ""
+            tokens = f"tokens {u.get('prompt_tokens', 0)} in, {u.get('completion_tokens', 0)} out{more}"
+        return f"{self.model_label()} | {tokens} | /help"
 
     def set_model(self, name: str, *, quiet: bool = False) -> None:
         if self.offline:
@@ -179,8 +183,9 @@ class Chat:
             rows = store.usage()
         finally:
             store.close()
-        return [f"{r['model']} {r['task']}: {r['calls']} calls, {r['prompt_tokens'] or 0} prompt + "
-                f"{r['completion_tokens'] or 0} completion tokens, cost "
+        known = (lambda n: "unknown" if n is None else n)  # noqa: E731
+        return [f"{r['model']} {r['task']}: {r['calls']} calls, {known(r['prompt_tokens'])} prompt + "
+                f"{known(r['completion_tokens'])} completion tokens, cost "
                 + ("unknown" if r["cost"] is None else f"${r['cost']:.4f}") for r in rows]
 
     def resolve_path(self, name: str) -> Path:
@@ -299,6 +304,9 @@ class Chat:
                 if kind == "text":
                     parts.append(value)
                     renderer.feed(value)
+                elif kind == "cut":  # stopped at the output limit: said so, visibly
+                    parts.append(f"\n{value}")
+                    renderer.feed(f"\n{value}")
                 elif kind == "tool_call":
                     calls.append(value)
                 elif kind == "usage":

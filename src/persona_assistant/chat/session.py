@@ -100,9 +100,13 @@ class Session:
         """Forget the messages after the first `length` (a turn that got no answer)."""
         del self.messages[length:]
 
-    def add_usage(self, usage: dict[str, int] | None) -> None:
+    def add_usage(self, usage: dict[str, int | None] | None) -> None:
+        """Add one answer's token counts; an answer without counts is counted in `unknown_answers`."""
+        if not usage or usage.get("prompt_tokens") is None:
+            self.usage["unknown_answers"] = self.usage.get("unknown_answers", 0) + 1
+            return
         for key in ("prompt_tokens", "completion_tokens"):
-            self.usage[key] = self.usage.get(key, 0) + int((usage or {}).get(key) or 0)
+            self.usage[key] = self.usage.get(key, 0) + int(usage.get(key) or 0)
 
     def turns(self) -> list[tuple[str, str]]:
         """(role, text) of what was said, without tool traffic: for /history."""

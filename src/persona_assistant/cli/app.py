@@ -39,6 +39,9 @@ WorkspaceOpt = Annotated[
     typer.Option("--workspace", "-w", help="Workspace folder (default: the current directory).",
                  show_default=False),
 ]
+MaxTokensOpt = Annotated[Optional[int], typer.Option(
+    "--max-tokens", metavar="N", show_default=False,
+    help="Output token limit per model call (default: sized per task; [llm] max_tokens).")]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON on stdout and nothing else there.")
 ]

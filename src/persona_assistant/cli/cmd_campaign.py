@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import JsonOpt, WorkspaceOpt, app, emit_json, notice
+from persona_assistant.cli.app import JsonOpt, MaxTokensOpt, WorkspaceOpt, app, emit_json, notice
 
 if TYPE_CHECKING:
     from persona_assistant.messaging.campaign import CampaignOutcome, ItemSpec
@@ -103,12 +103,13 @@ def campaign(
         "--allow-lint-failures", help="Exit 0 even when saved assets still fail lint (they are kept either way).")] = False,
     wait: Annotated[bool, typer.Option("--wait", help="If another campaign or draft is running on the workspace, "
                                                       "wait for it to finish instead of stopping.")] = False,
+    max_tokens: MaxTokensOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Write campaign copy per persona; a rerun generates only what is missing."""
     run_and_report(workspace, json_out=json_out, allow_lint_failures=allow_lint_failures, channels=channel,
                    stages=stage, variants=variants, concurrency=concurrency, persona_ids=persona, offline=offline,
-                   wait=wait)
+                   wait=wait, max_tokens=max_tokens)
 
 
 def run_and_report(workspace: Path, *, json_out: bool, allow_lint_failures: bool = False, **options) -> None:

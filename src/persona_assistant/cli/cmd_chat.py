@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import WorkspaceOpt, app
+from persona_assistant.cli.app import MaxTokensOpt, WorkspaceOpt, app
 
 
 @app.command()
@@ -16,6 +16,7 @@ def chat(
     model: Annotated[Optional[str], typer.Option("--model", help="Model name (overrides the settings).")] = None,
     base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint URL.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Use no model: slash commands and the offline engine.")] = False,
+    max_tokens: MaxTokensOpt = None,
 ) -> None:
     """Chat about the workspace: slash commands (/help), questions answered by the model with the
     ICP, personas and evidence as context, and edits you confirm. Piped input works a line a turn."""
@@ -24,5 +25,5 @@ def chat(
     from persona_assistant.workspace import open_workspace
 
     ws = open_workspace(workspace)
-    settings = resolve_settings(ws, model=model, base_url=base_url, offline=offline)
+    settings = resolve_settings(ws, model=model, base_url=base_url, offline=offline, max_tokens=max_tokens)
     raise typer.Exit(run_chat(ws, settings, resume=resume, model_given=model is not None))

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import JsonOpt, WorkspaceOpt, app, emit_json, notice
+from persona_assistant.cli.app import MaxTokensOpt, JsonOpt, WorkspaceOpt, app, emit_json, notice
 
 draft_app = typer.Typer(help="Draft the ICP or the personas (model, or the offline engine) as a new version.",
                         no_args_is_help=True, rich_markup_mode=None)
@@ -19,8 +19,6 @@ BaseUrlOpt = Annotated[Optional[str], typer.Option("--base-url", metavar="U", he
                                                    show_default=False)]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Ask the model again instead of using cached answers.")]
 NoRedactOpt = Annotated[bool, typer.Option("--no-redact", help="Send names, emails and phones unredacted.")]
-MaxTokensOpt = Annotated[Optional[int], typer.Option("--max-tokens", metavar="N", help="Output token limit per call.",
-                                                     show_default=False)]
 WaitOpt = Annotated[bool, typer.Option("--wait", help="If another draft or campaign is running on the workspace, "
                                                       "wait for it to finish instead of stopping.")]
 

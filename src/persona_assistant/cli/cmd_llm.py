@@ -51,6 +51,16 @@ def _cost(value) -> str:
     return "unknown" if value is None else f"${value:.4f}"
 
 
+def _count(value) -> str:
+    """A token count, or "unknown" when the server sent none (never 0)."""
+    return "unknown" if value is None else str(value)
+
+
+def _total(rows: list[dict], key: str):
+    values = [r[key] for r in rows]
+    return None if any(v is None for v in values) else sum(values)
+
+
 @app.command("log")
 def log_cmd(
     workspace: WorkspaceOpt = None,
@@ -82,9 +92,9 @@ def log_cmd(
     from persona_assistant.safe_text import as_rich_text
 
     table = Table(show_edge=False)
-    numbers = ("tries", "redacted", "prompt", "completion", "ms", "cost")
-    for col in ("time", "task", "model", "endpoint", "mode", "tries", "redacted", "prompt", "completion", "ms", "cost",
-                "status"):
+    numbers = ("tries", "requests", "redacted", "prompt", "completion", "ms", "cost")
+    for col in ("time", "task", "model", "endpoint", "mode", "tries", "requests", "redacted", "prompt", "completion",
+                "ms", "cost", "status"):
         table.add_column(col, justify="right" if col in numbers else "left")
     for r in reversed(rows):
         status = "ok (cache)" if r["cached"] else r["status"]
@@ -92,8 +102,9 @@ def log_cmd(
             status = f"{status}: {r['error']}"
         table.add_row(*(as_rich_text(str(v)) for v in (
             r["time"], r["task"], r["model"], r["endpoint"], r["mode"] or "", r["attempts"],
-            "" if r["redacted"] is None else r["redacted"], r["prompt_tokens"],
-            r["completion_tokens"], r["latency_ms"], _cost(r["cost"]), status)))
+            "" if r["requests"] is None else r["requests"],
+            "" if r["redacted"] is None else r["redacted"], _count(r["prompt_tokens"]),
+            _count(r["completion_tokens"]), r["latency_ms"], _cost(r["cost"]), status)))
     Console(soft_wrap=False).print(table)
 
 
@@ -114,8 +125,8 @@ def usage_cmd(
     costs = [r["cost"] for r in rows]
     total = {
         "calls": sum(r["calls"] for r in rows),
-        "prompt_tokens": sum(r["prompt_tokens"] or 0 for r in rows),
-        "completion_tokens": sum(r["completion_tokens"] or 0 for r in rows),
+        "prompt_tokens": _total(rows, "prompt_tokens"),
+        "completion_tokens": _total(rows, "completion_tokens"),
         "cost": None if any(c is None for c in costs) else sum(costs),
     }
     if json_out:
@@ -134,10 +145,11 @@ def usage_cmd(
         table.add_column(col, justify="left" if col in ("model", "task") else "right")
     for r in rows:
         table.add_row(*(as_rich_text(str(v)) for v in (
-            r["model"], r["task"], r["calls"], r["cached"], r["errors"], r["prompt_tokens"], r["completion_tokens"],
-            _cost(r["cost"]))))
+            r["model"], r["task"], r["calls"], r["cached"], r["errors"], _count(r["prompt_tokens"]),
+            _count(r["completion_tokens"]), _cost(r["cost"]))))
     table.add_row(*(as_rich_text(str(v)) for v in (
-        "total", "", total["calls"], "", "", total["prompt_tokens"], total["completion_tokens"], _cost(total["cost"]))))
+        "total", "", total["calls"], "", "", _count(total["prompt_tokens"]), _count(total["completion_tokens"]),
+        _cost(total["cost"]))))
     Console(soft_wrap=False).print(table)
     if total["cost"] is None:
         notice("cost unknown for models without a price; add [llm.prices.\"MODEL\"] input/output (US$ per 1M "

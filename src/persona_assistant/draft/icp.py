@@ -13,8 +13,9 @@ from typing import Callable
 
 from persona_assistant.draft.evidence import verify_claims
 from persona_assistant.draft.personas import (
-    _parts, check_once, extract_evidence, fabricated_quotes, load_notes, make_llm, without_text,
+    _parts, extract_evidence, fabricated_quotes, load_notes, make_llm, without_text,
 )
+from persona_assistant.llm.answers import check_once
 from persona_assistant.errors import UsageError
 from persona_assistant.schemas import ICP, Analysis, Claim, StatEvidence
 from persona_assistant.workspace_lock import one_writer
@@ -116,6 +117,7 @@ def llm_icp(ws, settings, analysis: Analysis, sources: list, notes: list[str], p
     res = llm.structured("icp_draft", rendered.messages(), ICP,
                          check=check_once(lambda m: verify_claims(_snap_stats(m, analysis), by_id, analysis)[1]),
                          cache_key_parts=_parts(rendered))
+    notes.extend(f"icp: {n}" for n in res.notes)
     icp = _snap_stats(res.value.model_copy(update={"id": ICP_ID}), analysis)
     fabricated = fabricated_quotes(icp, by_id)
     icp, failures = verify_claims(icp, by_id, analysis)

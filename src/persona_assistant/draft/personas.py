@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from persona_assistant.draft.evidence import normalise, verify_claims, verify_quote
 from persona_assistant.errors import UsageError
+from persona_assistant.llm.answers import NoValidAnswer, check_once
 from persona_assistant.schemas import PERSONA_ITEM_FIELDS, ICP, Claim, Persona, PersonaSet, QuoteEvidence
 from persona_assistant.workspace_lock import one_writer
 
@@ -70,33 +71,21 @@ def _parts(rendered) -> dict:
     return {"prompt": rendered.name, "version": rendered.version}
 
 
-def check_once(verify: Callable[[Any], list[str]]) -> Callable[[Any], list[str]]:
-    """A `check=` for LLM.structured that reports failures only the first time it is called.
-
-    The LLM layer then re-asks once with the list; the second answer is accepted and what
-    still fails is dropped by code afterwards (instead of failing the whole draft)."""
-    calls = {"n": 0}
-
-    def check(value) -> list[str]:
-        calls["n"] += 1
-        return verify(value) if calls["n"] == 1 else []
-
-    return check
-
-
 # --------------------------------------------------------------------------- evidence extraction
 
 
 def extract_evidence(llm, ws, settings, sources: list, notes: list[str], progress=None) -> tuple[list[dict], dict]:
     """Candidate quotes per source (verified by code: in the file, and said by an interviewee
     as synthesis/speakers decides, never by the host) and the model's role hints per source id."""
-    from persona_assistant.llm.structured import ExtractedEvidence, strict_schema
+    from persona_assistant.llm.structured import ExtractedEvidence, evidence_answer, strict_schema
     from persona_assistant.prompts import chunk_text, data_budget, render
     from persona_assistant.synthesis.speakers import cast, interviewee_lines
 
     schema, _ = strict_schema(ExtractedEvidence)
     evidence: list[dict] = []
     hints: dict[str, dict] = {}
+    failed: list[str] = []
+    asked = 0
     for n, src in enumerate(sources, start=1):
         if progress:
             progress(f"extracting evidence {n}/{len(sources)}: {src.path}")
@@ -110,8 +99,16 @@ def extract_evidence(llm, ws, settings, sources: list, notes: list[str], progres
         for i, chunk in enumerate(chunks, start=1):
             rendered = render("extract_evidence", ws, source_id=src.id, path=src.path, lines=list(chunk.lines),
                               part=f"{i} of {len(chunks)}", meta=src.meta)
-            res = llm.structured("extract_evidence", rendered.messages(), ExtractedEvidence,
-                                 cache_key_parts=_parts(rendered))
+            try:
+                answer = evidence_answer(src.id, chunk.line_start, chunk.line_end)
+                res = llm.structured("extract_evidence", rendered.messages(), answer,
+                                     cache_key_parts=_parts(rendered))
+            except NoValidAnswer as exc:  # this part only; endpoint faults stop the draft
+                failed.append(exc.message)
+                notes.append(f"{src.path} part {i}: no usable answer ({exc.message})")
+                continue
+            asked += 1
+            notes.extend(f"{src.path} part {i}: {n}" for n in res.notes)
             ans = res.value
             if src.id not in hints or hints[src.id].get("role") in (None, "unknown"):
                 hints[src.id] = {"role": ans.role, "seniority": ans.seniority, "function": ans.function,
@@ -129,6 +126,8 @@ def extract_evidence(llm, ws, settings, sources: list, notes: list[str], progres
                 evidence.append({"category": item.category, "source_id": ok.source_id, "path": ok.path,
                                  "line_start": ok.line_start, "line_end": ok.line_end, "quote": ok.text,
                                  "summary": item.summary})
+    if failed and not asked:
+        raise NoValidAnswer(f"no usable answer for any of {len(failed)} note part(s); first: {failed[0]}")
     return evidence, hints
 
 
@@ -154,7 +153,7 @@ def offline_groups(sources: list) -> dict[str, list[str]]:
 
 def group_sources(llm, ws, sources: list, evidence: list[dict], hints: dict, notes: list[str]) -> dict[str, list[str]]:
     """persona id -> source ids: the model's grouping, sources it leaves out grouped by role."""
-    from persona_assistant.llm.structured import PersonaGrouping
+    from persona_assistant.llm.structured import grouping_answer
     from persona_assistant.prompts import render
 
     ids = {s.id for s in sources}
@@ -184,8 +183,15 @@ def group_sources(llm, ws, sources: list, evidence: list[dict], hints: dict, not
             problems.append("group ids must be distinct")
         return problems
 
-    answer = llm.structured("persona_grouping", rendered.messages(), PersonaGrouping, check=check_once(check),
-                            cache_key_parts=_parts(rendered)).value
+    try:
+        res = llm.structured("persona_grouping", rendered.messages(), grouping_answer(sorted(ids)),
+                             check=check_once(check),
+                             cache_key_parts=_parts(rendered))
+    except NoValidAnswer as exc:
+        notes.append(f"grouping: no usable answer ({exc.message}); interviews grouped by role")
+        return offline_groups(sources)
+    notes.extend(f"grouping: {n}" for n in res.notes)
+    answer = res.value
     groups: dict[str, list[str]] = {}
     placed: set[str] = set()
     for g in answer.groups:
@@ -267,6 +273,7 @@ def synthesize(llm, ws, pid: str, members: list, evidence: list[dict], hints: di
     res = llm.structured("persona_synthesis", rendered.messages(), Persona,
                          check=check_once(lambda p: verify_claims(p, by_id)[1]),
                          cache_key_parts=_parts(rendered))
+    notes.extend(f"{pid}: {n}" for n in res.notes)
     persona = res.value.model_copy(update={"id": pid, "icp_id": icp_id, "sources": list(by_id)})
     fabricated = fabricated_quotes(persona, by_id)
     persona, failures = verify_claims(persona, by_id)
@@ -281,10 +288,17 @@ def llm_personas(ws, settings, sources: list, icp_id: str | None, progress=None)
     groups = group_sources(llm, ws, sources, evidence, hints, notes)
     by_id = {s.id: s for s in sources}
     personas = []
+    failed: list[str] = []
     for n, (pid, members) in enumerate(groups.items(), start=1):
         if progress:
             progress(f"writing persona {n}/{len(groups)}: {pid}")
-        personas.append(synthesize(llm, ws, pid, [by_id[m] for m in members], evidence, hints, icp_id, notes))
+        try:
+            personas.append(synthesize(llm, ws, pid, [by_id[m] for m in members], evidence, hints, icp_id, notes))
+        except NoValidAnswer as exc:
+            failed.append(exc.message)
+            notes.append(f"{pid}: not written, no usable answer ({exc.message})")
+    if not personas:
+        raise NoValidAnswer(f"no usable persona answer for any of {len(failed)} group(s); first: {failed[0]}")
     return PersonaSet(personas=personas, icp_id=icp_id, notes=notes)
 
 

@@ -4,26 +4,28 @@
 validated and passed the caller's code `check` (e.g. every quote found in its source). Modes, in
 order: strict json_schema, then json_object with the schema, then the schema in the prompt. A
 server that rejects a mode (HTTP 400/422/500 naming response_format/json_schema/json_object,
-e.g. llama.cpp's "Input should be 'text' or 'json_object'") or ignores it (answers non-JSON) moves
-the endpoint to the next mode for the rest of the session. A rejection is marked on the response
-(x-should-retry: false) so the SDK does not spend its retries on it; every other retry is the
-SDK's own (max_retries), there is no second retry layer. Invalid answers are re-asked with the
-errors fed back, at most MAX_REASKS times, then ModelError; a re-ask carries only the latest failed
-answer and its errors, both cut short, so re-asks do not grow past the prompt budget.
+e.g. llama.cpp's "Input should be 'text' or 'json_object'") moves the endpoint to the next mode,
+remembered per endpoint (llm/endpoints.py: shared by concurrent items, kept in the workspace);
+an answer that does not parse is the model's fault, not a refusal, and never changes the mode.
+A rejection is marked on the response (x-should-retry: false) so the SDK does not spend its
+retries on it; every other retry is the SDK's own (max_retries), there is no second retry
+layer. Each answer is judged item by item (llm/answers.py: normalised, invalid list items dropped with a note, re-asks and the number of
+calls per item); an answer with nothing usable is re-asked with the errors fed back, at most
+MAX_REASKS times, then ModelError.
 
 The output limit goes out as `max_tokens` (what llama.cpp and older servers know); when a 400
 says the model wants `max_completion_tokens` (o1/o3/gpt-5), the same request is resent once
-with that name, which this endpoint and model keep for the session. A stream whose
+with that name, which this endpoint and model keep (llm/endpoints.py). A stream whose
 server refuses `stream_options` (include_usage) is asked again without it, likewise remembered.
 
 Faults end as one line (llm/faults.py): a body that is not a completion (HTML with status 200,
-empty, unparsable JSON) is detected in `_complete` for structured calls and `_check_stream` for
-streams, naming the host and what came back; a stream that ends without a finish reason is
+empty, unparsable JSON) is detected in `_complete` for structured calls and `_check_stream`
+(llm/streaming.py: chat streams) for streams, naming the host and what came back; a stream that ends without a finish reason is
 `StreamInterrupted`; each LLM owns a `CircuitBreaker` that stops its run after consecutive
 429/5xx (EndpointRefusing); every error shown or logged is masked with the key (`SecretMask`).
 
-Requests go through an explicit httpx client (the SDK's default transport is httpx2, which respx
-does not intercept): one code path in production and tests. Personal data is redacted before
+Requests go through llm/transport.py (an explicit httpx client that respx intercepts, the
+request counter and the refusal mark). Personal data is redacted before
 every request and restored in the answer (llm/redact.py); each call is logged (llm/store.py).
 """
 
@@ -33,50 +35,28 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, AsyncIterator, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from persona_assistant.errors import ModelError
+from persona_assistant.llm.answers import MAX_REASKS, NoValidAnswer, close_truncated, normalise, reask_messages, salvage
+from persona_assistant.llm.budget import max_tokens_for
+from persona_assistant.llm.endpoints import Endpoints
 from persona_assistant.llm.faults import (
-    INTERRUPTED, CircuitBreaker, EndpointRefusing, SecretMask, StreamInterrupted, UnusableAnswer, looks_like_sse,
-    one_line, unusable_answer,
+    CircuitBreaker, EndpointRefusing, SecretMask, UnusableAnswer, one_line, unusable_answer,
 )
 from persona_assistant.llm.redact import Redactor
 from persona_assistant.llm.settings import LLMSettings
-from persona_assistant.llm.store import Store, cache_key
-from persona_assistant.llm.structured import extract_json, schema_name, strict_schema, validation_errors
-from persona_assistant.prompts import CHARS_PER_TOKEN, estimate_tokens
+from persona_assistant.llm.store import Store, Usage, cache_key
+from persona_assistant.llm.transport import (  # make_client: re-exported for callers and tests
+    REJECTED_HEADER, REQUESTS, body_message, make_client, rejects_param, wants_max_completion_tokens,
+)
+from persona_assistant.llm.streaming import ChatStreaming
+from persona_assistant.llm.structured import extract_json, schema_name, strict_schema
 
 M = TypeVar("M", bound=BaseModel)
 MODES = ("json_schema", "json_object", "prompt")
-MAX_REASKS = 2
-REJECTED_HEADER = "x-persona-assistant-mode-rejected"
-_REJECTION_WORDS = ("response_format", "json_schema", "json_object")
-# Per (base_url, model), what the server turned out to accept during this session: "mode", the
-# first response_format worth trying; "limit", the name of the output-token limit; "stream_usage",
-# "off" when it refuses stream_options.
-_LEARNT: dict[tuple[str, str], dict[str, str]] = {}
-
-
-def forget_endpoints() -> None:
-    """Forget what was learnt about endpoints (a restarted or replaced server; tests)."""
-    _LEARNT.clear()
-REASK_ANSWER_TOKENS = 1000  # ~4,000 characters of the failed answer echoed in a re-ask
-REASK_PROBLEM_TOKENS = 100  # per error line; at most REASK_PROBLEMS lines
-REASK_PROBLEMS = 12
-
-
-@dataclass
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    def add(self, usage: Any) -> None:
-        if usage is not None:
-            self.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
-            self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
 
 
 @dataclass
@@ -90,113 +70,32 @@ class StructuredResult(Generic[M]):
     cost: float | None = None
 
 
-# --------------------------------------------------------------------------- transport
+@dataclass
+class Verdict:
+    """One answer judged: `value` is None unless it validated (after salvage)."""
 
+    value: Any = None
+    problems: list[str] = field(default_factory=list)  # errors for a re-ask (validation or `check`)
+    notes: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # one line per list item dropped in salvage
 
-async def _mark_mode_rejection(response) -> None:
-    """httpx response hook: a server refusing our response_format is not a transient failure.
+    @property
+    def usable(self) -> bool:
+        return self.value is not None and not self.problems
 
-    Marked so the SDK raises at once instead of retrying (x-should-retry), and so the LLM
-    recognises it (REJECTED_HEADER) and falls back to the next mode."""
-    if response.status_code not in (400, 422, 500):
-        return
-    try:
-        sent = response.request.content
-    except Exception:  # a streamed request body: not ours
-        return
-    if b'"response_format"' not in sent:
-        return
-    await response.aread()
-    body = response.text.lower()
-    if any(word in body for word in _REJECTION_WORDS):
-        response.headers["x-should-retry"] = "false"
-        response.headers[REJECTED_HEADER] = "1"
-
-
-@lru_cache(maxsize=1)
-def _ssl_context():
-    """Built once: loading the CA bundle costs tens of ms, and the sync wrapper makes a client per call."""
-    import httpx
-
-    return httpx.create_ssl_context()
-
-
-def make_client(settings: LLMSettings, breaker: CircuitBreaker | None = None):
-    """An AsyncOpenAI client on an explicit httpx.AsyncClient (which respx intercepts); with a
-    `breaker`, every HTTP attempt (the SDK's retries too) is counted and refused while it is open."""
-    import httpx
-    import openai
-
-    timeout = httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout))
-    hooks: dict[str, list] = {"request": [], "response": [_mark_mode_rejection]}
-    if breaker is not None:
-        hooks["request"].append(breaker.before_request)
-        hooks["response"].append(breaker.after_response)  # after the mode-rejection mark it skips
-    http = httpx.AsyncClient(timeout=timeout, verify=_ssl_context(), event_hooks=hooks)
-    return openai.AsyncOpenAI(api_key=settings.api_key.get_secret_value(), base_url=settings.base_url,
-                              http_client=http, max_retries=settings.max_retries, timeout=timeout)
-
-
-def _body_message(exc) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-        if isinstance(inner, str):
-            return inner
-        if body.get("detail"):
-            return str(body["detail"])
-    return getattr(exc, "message", "") or str(exc)
-
-
-_REFUSAL_WORDS = ("unsupported", "not supported", "unrecognized", "unknown", "extra inputs", "not permitted")
-
-
-def _rejects_param(exc, name: str) -> bool:
-    """A 400 refusing the request parameter `name` itself (unknown or unsupported), not its value."""
-    if getattr(exc, "status_code", None) != 400:
-        return False
-    message = _body_message(exc).lower()
-    named = getattr(exc, "param", None) == name or name in message
-    return named and (getattr(exc, "code", None) == "unsupported_parameter"
-                      or any(w in message for w in _REFUSAL_WORDS))
-
-
-def _wants_max_completion_tokens(exc) -> bool:
-    """A 400 saying this model rejects `max_tokens` (o1/o3/gpt-5), not one about its value."""
-    return _rejects_param(exc, "max_tokens") or (
-        getattr(exc, "status_code", None) == 400 and "max_completion_tokens" in _body_message(exc).lower())
-
-
-def _clip(text: str, tokens: int, what: str) -> str:
-    """`text` within about `tokens` tokens, with a marker when cut: re-asks must stay in budget."""
-    if estimate_tokens(text) <= tokens:
-        return text
-    keep = tokens * CHARS_PER_TOKEN
-    return f"{text[:keep]}\n[... {what} cut: first {keep} of {len(text)} characters shown]"
-
-
-def _reask(messages: list[dict], answer: str, problems: list[str]) -> list[dict]:
-    """The original messages plus only the latest failed answer and its errors, both bounded."""
-    lines = [_clip(p, REASK_PROBLEM_TOKENS, "error") for p in problems[:REASK_PROBLEMS]]
-    if len(problems) > REASK_PROBLEMS:
-        lines.append(f"... and {len(problems) - REASK_PROBLEMS} more")
-    return list(messages) + [
-        {"role": "assistant", "content": _clip(answer, REASK_ANSWER_TOKENS, "answer")},
-        {"role": "user", "content": "Your answer was not usable:\n- " + "\n- ".join(lines)
-         + "\nAnswer again with the corrected JSON object only."},
-    ]
+    def better(self, other: "Verdict | None") -> "Verdict":
+        """Of two usable answers, the one that lost fewer items (the earlier on a tie)."""
+        return self if other is None or len(self.dropped) < len(other.dropped) else other
 
 
 # --------------------------------------------------------------------------- the LLM
 
 
-class LLM:
+class LLM(ChatStreaming):
     """A model endpoint with log, cache and redaction; async first, `structured` for sync callers."""
 
     def __init__(self, settings: LLMSettings, store: Store | None = None, redactor: Redactor | None = None,
-                 *, ws=None):
+                 *, ws=None, endpoints: Endpoints | None = None):
         self.settings = settings
         self.store = store if store is not None else Store.for_workspace(ws)
         self._redactor = redactor
@@ -204,6 +103,7 @@ class LLM:
         self.mask = SecretMask(settings.api_key.get_secret_value())
         self.breaker = CircuitBreaker(skip_header=REJECTED_HEADER)  # one per LLM: per run, never shared
         self._clients: dict[int, Any] = {}
+        self.endpoints = endpoints if endpoints is not None else Endpoints(ws)  # llm/endpoints.py
 
     # ------------------------------------------------------------------ clients per event loop
     def _client(self):
@@ -225,14 +125,16 @@ class LLM:
     async def __aexit__(self, *exc) -> None:
         await self.aclose()
 
-    @property
-    def _learnt(self) -> dict[str, str]:
-        return _LEARNT.setdefault((self.settings.base_url, self.settings.model), {})
+    def _learnt_get(self, name: str, default: str | None = None) -> str | None:
+        return self.endpoints.get(self.settings.base_url, self.settings.model, name, default)
+
+    def _learn(self, name: str, value: str) -> None:
+        self.endpoints.learn(self.settings.base_url, self.settings.model, name, value)
 
     @property
     def _limit_param(self) -> str:
         """max_tokens (what llama.cpp and older servers know) until the model asks for the newer name."""
-        return self._learnt.get("limit", "max_tokens")
+        return self._learnt_get("limit", "max_tokens")
 
     @property
     def redactor(self) -> Redactor:
@@ -283,7 +185,7 @@ class LLM:
             elif status == 404:
                 hint = f" (is model {self.settings.model!r} served there?)"
             retried = f" after up to {tries} attempts" if status in (408, 409, 429) or status >= 500 else ""
-            return f"{task}: model endpoint {host} answered HTTP {status}{retried}: {_body_message(exc)}{hint}"
+            return f"{task}: model endpoint {host} answered HTTP {status}{retried}: {body_message(exc)}{hint}"
         return f"{task}: model endpoint {host} failed: {exc.__class__.__name__}: {exc}"
 
     # ------------------------------------------------------------------ log
@@ -296,9 +198,13 @@ class LLM:
             task=self.mask(task), model=self.mask(self.settings.model), endpoint=self.settings.endpoint_host,
             prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
             latency_ms=int((time.monotonic() - started) * 1000),
-            cost=0.0 if cached else self.settings.cost(usage.prompt_tokens, usage.completion_tokens),
+            cost=0.0 if cached else self._cost(usage),
             cache_key=key, cached=int(cached), status=status, error=error, mode=mode, attempts=attempts,
-            prompt_version=version, redacted=redacted)
+            prompt_version=version, redacted=redacted, tokens_known=int(usage.known), requests=REQUESTS.get()[0])
+
+    def _cost(self, usage: Usage) -> float | None:
+        """Estimated US dollars; None (unknown) without a price or without token counts."""
+        return self.settings.cost(usage.prompt_tokens, usage.completion_tokens) if usage.known else None
 
     # ------------------------------------------------------------------ structured output
     @staticmethod
@@ -324,9 +230,14 @@ class LLM:
         return {}
 
     def _next_mode(self, mode: str) -> str:
-        nxt = MODES[min(MODES.index(mode) + 1, len(MODES) - 1)]
-        self._learnt["mode"] = nxt
+        nxt = self._later_mode(MODES[min(MODES.index(mode) + 1, len(MODES) - 1)])  # never back
+        self._learn("mode", nxt)
         return nxt
+
+    def _later_mode(self, mode: str) -> str:
+        """`mode`, or the later mode this endpoint has since been found to need."""
+        learnt = self._learnt_get("mode", mode)
+        return learnt if MODES.index(learnt) > MODES.index(mode) else mode
 
     async def structured_async(self, task: str, messages: list[dict], response_model: type[M], *,
                                check: Callable[[M], list[str]] | None = None,
@@ -341,8 +252,10 @@ class LLM:
         if self.settings.offline:
             raise ModelError(f"{task}: {self.settings.offline_notice}")
         started = time.monotonic()
-        max_tokens = max_tokens or self.settings.max_tokens
+        REQUESTS.set([0])
+        max_tokens = max_tokens or max_tokens_for(task, self.settings)
         schema, strict = strict_schema(response_model)
+        grammar, _ = strict_schema(response_model, "grammar")  # for json_object and prompt modes
         parts = cache_key_parts or {}
         version = str(parts.get("version")) if parts.get("version") is not None else None
         key = cache_key(model=self.settings.model, endpoint=self.settings.base_url, task=task, parts=parts,
@@ -363,73 +276,106 @@ class LLM:
                     pass  # the contract changed since: ask again
 
         client = self._client()
-        mode = self._learnt.get("mode", "json_schema")
+        mode = self._learnt_get("mode", "json_schema")
         convo = list(messages)
         attempts = 0
-        problems: list[str] = []
         used: set[str] = set()
+        best: Verdict | None = None  # the usable answer kept so far
+        previous: str | None = None  # the previous answer's text: the same again ends the re-asks
+        partial_asked = False
+        modes = [mode]  # logged as "json_schema>json_object" when the server refused one
         while True:
             attempts += 1
-            request = self._redact(self._request_messages(convo, mode, schema), used)
-            extra: dict[str, Any] = self._format(mode, schema_name(response_model), schema, strict)
-            if max_tokens:
-                extra[self._limit_param] = max_tokens
+            mode = self._later_mode(mode)  # what a concurrent item learnt meanwhile
+            if mode != modes[-1]:
+                modes.append(mode)
+            sent = schema if mode == "json_schema" else grammar
+            request = self._redact(self._request_messages(convo, mode, sent), used)
+            extra: dict[str, Any] = self._format(mode, schema_name(response_model), sent, strict)
+            extra[self._limit_param] = max_tokens
+            if attempts > 1 and self._learnt_get("seed") != "off":
+                extra["seed"] = attempts  # a re-ask changes something: small models repeat themselves otherwise
             try:
-                response = await self._complete(client, task, model=self.settings.model, messages=request, **extra)
+                response = await self._complete(client, task, model=self.settings.model, messages=request,
+                                                **extra)
             except UnusableAnswer as exc:
-                raise self._fail(task, exc.message, usage=usage, started=started, mode=mode, attempts=attempts,
-                                 key=key) from None
+                raise self._fail(task, exc.message, usage=usage, started=started, mode=">".join(modes),
+                                 attempts=attempts, key=key) from None
             except openai.APIStatusError as exc:
-                if "max_tokens" in extra and _wants_max_completion_tokens(exc):
-                    self._learnt["limit"] = "max_completion_tokens"
+                if "seed" in extra and rejects_param(exc, "seed"):
+                    self._learn("seed", "off")
+                    attempts -= 1  # the server refused the parameter; the model was not asked
+                    continue
+                if "max_tokens" in extra and wants_max_completion_tokens(exc):
+                    self._learn("limit", "max_completion_tokens")
                     notes.append(f"{self.settings.model} rejected max_tokens; using max_completion_tokens")
                     attempts -= 1  # the server refused the parameter; the model was not asked
                     continue
                 if exc.response.headers.get(REJECTED_HEADER) and mode != "prompt":
                     old, mode = mode, self._next_mode(mode)
+                    modes.append(mode)
                     notes.append(f"{self.settings.endpoint_host} rejected response_format {old}; using {mode}")
                     attempts -= 1  # the server refused the format; the model was not asked
                     continue
-                raise self._api_fail(task, exc, usage=usage, started=started, mode=mode, attempts=attempts,
-                                     key=key) from None
+                raise self._api_fail(task, exc, usage=usage, started=started, mode=">".join(modes),
+                                     attempts=attempts, key=key) from None
             except openai.APIError as exc:
-                raise self._api_fail(task, exc, usage=usage, started=started, mode=mode, attempts=attempts,
-                                     key=key) from None
+                raise self._api_fail(task, exc, usage=usage, started=started, mode=">".join(modes),
+                                     attempts=attempts, key=key) from None
             usage.add(response.usage)
+            fail = dict(usage=usage, started=started, mode=">".join(modes), attempts=attempts, key=key)
             if not response.choices:
-                problems = ["the answer had no choices"]
+                verdict = Verdict(problems=["the answer had no choices"])
                 content = ""
             else:
                 choice = response.choices[0]
                 message = choice.message
-                fail = dict(usage=usage, started=started, mode=mode, attempts=attempts, key=key)
                 if getattr(message, "refusal", None):
                     raise self._fail(task, f"{task}: the model refused: {message.refusal}", **fail)
-                if choice.finish_reason == "length":
-                    limit = f"{self._limit_param}={max_tokens}" if max_tokens else "the server's output limit"
-                    raise self._fail(task, f"{task}: answer from {self.settings.endpoint_host} truncated at {limit}; "
-                                           "raise --max-tokens or lower the prompt budget "
-                                           "([llm].prompt_budget_tokens)", **fail)
+                if choice.finish_reason == "length":  # salvaged item by item, never re-asked (it would run on again)
+                    limit = f"{self._limit_param}={max_tokens}"
+                    verdict = self._judge(close_truncated(message.content or "") or "", response_model, check)
+                    if verdict.usable:
+                        verdict.notes.append(f"answer cut at {limit}: kept what was complete")
+                        return self._accept(task, verdict.better(best), usage, started, modes, attempts, key,
+                                            version, used, notes)
+                    raise self._fail(task, f"{task}: answer from {self.settings.endpoint_host} truncated at {limit} "
+                                           "with nothing complete to keep; raise --max-tokens (or [llm] max_tokens) "
+                                           "or lower the prompt budget ([llm].prompt_budget_tokens)",
+                                     kind=NoValidAnswer, **fail)
                 if choice.finish_reason == "content_filter":
                     raise self._fail(task, f"{task}: the endpoint's content filter stopped the answer", **fail)
                 content = message.content or ""
-                problems, value, more_notes = self._judge(content, response_model, check)
-                if not problems:
-                    notes.extend(more_notes)
-                    if self.settings.cache:
-                        self.store.cache_put(key, value.model_dump_json(), task=task, model=self.settings.model)
-                    self._log(task, usage, started, status="ok", mode=mode, attempts=attempts, key=key,
-                              version=version, redacted=self._redacted(used))
-                    return StructuredResult(value, usage, attempts, mode, notes=notes,
-                                            cost=self.settings.cost(usage.prompt_tokens, usage.completion_tokens))
-                if problems[0].startswith("not JSON:") and mode != "prompt":
-                    old, mode = mode, self._next_mode(mode)
-                    notes.append(f"{self.settings.endpoint_host} ignored response_format {old}; using {mode}")
-            if attempts > MAX_REASKS:
+                verdict = self._judge(content, response_model, check)
+            repeated = content == previous
+            previous = content
+            if verdict.usable:
+                best = verdict.better(best)
+                if not verdict.dropped or partial_asked or attempts > MAX_REASKS or repeated:
+                    return self._accept(task, best, usage, started, modes, attempts, key, version, used, notes)
+                partial_asked = True  # lost items: one re-ask for them, then the better answer is kept
+                convo = reask_messages(messages, content, verdict.dropped, partial=True)
+                continue
+            if best is not None and (attempts > MAX_REASKS or repeated):
+                return self._accept(task, best, usage, started, modes, attempts, key, version, used, notes)
+            if attempts > MAX_REASKS or repeated:
+                why = "the same answer again" if repeated else f"{attempts} attempts"
                 raise self._fail(task, f"{task}: no valid answer from {self.settings.model} at "
-                                       f"{self.settings.endpoint_host} after {attempts} attempts: {problems[0]}",
-                                 usage=usage, started=started, mode=mode, attempts=attempts, key=key)
-            convo = _reask(messages, content, problems)
+                                       f"{self.settings.endpoint_host} after {why}: {verdict.problems[0]}",
+                                 kind=NoValidAnswer, **fail)
+            convo = reask_messages(messages, content, verdict.problems)
+
+    def _accept(self, task: str, verdict: "Verdict", usage: Usage, started: float, modes: list[str], attempts: int,
+                key: str, version: str | None, used: set[str], notes: list[str]) -> StructuredResult:
+        """The kept answer: cached (only when it lost nothing), logged (with every mode tried, e.g.
+        "json_schema>json_object"), returned with its notes."""
+        mode = modes[-1]
+        notes = notes + verdict.notes + verdict.dropped
+        if self.settings.cache and not verdict.dropped:
+            self.store.cache_put(key, verdict.value.model_dump_json(), task=task, model=self.settings.model)
+        self._log(task, usage, started, status="ok", mode=">".join(modes), attempts=attempts, key=key,
+                  version=version, redacted=self._redacted(used))
+        return StructuredResult(verdict.value, usage, attempts, mode, notes=notes, cost=self._cost(usage))
 
     async def _complete(self, client, task: str, **request) -> Any:
         """One chat completion; UnusableAnswer when the body is not one. The one place that sees
@@ -447,21 +393,21 @@ class LLM:
                                                  http.content, "a chat completion (JSON)"))
         return response
 
-    def _judge(self, content: str, response_model: type[M], check) -> tuple[list[str], M | None, list[str]]:
-        """(problems, value, notes): problems empty when the answer is valid and passes `check`."""
+    def _judge(self, content: str, response_model: type[M], check) -> "Verdict":
+        """Parse, restore redacted values, normalise, salvage item by item (llm/answers.py), check."""
         try:
             data = extract_json(content)
         except ValueError as exc:
-            return [f"not JSON: {exc}"], None, []
+            return Verdict(problems=[f"not JSON: {exc}"])
         notes: list[str] = []
         if self.settings.redact:
             data, notes = self.redactor.restore_data(data)
-        try:
-            value = response_model.model_validate(data)
-        except ValidationError as exc:
-            return validation_errors(exc), None, []
+        data = normalise(data, response_model, notes)
+        value, dropped, problems = salvage(response_model, data)
+        if value is None:
+            return Verdict(problems=problems, dropped=dropped)
         problems = list(check(value) or []) if check else []
-        return problems, value, notes
+        return Verdict(value=value, problems=problems, notes=notes, dropped=dropped)
 
     def structured(self, task: str, messages: list[dict], response_model: type[M], **kwargs) -> StructuredResult[M]:
         """Sync wrapper of structured_async (its own event loop; a worker thread inside a running loop)."""
@@ -480,103 +426,3 @@ class LLM:
 
         with ThreadPoolExecutor(1) as pool:
             return pool.submit(asyncio.run, once()).result()
-
-    # ------------------------------------------------------------------ chat streaming
-    async def stream_chat(self, messages: list[dict], tools: list[dict] | None = None, *,
-                          task: str = "chat") -> AsyncIterator[tuple[str, Any]]:
-        """Yields ("text", delta), then ("tool_call", {"id", "name", "arguments"}) per complete
-        call, then ("usage", {"prompt_tokens", "completion_tokens"}). Redacted values are restored
-        in the text; a delta is held back until a space so a placeholder is never split.
-
-        A stream is complete only once a choice carried a finish reason: one that ends (or breaks
-        off) before raises StreamInterrupted after the text already yielded, and no tool call
-        or usage is yielded for it; a body that is not an event stream raises UnusableAnswer."""
-        import httpx
-        import openai
-
-        if self.settings.offline:
-            raise ModelError(f"{task}: {self.settings.offline_notice}")
-        started = time.monotonic()
-        usage = Usage()
-        restore = (lambda t: self.redactor.restore(t)[0]) if self.settings.redact else (lambda t: t)
-        extra: dict[str, Any] = {"tools": tools} if tools else {}
-        if self._learnt.get("stream_usage") != "off":
-            extra["stream_options"] = {"include_usage": True}
-        calls: dict[int, dict[str, str]] = {}
-        pending = ""
-        used: set[str] = set()
-        request = self._redact(messages, used)
-
-        def open_stream():
-            return self._client().chat.completions.create(model=self.settings.model, messages=request,
-                                                          stream=True, **extra)
-        fail = dict(usage=usage, started=started, mode="stream", attempts=1, key=None)
-        finished = False
-        chunks = 0
-        broke: str | None = None
-        try:
-            try:
-                stream = await open_stream()
-            except openai.BadRequestError as exc:
-                # Older servers (e.g. Azure API versions before 2024-09) refuse stream_options: ask
-                # again without it, once; token counts for such a server stay unknown (logged as 0).
-                if "stream_options" not in extra or not _rejects_param(exc, "stream_options"):
-                    raise
-                self._learnt["stream_usage"] = "off"
-                del extra["stream_options"]
-                stream = await open_stream()
-            await self._check_stream(stream, task)
-            try:
-                async for chunk in stream:
-                    chunks += 1
-                    usage.add(getattr(chunk, "usage", None))
-                    for choice in chunk.choices or []:
-                        finished = finished or bool(choice.finish_reason)
-                        delta = choice.delta
-                        if delta is None:
-                            continue
-                        if delta.content:
-                            pending += delta.content
-                            cut = max(pending.rfind(" "), pending.rfind("\n"))
-                            if cut >= 0 or len(pending) > 80:
-                                cut = cut if cut >= 0 else len(pending) - 1
-                                text, pending = pending[: cut + 1], pending[cut + 1:]
-                                yield "text", restore(text)
-                        for tc in delta.tool_calls or []:
-                            slot = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
-                            slot["id"] = tc.id or slot["id"]
-                            if tc.function is not None:
-                                slot["name"] += tc.function.name or ""
-                                slot["arguments"] += tc.function.arguments or ""
-            except (httpx.HTTPError, ValueError) as exc:  # the connection broke, a chunk did not parse
-                broke = f"{type(exc).__name__}: {exc}"
-        except UnusableAnswer as exc:
-            raise self._fail(task, exc.message, **fail) from None
-        except openai.APIError as exc:
-            raise self._api_fail(task, exc, **fail) from None
-        if not finished:
-            if pending:  # shown, like all that arrived, and then not kept
-                yield "text", restore(pending)
-            why = f"broke off ({broke})" if broke else "ended"
-            raise self._fail(task, f"{task}: {INTERRUPTED} (model endpoint {self.settings.endpoint_host}: the "
-                                   f"stream {why} after {chunks} chunks; the answer was not kept)",
-                             kind=StreamInterrupted, **fail)
-        if pending:
-            yield "text", restore(pending)
-        for index in sorted(calls):
-            yield "tool_call", {**calls[index], "arguments": restore(calls[index]["arguments"])}
-        self._log(task, usage, started, status="ok", mode="stream", attempts=1, key=None,
-                  redacted=self._redacted(used))
-        yield "usage", {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
-
-    async def _check_stream(self, stream, task: str) -> None:
-        """UnusableAnswer unless the body is an event stream (by content type, or by its first bytes
-        for servers that mislabel one); a non-stream body is small, so it is read whole to say so."""
-        response = stream.response
-        content_type = response.headers.get("content-type", "")
-        if "event-stream" in content_type:
-            return
-        await response.aread()  # the SDK's iterator then reads the same bytes from memory
-        if not looks_like_sse(response.text):
-            raise UnusableAnswer(unusable_answer(task, self.settings.endpoint_host, content_type, response.content,
-                                                 "an event stream"))

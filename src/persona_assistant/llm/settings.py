@@ -59,7 +59,8 @@ class LLMSettings(BaseModel):
     timeout: float = 60.0
     max_retries: int = 2  # the SDK's own retries: at most max_retries + 1 HTTP attempts per item
     prompt_budget_tokens: int = 6000
-    max_tokens: int | None = None
+    max_tokens: int | None = None  # --max-tokens, else [llm] max_tokens (llm/budget.py decides per call)
+    task_max_tokens: dict[str, int] = Field(default_factory=dict)  # [llm.max_tokens_per_task]
     prices: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
     cache: bool = True
     redact: bool = True
@@ -199,6 +200,16 @@ def resolve_settings(ws=None, *, model: str | None = None, base_url: str | None 
         raise UsageError(f"--timeout: must be positive, got {timeout}")
     if max_tokens is not None and max_tokens < 1:
         raise UsageError(f"--max-tokens: must be at least 1, got {max_tokens}")
+    if max_tokens is not None:
+        origin["max_tokens"] = "option"
+    elif cfg.get("max_tokens") is not None:
+        max_tokens = _number(cfg["max_tokens"], f"{where}: llm.max_tokens", kind=int, minimum=1)
+        origin["max_tokens"] = where
+    per_task = cfg.get("max_tokens_per_task") or {}
+    if not isinstance(per_task, dict):
+        raise InputError(f"{where}: [llm.max_tokens_per_task] must be a table of task = tokens")
+    task_max_tokens = {str(k): _number(v, f"{where}: llm.max_tokens_per_task.{k}", kind=int, minimum=1)
+                       for k, v in per_task.items()}
     return LLMSettings(
         model=model_v or DEFAULT_MODEL,
         base_url=url_v or OPENAI_BASE_URL,
@@ -208,6 +219,7 @@ def resolve_settings(ws=None, *, model: str | None = None, base_url: str | None 
         max_retries=retries,
         prompt_budget_tokens=budget,
         max_tokens=max_tokens,
+        task_max_tokens=task_max_tokens,
         prices=_prices(cfg.get("prices"), where, url_v or OPENAI_BASE_URL),
         cache=cache,
         redact=redact,

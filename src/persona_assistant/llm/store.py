@@ -31,6 +31,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,27 @@ from persona_assistant.workspace import make_dirs
 
 LOG_NAME = "log.sqlite"
 SIDECARS = ("-wal", "-shm", "-journal")  # the files SQLite keeps beside the database
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    known: bool = True  # False once an answer came without token counts: the totals are then unknown
+
+    def add(self, usage: Any) -> None:
+        if usage is None or getattr(usage, "prompt_tokens", None) is None:
+            self.known = False
+            return
+        self.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
+        self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+
+    def as_dict(self) -> dict[str, int | None]:
+        """Token counts for callers: None (unknown), never 0, when a server sent none."""
+        if not self.known:
+            return {"prompt_tokens": None, "completion_tokens": None}
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -70,9 +92,12 @@ CREATE TABLE IF NOT EXISTS cache (
 """
 
 CALL_FIELDS = ("time", "task", "model", "endpoint", "prompt_tokens", "completion_tokens", "latency_ms",
-               "cost", "cache_key", "cached", "status", "error", "mode", "attempts", "prompt_version", "redacted")
+               "cost", "cache_key", "cached", "status", "error", "mode", "attempts", "prompt_version", "redacted",
+               "tokens_known", "requests")
 # Columns added after the first release: (name, SQL type), added to an older log on open.
-_ADDED_COLUMNS = (("redacted", "INTEGER"),)
+# tokens_known: 0 when the server sent no token counts (the counts then read as unknown, never 0);
+# requests: HTTP requests the call made (re-asks, format fallbacks and the SDK's retries included).
+_ADDED_COLUMNS = (("redacted", "INTEGER"), ("tokens_known", "INTEGER"), ("requests", "INTEGER"))
 
 
 def cache_key(**parts: Any) -> str:
@@ -195,16 +220,24 @@ class Store:
 
     def recent(self, n: int = 20) -> list[dict[str, Any]]:
         """The last `n` calls, newest first."""
-        return self._rows(f"SELECT id, {', '.join(CALL_FIELDS)} FROM calls ORDER BY id DESC LIMIT ?", (n,))
+        rows = self._rows(f"SELECT id, {', '.join(CALL_FIELDS)} FROM calls ORDER BY id DESC LIMIT ?", (n,))
+        for row in rows:
+            if row["tokens_known"] == 0:  # the server sent no counts: unknown, never 0
+                row["prompt_tokens"] = row["completion_tokens"] = None
+        return rows
 
     def usage(self) -> list[dict[str, Any]]:
-        """Totals per model and task. Cost is None when any call of the group had no price."""
+        """Totals per model and task. Tokens are None when any call of the group had no counts from
+        its server; cost is None when any call that reached the model had no price or no counts."""
         return self._rows(
             "SELECT model, task, COUNT(*) AS calls, SUM(cached) AS cached, "
-            "SUM(status != 'ok') AS errors, SUM(prompt_tokens) AS prompt_tokens, "
-            "SUM(completion_tokens) AS completion_tokens, "
-            "CASE WHEN SUM(cost IS NULL AND cached = 0 AND prompt_tokens + completion_tokens > 0) > 0 "
-            "THEN NULL ELSE COALESCE(SUM(cost), 0) END AS cost "
+            "SUM(status != 'ok') AS errors, "
+            "CASE WHEN SUM(tokens_known = 0) > 0 THEN NULL ELSE SUM(prompt_tokens) END AS prompt_tokens, "
+            "CASE WHEN SUM(tokens_known = 0) > 0 THEN NULL ELSE SUM(completion_tokens) END AS completion_tokens, "
+            "CASE WHEN SUM(cached = 0 AND (cost IS NULL AND (prompt_tokens + completion_tokens > 0 "
+            "OR tokens_known = 0 OR requests > 0) OR tokens_known = 0)) > 0 "
+            "THEN NULL ELSE COALESCE(SUM(cost), 0) END AS cost, "
+            "SUM(requests) AS requests "
             "FROM calls GROUP BY model, task ORDER BY model, task")
 
     def _rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:

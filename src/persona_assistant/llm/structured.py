@@ -14,19 +14,27 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, create_model
 
 from persona_assistant.schemas import BuyingRole, Contract, Seniority
 
-# Keys a strict server understands; everything else (title, default, minLength, ...) is dropped.
-# Pydantic still enforces the dropped constraints, and a violation is fed back in a re-ask.
-_KEEP = {"type", "properties", "required", "additionalProperties", "items", "enum", "const", "anyOf",
+# Keys a strict server (OpenAI json_schema strict) understands; everything else (title, default,
+# minLength, ...) is dropped. Pydantic still enforces the dropped constraints after the answer
+# (llm/answers.py drops the invalid items), and lengths are checked by the caller (copy lint).
+_KEEP = {"type", "properties", "required", "additionalProperties", "items", "enum", "anyOf",
          "$ref", "$defs", "description"}
+# Grammar-constrained servers (llama.cpp's json_object + schema, vLLM, Ollama) also enforce
+# bounds and lengths: the "grammar" dialect keeps them, so such a server can only answer a line
+# inside the chunk or a headline within its limit. Patterns stay out (grammars differ in what
+# regex they take); ids are slugged after the answer instead (llm/answers.normalise).
+_GRAMMAR = {"minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"}
 
 
-def strict_schema(model: type[BaseModel]) -> tuple[dict[str, Any], bool]:
-    """(schema, strict_ok): the model's JSON Schema made strict-compatible where possible."""
+def strict_schema(model: type[BaseModel], dialect: str = "strict") -> tuple[dict[str, Any], bool]:
+    """(schema, strict_ok): the model's JSON Schema made strict-compatible where possible;
+    dialect "grammar" keeps numeric bounds and lengths as well (see _GRAMMAR)."""
     strict_ok = True
+    keep = _KEEP | (_GRAMMAR if dialect == "grammar" else set())
 
     def convert(node: Any) -> Any:
         nonlocal strict_ok
@@ -35,13 +43,15 @@ def strict_schema(model: type[BaseModel]) -> tuple[dict[str, Any], bool]:
         if not isinstance(node, dict):
             return node
         node = dict(node)
+        if "const" in node:  # a one-value Literal: enum is what every server takes
+            node["enum"] = [node.pop("const")]
         if "oneOf" in node:  # discriminated unions: anyOf is what strict mode supports
             node["anyOf"] = node.pop("oneOf")
         if "$ref" in node:
             return {k: v for k, v in node.items() if k in ("$ref", "description")}
         out: dict[str, Any] = {}
         for key, value in node.items():
-            if key not in _KEEP:
+            if key not in keep:
                 continue
             if key == "properties":
                 out[key] = {name: convert(sub) for name, sub in value.items()}
@@ -87,21 +97,10 @@ def extract_json(text: str) -> Any:
     last = "no JSON object found"
     for candidate in candidates:
         try:
-            return json.loads(candidate)
+            return json.loads(candidate, strict=False)  # raw control characters in strings: grammars allow them
         except json.JSONDecodeError as exc:
             last = f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
     raise ValueError(last)
-
-
-def validation_errors(exc: ValidationError, limit: int = 12) -> list[str]:
-    """Pydantic errors as short lines the model can act on: 'field.path: message'."""
-    lines = []
-    for err in exc.errors()[:limit]:
-        loc = ".".join(str(x) for x in err["loc"]) or "(root)"
-        lines.append(f"{loc}: {err['msg']}")
-    if len(exc.errors()) > limit:
-        lines.append(f"... and {len(exc.errors()) - limit} more errors")
-    return lines
 
 
 # --------------------------------------------------------------------------- answers of bundled tasks
@@ -148,3 +147,31 @@ class PersonaGrouping(Contract):
 
     groups: list[PersonaGroup]
     ungrouped: list[str]
+
+
+# --------------------------------------------------------------------------- closed sets per request
+# Answer models narrowed to one request: what the model may cite is a closed set (enum) or a
+# bounded integer, so a server that enforces the schema can only answer valid references, and
+# Pydantic drops an invalid item of a server that does not (llm/answers.salvage). Each is a
+# subclass of the general answer, so callers read it the same way.
+
+
+def one_of(values: list[str]) -> Any:
+    """Literal of `values` (a closed set; enum in the schema)."""
+    return Literal[tuple(dict.fromkeys(values))]  # type: ignore[valid-type]
+
+
+def evidence_answer(source_id: str, line_start: int, line_end: int) -> type[ExtractedEvidence]:
+    """ExtractedEvidence for one chunk: its source id, line numbers within the chunk."""
+    line = (int, Field(ge=line_start, le=line_end))
+    candidate = create_model("EvidenceCandidate", __base__=EvidenceCandidate, line_start=line, line_end=line)
+    return create_model("ExtractedEvidence", __base__=ExtractedEvidence, source_id=(one_of([source_id]), ...),
+                        items=(list[candidate], ...))
+
+
+def grouping_answer(source_ids: list[str]) -> type[PersonaGrouping]:
+    """PersonaGrouping whose source ids are the interviews shown."""
+    ids = one_of(source_ids)
+    group = create_model("PersonaGroup", __base__=PersonaGroup, source_ids=(list[ids], ...))
+    return create_model("PersonaGrouping", __base__=PersonaGrouping, groups=(list[group], ...),
+                        ungrouped=(list[ids], ...))

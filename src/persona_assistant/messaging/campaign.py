@@ -30,6 +30,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from persona_assistant.errors import StorageError, UsageError
+from persona_assistant.llm.answers import check_once
+from persona_assistant.messaging.asset_answer import AssetDraft, asset_answer
 from persona_assistant.messaging.channels import (
     PLANNING_CHANNELS, Channel, LintConfig, lint_config, select_channels, workspace_channels,
 )
@@ -41,7 +43,8 @@ from persona_assistant.messaging.offline_copy import STAGES, angle_for, asset_id
 from persona_assistant.messaging.planning import content_ideas, journey_map
 from persona_assistant.messaging.quality import repetition_findings
 from persona_assistant.schemas import (
-    ICP, PERSONA_ITEM_FIELDS, Asset, Brief, Campaign, Contract, ItemRef, MessageMap, Persona, PersonaSet, Stage,
+    ICP, PERSONA_ITEM_FIELDS, Asset, Brief, Campaign, Contract, ItemRef, LintFinding, MessageMap, Persona,
+    PersonaSet, Stage,
 )
 from persona_assistant.workspace import Version, Workspace, atomic_write, load_brief, open_workspace
 from persona_assistant.workspace_lock import one_writer
@@ -250,20 +253,6 @@ def offline_generator(ctx: Context) -> GenerateItem:
     return generate
 
 
-class DraftField(Contract):
-    name: str
-    text: str  # for text fields ("" for list fields)
-    items: list[str]  # for list fields ([] for text fields)
-
-
-class AssetDraft(Contract):
-    """What the model answers for one asset (strict-schema friendly: no free-form mapping)."""
-
-    fields: list[DraftField]
-    addresses: list[ItemRef]
-    proof_points: list[str]
-
-
 def persona_items(persona: Persona) -> list[dict]:
     """The persona's items as the prompt lists them: field, index, text."""
     return [{"field": f, "index": i, "text": c.text}
@@ -290,16 +279,33 @@ def check_refs(draft: AssetDraft, persona: Persona, brief: Brief, channel: Chann
     return problems
 
 
-def draft_to_asset(draft: AssetDraft, spec: ItemSpec, persona: Persona, channel: Channel, engine: str) -> Asset:
+def draft_to_asset(draft: AssetDraft, spec: ItemSpec, persona: Persona, channel: Channel, brief: Brief,
+                   engine: str) -> tuple[Asset, list[str]]:
+    """(asset, dropped): the asset from the model's draft without what still points nowhere after
+    the one re-ask (a server that ignored the closed sets), one line per part left out."""
     fields: dict[str, str | list[str]] = {}
+    dropped: list[str] = []
     for f in draft.fields:
         rule = channel.rule(f.name)
-        fields[f.name] = list(f.items) if rule is not None and rule.is_list else f.text
-    refs = [ItemRef(field=r.field, index=r.index, text=getattr(persona, r.field)[r.index].text)
-            for r in draft.addresses]
-    return Asset(id=spec.id, persona_id=spec.persona_id, channel=spec.channel, stage=spec.stage,
-                 variant=spec.variant, angle=spec.angle, fields=fields, addresses=refs,
-                 proof_points=list(dict.fromkeys(draft.proof_points)), engine=engine)
+        if rule is None:
+            dropped.append(f"fields: {channel.name} has no field {f.name!r}")
+            continue
+        fields[f.name] = list(f.items) if rule.is_list else f.text
+    refs = []
+    for r in draft.addresses:
+        items = getattr(persona, r.field, None) if r.field in PERSONA_ITEM_FIELDS else None
+        if items is None or not 0 <= r.index < len(items):
+            dropped.append(f"addresses: {r.field}[{r.index}] is not an item of persona {persona.id}")
+            continue
+        refs.append(ItemRef(field=r.field, index=r.index, text=items[r.index].text))
+    claims = {p.claim for p in brief.proof_points}
+    proofs = [p for p in dict.fromkeys(draft.proof_points) if p in claims]
+    dropped += [f"proof_points: {p[:80]!r} is not a proof point of the brief" for p in draft.proof_points
+                if p not in claims]
+    asset = Asset(id=spec.id, persona_id=spec.persona_id, channel=spec.channel, stage=spec.stage,
+                  variant=spec.variant, angle=spec.angle, fields=fields, addresses=refs,
+                  proof_points=proofs, engine=engine)
+    return asset, dropped
 
 
 def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
@@ -322,21 +328,27 @@ def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
             brief=ctx.brief.model_dump(mode="json"), merge_fields=ctx.config.merge_fields,
             ai_phrases=ctx.config.ai_phrases, message_map=map_for_prompt(ctx.map_for(persona.id), spec.stage))
         messages = rendered.messages()
+        answer = asset_answer(channel, persona, ctx.brief)  # closed sets: the channel's fields, the persona's items
         asset: Asset | None = None
+        previous: AssetDraft | None = None
         for attempt in range(MAX_LINT_REASKS + 1):
             result = await llm.structured_async(
-                "asset", messages, AssetDraft,
-                check=lambda d: check_refs(d, persona, ctx.brief, channel),
+                "asset", messages, answer,
+                check=check_once(lambda d: check_refs(d, persona, ctx.brief, channel)),
                 cache_key_parts={"prompt": rendered.name, "version": rendered.version, "item": spec.id,
                                  "attempt": attempt})
-            asset = draft_to_asset(result.value, spec, persona, channel, llm.settings.model)
+            asset, dropped = draft_to_asset(result.value, spec, persona, channel, ctx.brief, llm.settings.model)
             ids = {e.id for e in ctx.map_for(persona.id).entries}
             asset.map_entries = [i for r in asset.addresses if (i := f"{r.field}[{r.index}]") in ids]
             asset = lint_asset(asset, channel, brief=ctx.brief, config=ctx.config, known=ctx.known,
                                persona=persona, quotes=ctx.quotes)
+            kept = [LintFinding(rule="answer_item_dropped", field="answer", message=n, severity="warning")
+                    for n in [n for n in result.notes if n.startswith("dropped ")] + dropped]
+            asset = asset.model_copy(update={"lint": asset.lint + kept})
             bad = errors(asset.lint)
-            if not bad:
+            if not bad or result.value == previous:  # the same copy again: another re-ask would not change it
                 break
+            previous = result.value
             messages = messages + [
                 {"role": "assistant", "content": result.value.model_dump_json()},
                 {"role": "user", "content": "The copy breaks these rules; fix every one and answer with the "
@@ -406,7 +418,7 @@ class CampaignOutcome:
 @one_writer("campaign")
 def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = None,
                  stages: list[str] | None = None, variants: int = 3, concurrency: int = 8,
-                 persona_ids: list[str] | None = None, offline: bool = False,
+                 persona_ids: list[str] | None = None, offline: bool = False, max_tokens: int | None = None,
                  on_notice: Callable[[str], None] | None = None,
                  on_start: Callable[[int, int], None] | None = None,
                  on_item: Callable[[ItemSpec, bool], None] | None = None) -> CampaignOutcome:
@@ -439,7 +451,7 @@ def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = Non
     selected = select_channels(channels, all_channels)
     stage_list = select_stages(stages)
     pids = select_personas(persona_ids, pset.personas)
-    settings = resolve_settings(ws, offline=offline)
+    settings = resolve_settings(ws, offline=offline, max_tokens=max_tokens)
     engine = "offline" if settings.offline else settings.model
     notice = settings.offline_notice if settings.offline and not offline else None
     if notice and on_notice:
