@@ -165,7 +165,7 @@ def test_a_model_that_quotes_a_proof_point_is_reasked_then_reported_with_exit_1(
             return_value=_model_email(f'A Controller we interviewed said: "{PROOF}"'))
         result = _run_model_campaign(ws)
     assert result.exit_code == 1, result.output
-    assert route.call_count == 3  # the answer and two re-asks
+    assert route.call_count == 2  # the answer and one re-ask; the same answer again ends the re-asks
     reask = json.loads(route.calls[1].request.content)["messages"][-1]["content"]
     assert "misattribution" in reask and "company's voice" in reask
     prompt = json.loads(route.calls[0].request.content)["messages"]
