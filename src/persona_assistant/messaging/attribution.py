@@ -159,7 +159,9 @@ def quote_policy(personas: Iterable[Persona], brief: Brief, public_sources: Iter
     return policy
 
 
-def _texts(value: str | list[str]) -> list[tuple[str, str]]:
+def field_texts(value: str | list[str]) -> list[tuple[str, str]]:
+    """An asset field's texts with their suffix for findings: ("", text), or ("[i]", text) per item of
+    a list field (headlines, descriptions); the one walk every lint rule uses."""
     return [("", value)] if isinstance(value, str) else [(f"[{i}]", v) for i, v in enumerate(value)]
 
 
@@ -171,7 +173,7 @@ def attribution_findings(fields: dict[str, str | list[str]], policy: QuotePolicy
         out.append(LintFinding(rule=rule, field=where, message=message))
 
     for name, value in fields.items():
-        for suffix, text in _texts(value):
+        for suffix, text in field_texts(value):
             where = name + suffix
             spans = [s for s in quoted_spans(text) if len(words(s)) >= MIN_QUOTED_WORDS]
             for span in spans:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from persona_assistant.messaging.attribution import QuotePolicy, attribution_findings, quote_policy
+from persona_assistant.messaging.attribution import QuotePolicy, attribution_findings, field_texts, quote_policy
 from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
 from persona_assistant.messaging.claims import unsupported_claims
 from persona_assistant.messaging.quality import copy_findings
@@ -88,10 +88,6 @@ def count_ctas(text: str, brief: Brief) -> int:
     return links + asks
 
 
-def _texts(value: str | list[str]) -> list[tuple[str, str]]:
-    return [("", value)] if isinstance(value, str) else [(f"[{i}]", v) for i, v in enumerate(value)]
-
-
 def _limit_findings(rule: FieldRule, value: str | list[str], persona: Persona | None) -> list[LintFinding]:
     out: list[LintFinding] = []
     name = rule.name
@@ -112,7 +108,7 @@ def _limit_findings(rule: FieldRule, value: str | list[str], persona: Persona | 
         if rule.per_objection and persona is not None and n != len(persona.objections):
             out.append(LintFinding(rule="responses_per_objection", field=name,
                                    message=f"{n} responses for {len(persona.objections)} persona objections"))
-    for suffix, text in _texts(value):
+    for suffix, text in field_texts(value):
         where = name + suffix
         if not text.strip():
             out.append(LintFinding(rule="empty_field", field=where, message=f"{where} is empty"))
@@ -154,7 +150,7 @@ def lint_fields(fields: dict[str, str | list[str]], channel: Channel, *, brief: 
                                    message=f"{n} calls to action, need exactly one (use one of: {choices})"))
     merge_ok = {m.lower() for m in config.merge_fields}
     for name, value in fields.items():
-        for suffix, text in _texts(value):
+        for suffix, text in field_texts(value):
             where = name + suffix
             for m in _MERGE.finditer(text):
                 if m.group(1).strip().lower() not in merge_ok:
@@ -182,7 +178,7 @@ def claim_findings(fields: dict[str, str | list[str]], known: str) -> tuple[list
     claims: list[str] = []
     out: list[LintFinding] = []
     for name, value in fields.items():
-        for suffix, text in _texts(value):
+        for suffix, text in field_texts(value):
             for claim in unsupported_claims(text, known):
                 out.append(LintFinding(rule="unsupported_claim", field=name + suffix,
                                        message=f"{claim!r} is in neither the brief nor the evidence"))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from persona_assistant.messaging.attribution import unbalanced_quotes
+from persona_assistant.messaging.attribution import field_texts, unbalanced_quotes
 from persona_assistant.schemas import PERSONA_ITEM_FIELDS, Asset, Brief, LintFinding, Persona
 
 # A headline or subject must not end on one of these: it reads as cut.
@@ -71,24 +71,20 @@ def fragment_problem(text: str, *, headline: bool) -> str | None:
     return None
 
 
-def _texts(value: str | list[str]) -> list[tuple[str, str]]:
-    return [("", value)] if isinstance(value, str) else [(f"[{i}]", v) for i, v in enumerate(value)]
-
-
 def copy_findings(asset: Asset, brief: Brief, persona: Persona | None) -> list[LintFinding]:
     """fragment, generic_filler, missing_product and no_persona_item findings for one asset."""
     out: list[LintFinding] = []
     for name, value in asset.fields.items():
         headline = is_headline_field(name) or (isinstance(value, list) and name != "responses"
                                                and name != "questions")
-        for suffix, text in _texts(value):
+        for suffix, text in field_texts(value):
             problem = fragment_problem(text, headline=headline)
             if problem:
                 out.append(LintFinding(rule="fragment", field=name + suffix, message=problem))
             for m in _FILLER_RE.finditer(text):
                 out.append(LintFinding(rule="generic_filler", field=name + suffix,
                                        message=f"{m.group(0)!r} says nothing about this product or reader"))
-    flat = " ".join(t for v in asset.fields.values() for _, t in _texts(v))
+    flat = " ".join(t for v in asset.fields.values() for _, t in field_texts(v))
     product = brief.product.strip()
     if product and asset.fields and not re.search(r"(?<!\w)" + re.escape(product) + r"(?!\w)", flat, re.I):
         out.append(LintFinding(rule="missing_product", field="*",
