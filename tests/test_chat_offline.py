@@ -107,3 +107,23 @@ def test_threshold_separates_related_from_unrelated_questions(ws):
         "what is the capital of France?", "recipe for pancakes", "how do I bake bread?")}
     related, unrelated = list(best.values())[:3], list(best.values())[3:]
     assert min(related) >= retrieve.THRESHOLD > max(unrelated), best
+
+
+def test_segment_words_do_not_pull_in_persona_items(ws):
+    """'win' in a segment question is about the CRM, not a persona item that happens to say 'win'."""
+    shown = ask(ws, "which segments win most?")
+    assert SEGMENT_LINE.search(shown) and not QUOTE_LINE.search(shown)
+
+
+def test_evidence_is_shown_as_inert_text(tmp_path):
+    """Claim text is untrusted: rich markup is shown literally, escape sequences are removed."""
+    from chat_helpers import make_workspace
+
+    ws = make_workspace(tmp_path / "ws")
+    ps = ws.load_version("personas", PersonaSet)
+    pain = ps.personas[0].pains[0]
+    ps.personas[0].pains[0] = pain.model_copy(update={"text": "[bold red]Manual[/] reconciliation\x1b[31m takes days"})
+    ws.save_version("personas", ps)
+    shown = ask(ws, "what pains slow the reconciliation?")
+    assert "[bold red]Manual[/] reconciliation takes days" in shown and "\x1b" not in shown
+    assert '(notes/dana.md:7; persona cfo, pains[0])' in shown

@@ -132,8 +132,10 @@ def rank(question: str, items: list[Item]) -> list[Item]:
 
 
 def retrieve(ctx: Context, question: str, threshold: float = THRESHOLD) -> Answer:
-    items = [it for it in rank(question, persona_items(ctx)) if it.score >= threshold][:MAX_ITEMS]
-    analysis = ctx.analysis() if SEGMENT_QUESTION.search(question) else None
+    about_segments = bool(SEGMENT_QUESTION.search(question))
+    rest = SEGMENT_QUESTION.sub(" ", question)  # "win" in "which segments win?" is not about a persona
+    items = [it for it in rank(rest, persona_items(ctx)) if it.score >= threshold][:MAX_ITEMS]
+    analysis = ctx.analysis() if about_segments else None
     if analysis is None:
         return Answer(items)
     # lookup_segments decides the order (the model's lookup too); figures come unrounded from the analysis
