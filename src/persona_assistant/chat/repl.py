@@ -251,12 +251,24 @@ class Chat:
         if self.offline:
             mapped = commands.offline_intent(line, self.ctx)
             if mapped is None:
-                self.text(OFFLINE_HINT)
+                self.answer_offline(line)
                 return True
             self.dim(f"(offline) {mapped}")
             return commands.dispatch(self, mapped)
         self.ask(line)
         return True
+
+    def answer_offline(self, text: str) -> None:
+        """No model: the workspace's evidence (chat/retrieve.py), saved marked as retrieved, not a model's."""
+        from persona_assistant.chat import retrieve
+
+        answer = retrieve.retrieve(self.ctx, text)
+        self.text(shown := retrieve.render(answer))
+        if answer.empty:
+            self.dim(OFFLINE_HINT)
+        self.session.add({"role": "user", "content": text})
+        self.session.add({"role": "assistant", "content": f"{retrieve.SAVED_MARK}\n{shown}", "retrieved": True})
+        self.session.save()
 
     def ask(self, text: str) -> None:
         """One model turn, run to completion or until interrupted; the session always survives."""
