@@ -167,6 +167,18 @@ def test_workspace_redactor_knows_front_matter_speakers_and_crm_people(tmp_path)
     assert red.restore(out) == (text, [])
 
 
+def test_workspace_redactor_knows_people_in_columns_the_mapping_names(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    ws.crm_dir.mkdir(parents=True)
+    (ws.crm_dir / "deals.csv").write_text(  # headers no synonym knows: only mapping.toml says what they are
+        "Vorgang,Phase,Betrag,Ansprechpartner,Betreuer\n"
+        "A-1,Closed Won,100,Grete Wendt,Lorenz Abendroth\n", encoding="utf-8")
+    (ws.root / "mapping.toml").write_text(
+        '[columns]\ncontact_name = "Ansprechpartner"\nowner = "Betreuer"\nstage = "Phase"\n', encoding="utf-8")
+    known = set(workspace_redactor(ws).mapping.values())
+    assert {"Grete Wendt", "Lorenz Abendroth"} <= known, known
+
+
 # --------------------------------------------------------------------------- the log column
 
 

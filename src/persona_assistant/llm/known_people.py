@@ -67,9 +67,15 @@ def workspace_redactor(ws, sources: list | None = None) -> Redactor:
         pass
     import duckdb
 
+    from persona_assistant.ingest.mapping import MappingFile, load_mapping
+
+    try:
+        mapping = load_mapping(ws.mapping_file())
+    except PersonaError:  # a broken mapping.toml is reported by the CRM commands, not here
+        mapping = MappingFile()
     for path in ws.crm_files():
         try:
-            found = crm_values(path)
+            found = crm_values(path, mapping)
         except (PersonaError, duckdb.Error, OSError):  # the seed must not fail a model call
             continue
         people += found["people"]
@@ -122,8 +128,9 @@ def _values(value: Any) -> list[str]:
     return [v for v in _SPLIT.split(str(value)) if v.strip()]
 
 
-def crm_values(path: Path) -> dict[str, list[str]]:
-    """Distinct people, emails, phones and not-name terms of one CRM file's mapped columns."""
+def crm_values(path: Path, mapping: "MappingFile | None" = None) -> dict[str, list[str]]:
+    """Distinct people, emails, phones and not-name terms of one CRM file's mapped columns: the
+    headers `mapping` (mapping.toml) names first, as ingestion reads them, then header synonyms."""
     import duckdb
 
     from persona_assistant.ingest.csvfile import quote_ident, read_table
@@ -138,10 +145,14 @@ def crm_values(path: Path) -> dict[str, list[str]]:
         # a companies export ("Name, Industry, Employees") names companies, not people
         about_companies = not fields & {"title", "email", "phone", "first_name", "last_name"} and bool(
             fields & {"industry", "employees", "revenue", "country"})
+        named = {} if mapping is None else {
+            h: c for c in (*PEOPLE_FIELDS, "email", "phone", *NOT_NAME_FIELDS)
+            if (h := mapping.column_for(c, Path(path), raw.columns)) is not None}
         first_last: dict[str, str] = {}
         for header in raw.columns:
-            field = infer_field(header, deals=deals)
-            if field == "contact_name" and (about_companies or not _PERSON_NAME_HEADER.match(norm(header))):
+            field = named.get(header) or infer_field(header, deals=deals)
+            if header not in named and field == "contact_name" and (
+                    about_companies or not _PERSON_NAME_HEADER.match(norm(header))):
                 field = "account"  # "Company name", "Deal Name": the name of a thing, not of a person
             if field in PEOPLE_FIELDS:
                 bucket = "people"
