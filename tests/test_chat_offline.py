@@ -14,8 +14,8 @@ from conftest import FIXTURES
 from persona_assistant.chat import retrieve
 from persona_assistant.chat.session import conversation_path
 from persona_assistant.chat.tools import load_analysis
-from persona_assistant.draft.icp import draft_icp
-from persona_assistant.draft.personas import draft_personas
+from persona_assistant.services.drafting import draft_icp
+from persona_assistant.services.drafting import draft_personas
 from persona_assistant.llm.settings import LLMSettings
 from persona_assistant.schemas import PersonaSet
 from persona_assistant.workspace import Workspace

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import JsonOpt, MaxTokensOpt, WorkspaceOpt, app, emit_json, notice
+from persona_assistant.cli.common import JsonOpt, MaxTokensOpt, WorkspaceOpt, emit_json, notice
 
 if TYPE_CHECKING:
     from persona_assistant.messaging.campaign import CampaignOutcome, ItemSpec
@@ -87,7 +87,6 @@ def report(outcome: CampaignOutcome, json_out: bool, allow_lint_failures: bool =
         raise typer.Exit(1)
 
 
-@app.command("campaign")
 def campaign(
     workspace: WorkspaceOpt = Path("."),
     channel: Annotated[Optional[list[str]], typer.Option(

@@ -7,12 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import JsonOpt, WorkspaceOpt, app, emit_json, json_text, notice
+from persona_assistant.cli.common import JsonOpt, WorkspaceOpt, emit_json, json_text, notice
 
 FORMATS = {"md": "playbook.md", "json": "playbook.json", "csv": "assets.csv", "html": "report.html"}
 
 
-@app.command("export")
 def export(
     format: Annotated[str, typer.Option("--format", help="md, json, csv (assets) or html.")],
     workspace: WorkspaceOpt = Path("."),

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from persona_assistant.cli.app import JsonOpt, WorkspaceOpt, app, emit_json, notice
+from persona_assistant.cli.common import JsonOpt, WorkspaceOpt, emit_json, notice
 
 TOP_ROWS = 20
 
@@ -144,7 +144,6 @@ def _print_model(console: Any, model_info: dict) -> None:
         console.print(as_rich_text(f"note: {note}"))
 
 
-@app.command()
 def score(
     file: Annotated[Path, typer.Argument(help="CSV/XLSX of accounts or contacts (leads) to score.")],
     workspace: WorkspaceOpt = Path("."),
@@ -264,7 +263,6 @@ def _print_scores(scored: Any, model_info: dict | None, verdict: str) -> None:
         console.print(as_rich_text(f"... {len(scored.rows) - TOP_ROWS} more rows (use --out FILE.csv or --json)"))
 
 
-@app.command()
 def backtest(
     workspace: WorkspaceOpt = Path("."),
     json_out: JsonOpt = False,
