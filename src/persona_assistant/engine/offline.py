@@ -6,6 +6,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+
 @dataclass
 class OfflineEngine:
     settings: Any
@@ -15,7 +16,8 @@ class OfflineEngine:
 
     @property
     def notice(self) -> str | None:
-        return self.settings.offline_notice
+        """How to configure a model, when the offline engine was not asked for (--offline)."""
+        return self.settings.offline_notice if self.fallback else None
 
     def announce(self, kind: str) -> str:
         return self.settings.offline_notice
