@@ -100,13 +100,11 @@ class Context:
 
 
 def load_analysis(ws: Workspace):
-    """The workspace's CRM analysis with its own settings (as `analyze` computes it); None
-    without CRM exports. Deterministic, so it is recomputed rather than stored."""
-    if not ws.crm_files():
-        return None
-    from persona_assistant.analysis.segments import analyze_workspace
+    """The workspace's CRM analysis by services.analysis's rule (fresh, not kept: the chat is a reader);
+    None without CRM exports."""
+    from persona_assistant.services.analysis import workspace_analysis
 
-    return analyze_workspace(ws)
+    return workspace_analysis(ws, keep=False)
 
 
 # --------------------------------------------------------------------------- tool schemas

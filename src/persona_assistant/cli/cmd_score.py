@@ -55,26 +55,21 @@ def score(
     if json_out:
         emit_json(result.to_json())
         return
-    _print_scores(result.scored, result.model_info if explain_model else None, result.verdict)
+    _print_scores(result, explain_model)
 
 
-def _print_scores(scored: Any, model_info: dict | None, verdict: str) -> None:
-    from collections import Counter
-
+def _print_scores(run: Any, explain_model: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
     from persona_assistant.safe_text import as_rich_text
 
     console = Console(highlight=False)
-    if model_info is not None:
-        _print_model(console, model_info)
-    tiers = Counter(r.result["tier"] for r in scored.rows)
-    console.print(as_rich_text("tiers: " + ", ".join(f"{t}: {tiers.get(t, 0)}" for t in ("A", "B", "C", "no fit"))))
-    if any(r.persona is not None for r in scored.rows):
-        personas = Counter((r.persona.persona_name or "no persona fits") for r in scored.rows)
-        console.print(as_rich_text("personas: " + ", ".join(f"{k}: {v}" for k, v in personas.most_common())))
-    console.print(as_rich_text(f"backtest: {verdict}"))
+    if explain_model:
+        _print_model(console, run.model_info)
+    for line in run.summary_lines():
+        console.print(as_rich_text(line))
+    scored = run.scored
     table = Table("row", "account / title", "score", "tier", "conf.", "persona", "main factors")
     top = sorted(scored.rows, key=lambda r: (r.result["tier"] == "no fit", -r.result["score"],
                                              r.row_number or 0))[:TOP_ROWS]

@@ -8,6 +8,7 @@ has titles and personas are drafted), and the confidence cap when the backtest s
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,17 @@ class ScoreRun:
     scored: Any  # scoring.leads.ScoredLeads
     notes: list[str]  # about the data and the model ("note: ...")
     notices: list[str] = field(default_factory=list)  # what the run says, in order
+
+    def summary_lines(self) -> list[str]:
+        """Tiers, personas matched and the backtest's verdict: what the CLI and the chat show first."""
+        rows = self.scored.rows
+        tiers = Counter(r.result["tier"] for r in rows)
+        lines = ["tiers: " + ", ".join(f"{t}: {tiers.get(t, 0)}" for t in ("A", "B", "C", "no fit"))]
+        if any(r.persona is not None for r in rows):
+            personas = Counter((r.persona.persona_name or "no persona fits") for r in rows)
+            lines.append("personas: " + ", ".join(f"{k}: {v}" for k, v in personas.most_common()))
+        lines.append(f"backtest: {self.verdict}")
+        return lines
 
     def to_json(self) -> dict:
         """Each distinct fit (factors, evidence, gates) once; rows point to theirs by index, which keeps
