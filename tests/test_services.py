@@ -211,3 +211,25 @@ def test_no_feature_reads_the_offline_setting_itself():
             if isinstance(node, ast.Attribute) and node.attr in ("offline", "offline_notice"):
                 readers.append(f"{rel}:{node.lineno}")
     assert readers == []
+
+
+# --------------------------------------------------------------------------- model requests per draft
+
+
+def test_persona_draft_requests_grow_with_notes_as_documented():
+    """notes x answers for extraction, one grouping, one synthesis per group (docs/ARCHITECTURE.md); the
+    same counter as bench/bench_requests.py."""
+    import importlib.util
+
+    from persona_assistant.llm.answers import MAX_REASKS
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("bench_requests", root / "bench" / "bench_requests.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    asked, outcome = bench.draft(4, usable=True)  # 4 notes over 3 role families
+    assert (asked["ExtractedEvidence"], asked["PersonaGrouping"], asked["Persona"]) == (4, 1, 3)
+    assert asked["total"] == 4 + 1 + 3 and outcome == "3 personas"
+    asked, outcome = bench.draft(2, usable=False)  # every extraction answer unusable: the whole budget, no more
+    assert asked["total"] == asked["ExtractedEvidence"] == 2 * (1 + MAX_REASKS)
+    assert outcome.startswith("stopped: no usable answer for any of 2 note part(s)")
