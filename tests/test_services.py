@@ -19,17 +19,10 @@ from chat_helpers import BASE_URL, make_workspace, run_lines, settings
 from persona_assistant.errors import UsageError
 from persona_assistant.schemas import ICP, PersonaSet
 from persona_assistant.workspace import Workspace
+from test_draft import completion  # one mocked chat-completion body for draft tests
 
 PACKAGE = Path(persona_assistant.__file__).parent
 DANA_LINE_7 = "We reconcile bank feeds by hand and it takes three full days every month."
-
-
-def completion(content: dict) -> httpx.Response:
-    return httpx.Response(200, json={
-        "id": "c", "object": "chat.completion", "created": 0, "model": "stub-model",
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": json.dumps(content)}}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
 
 
 def schema_of(request: httpx.Request) -> str:

@@ -35,8 +35,22 @@ def _sub(help: str) -> typer.Typer:
     return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None)
 
 
+# Every command, in the order `--help` lists them (groups last, as typer shows them); a new command is added here.
+COMMANDS = [
+    ("init", cmd_workspace.init), ("schema", cmd_workspace.schema), ("analyze", cmd_analyze.analyze),
+    ("draft", {"help": "Draft the ICP or the personas (model, or the offline engine) as a new version.",
+               "commands": [("icp", cmd_draft.draft_icp_command), ("personas", cmd_draft.draft_personas_command)]}),
+    ("history", cmd_draft.history), ("diff", cmd_draft.diff), ("campaign", cmd_campaign.campaign),
+    ("score", cmd_score.score), ("backtest", cmd_score.backtest), ("export", cmd_export.export),
+    ("chat", cmd_chat.chat), ("demo", cmd_demo.demo),
+    ("keys", {"help": "The model API key, kept in your user config folder (mode 0600), never in a workspace.",
+              "commands": [("set", cmd_llm.keys_set), ("path", cmd_llm.keys_path_cmd)]}),
+    ("log", cmd_llm.log_cmd), ("usage", cmd_llm.usage_cmd),
+]
+
+
 def build_app() -> typer.Typer:
-    """The app with every command; a new command is added here."""
+    """The app with every command of COMMANDS."""
     app = typer.Typer(
         name="persona-assistant",
         help=(
@@ -51,27 +65,14 @@ def build_app() -> typer.Typer:
         rich_markup_mode=None,
     )
     app.callback()(_main)
-    app.command("init")(cmd_workspace.init)
-    app.command("schema")(cmd_workspace.schema)
-    app.command("analyze")(cmd_analyze.analyze)
-    draft = _sub("Draft the ICP or the personas (model, or the offline engine) as a new version.")
-    draft.command("icp")(cmd_draft.draft_icp_command)
-    draft.command("personas")(cmd_draft.draft_personas_command)
-    app.add_typer(draft, name="draft")
-    app.command("history")(cmd_draft.history)
-    app.command("diff")(cmd_draft.diff)
-    app.command("campaign")(cmd_campaign.campaign)
-    app.command("score")(cmd_score.score)
-    app.command("backtest")(cmd_score.backtest)
-    app.command("export")(cmd_export.export)
-    app.command("chat")(cmd_chat.chat)
-    app.command("demo")(cmd_demo.demo)
-    keys = _sub("The model API key, kept in your user config folder (mode 0600), never in a workspace.")
-    keys.command("set")(cmd_llm.keys_set)
-    keys.command("path")(cmd_llm.keys_path_cmd)
-    app.add_typer(keys, name="keys")
-    app.command("log")(cmd_llm.log_cmd)
-    app.command("usage")(cmd_llm.usage_cmd)
+    for name, fn in COMMANDS:
+        if isinstance(fn, dict):  # a group: `draft icp`, `keys set`
+            group = _sub(fn["help"])
+            for sub, sub_fn in fn["commands"]:
+                group.command(sub)(sub_fn)
+            app.add_typer(group, name=name)
+        else:
+            app.command(name)(fn)
     return app
 
 
