@@ -1,4 +1,5 @@
-"""`draft icp`: an Ideal Customer Profile from the CRM analysis and interview evidence, saved as a version.
+"""The ICP from the CRM analysis and interview evidence: the model's draft (`llm_icp`) and the checks after
+either engine (`finish_icp`); services/drafting.py runs a draft and saves the version.
 
 Numbers come only from analysis/segments.py. The model (when configured) sees segment figures,
 never raw CRM rows, and writes language; every StatEvidence it cites is checked against the

@@ -1,4 +1,5 @@
-"""`draft personas`: personas from interview notes, by the model or the offline engine, saved as a version.
+"""Personas from interview notes through the model (`llm_personas`) and the checks after either engine
+(`finish_personas`); services/drafting.py runs a draft and saves the version.
 
 Either way nothing reaches the saved JSON as fact unless code found it: quotes the model
 extracts are checked against their file at once (verify_quote) and dropped with a note when
