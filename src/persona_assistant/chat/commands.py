@@ -26,16 +26,14 @@ class Command:
     run: Callable[[Any, list[str]], bool | None]  # (chat, args) -> False to leave
 
 
-COMMANDS: dict[str, Command] = {}
 ALIASES = {"quit": "exit", "q": "exit", "?": "help"}
 
 
-def command(usage: str, help: str):
-    def register(fn):
-        name = usage.split()[0].lstrip("/")
-        COMMANDS[name] = Command(name, usage, help, fn)
-        return fn
-    return register
+def command(usage: str, help: str) -> Callable[[Callable], Command]:
+    """A slash command's usage and help beside its function; listed in COMMANDS (after the last one)."""
+    def make(fn: Callable) -> Command:
+        return Command(usage.split()[0].lstrip("/"), usage, help, fn)
+    return make
 
 
 def suggest(name: str) -> str | None:
@@ -243,6 +241,11 @@ def _export(chat, args):
     from persona_assistant.services.export import export
 
     chat.text(f"wrote {export(chat.ctx.ws, args[0]).path}")
+
+
+# Every slash command, in the order /help lists them.
+COMMANDS: dict[str, Command] = {c.name: c for c in (
+    _help, _exit, _history, _undo, _model, _usage, _icp, _personas, _show, _draft, _message, _score, _export)}
 
 
 # --------------------------------------------------------------------------- text of drafts

@@ -36,7 +36,7 @@ def _sub(help: str) -> typer.Typer:
 
 
 # Every command, in the order `--help` lists them (groups last, as typer shows them); a new command is added here.
-COMMANDS = [
+COMMANDS = (
     ("init", cmd_workspace.init), ("schema", cmd_workspace.schema), ("analyze", cmd_analyze.analyze),
     ("draft", {"help": "Draft the ICP or the personas (model, or the offline engine) as a new version.",
                "commands": [("icp", cmd_draft.draft_icp_command), ("personas", cmd_draft.draft_personas_command)]}),
@@ -46,7 +46,7 @@ COMMANDS = [
     ("keys", {"help": "The model API key, kept in your user config folder (mode 0600), never in a workspace.",
               "commands": [("set", cmd_llm.keys_set), ("path", cmd_llm.keys_path_cmd)]}),
     ("log", cmd_llm.log_cmd), ("usage", cmd_llm.usage_cmd),
-]
+)
 
 
 def build_app() -> typer.Typer:
