@@ -226,3 +226,27 @@ def test_persona_draft_requests_grow_with_notes_as_documented():
     asked, outcome = bench.draft(2, usable=False)  # every extraction answer unusable: the whole budget, no more
     assert asked["total"] == asked["ExtractedEvidence"] == 2 * (1 + MAX_REASKS)
     assert outcome.startswith("stopped: no usable answer for any of 2 note part(s)")
+
+
+# --------------------------------------------------------------------------- the one analysis rule
+
+
+def test_the_report_shows_the_figures_the_icp_was_drafted_from(tmp_path, fixtures_dir):
+    """analyze with other settings, then draft icp: the ICP draft keeps the analysis it used, and the
+    export shows that one, not the older figures."""
+    from persona_assistant.services import analysis as analysis_service
+    from persona_assistant.services.drafting import draft_icp
+    from persona_assistant.services.export import export
+
+    shutil.copytree(fixtures_dir / "sample-workspace", tmp_path / "ws")
+    ws = Workspace(tmp_path / "ws")
+    first = analysis_service.analyze(ws, min_support=5, pairs=False)
+    assert first.version.label == "v0001" and first.notices == [f"saved analysis v0001: {first.version.path}"]
+    draft_icp(ws, settings(offline=True))
+    used = analysis_service.workspace_analysis(ws, keep=False)
+    assert [v.label for v in ws.versions("analysis")] == ["v0001", "v0002"]
+    assert analysis_service.stored_analysis(ws) == used != first.analysis
+    exported = json.loads(export(ws, "json").path.read_text())["analysis"]
+    assert exported["min_support"] == used.min_support != first.analysis.min_support
+    again = analysis_service.analyze(ws)  # the same figures as the ICP's: nothing new to keep
+    assert again.version.unchanged and again.notices == []
