@@ -250,3 +250,16 @@ def test_the_report_shows_the_figures_the_icp_was_drafted_from(tmp_path, fixture
     assert exported["min_support"] == used.min_support != first.analysis.min_support
     again = analysis_service.analyze(ws)  # the same figures as the ICP's: nothing new to keep
     assert again.version.unchanged and again.notices == []
+
+
+def test_engine_for_is_the_one_offline_or_model_decision():
+    from persona_assistant.engine import engine_for
+
+    offline, model = engine_for(settings(offline=True)), engine_for(settings(model="m-1"))
+    assert (offline.label, offline.converses, model.label, model.converses) == ("offline", False, "m-1", True)
+    assert offline.notice and "no model endpoint configured" in offline.notice  # said when it is a fallback
+    assert engine_for(settings(offline=True), offline_requested=True).notice is None  # asked for: nothing to say
+    assert offline.with_model("m-2") is None and model.with_model("m-2").label == "m-2"
+    assert model.announce("personas") == "drafting personas with m-1 at chat-stub.test"
+    for name in ("draft_icp", "draft_personas", "client", "copy_generator", "with_model", "announce"):
+        assert callable(getattr(offline, name)) and callable(getattr(model, name))
