@@ -45,7 +45,7 @@ def test_deals_table_always_has_the_contract_columns():
 
 
 def test_category_columns_are_enums_that_behave_as_text(tmp_path, monkeypatch):
-    import persona_assistant.ingest.crm as crm_mod
+    import persona_assistant.ingest.deals as crm_mod
 
     f = write(tmp_path / "d.csv", "deal_id,stage,industry,owner\n1,Won,beta,Ann\n2,Lost,Alpha,Bob\n3,Won,,Cy\n")
     monkeypatch.setattr(crm_mod, "ENUM_MAX", 2)  # owner has 3 values: it stays text
