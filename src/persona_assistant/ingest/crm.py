@@ -29,14 +29,15 @@ from typing import Sequence
 from persona_assistant.errors import InputError, UsageError
 from persona_assistant.ingest.classify import KIND_FIELDS, MappedFile, map_file, record_mapping, resolve_extras
 from persona_assistant.ingest.crmdata import CrmData, connect, present_dimensions
-from persona_assistant.ingest.csvfile import CsvSource, open_csv, quote_ident as qi
+from persona_assistant.ingest.csvfile import CsvSource, open_csv
 from persona_assistant.ingest.deals import CATEGORY_COLUMNS, DEAL_COLUMNS, build_deals
 from persona_assistant.ingest.leads import LEAD_COLUMNS, load_leads
 from persona_assistant.ingest.mapping import MappingFile, load_mapping
+from persona_assistant.ingest.numbers import money_sql
 from persona_assistant.ingest.quality import near_duplicates, report_near_duplicates
+from persona_assistant.ingest.sqlnames import quote_ident as qi
 from persona_assistant.ingest.sqlvalues import date_sql
 from persona_assistant.ingest.staging import stage, stage_deals, union
-from persona_assistant.ingest.numbers import money_sql
 from persona_assistant.schemas import IngestReport
 
 # The public names callers import from here (one definition each, in the room named above).

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from persona_assistant.dimensions import BASE_DIMENSIONS
-from persona_assistant.ingest.csvfile import quote_ident as qi
+from persona_assistant.ingest.sqlnames import quote_ident as qi
 from persona_assistant.schemas import IngestReport
 
 if TYPE_CHECKING:

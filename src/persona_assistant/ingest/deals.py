@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from persona_assistant.bands import EMPLOYEE_BANDS, REVENUE_BANDS, band_sql
 from persona_assistant.ingest.classify import KIND_FIELDS, MappedFile
-from persona_assistant.ingest.csvfile import quote_ident as qi, unique_name
+from persona_assistant.ingest.sqlnames import quote_ident as qi, unique_name
 from persona_assistant.ingest.mapping import MappingFile, stage_outcome
 from persona_assistant.ingest.quality import EXAMPLES, report_unparseable
 from persona_assistant.ingest.sqlvalues import alias_sql

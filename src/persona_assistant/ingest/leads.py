@@ -13,7 +13,7 @@ from typing import Sequence
 from persona_assistant.bands import EMPLOYEE_BANDS, REVENUE_BANDS, band_sql
 from persona_assistant.ingest.classify import read_all, record_mapping, resolve_extras
 from persona_assistant.ingest.crmdata import CrmData, connect, present_dimensions
-from persona_assistant.ingest.csvfile import quote_ident as qi
+from persona_assistant.ingest.sqlnames import quote_ident as qi
 from persona_assistant.ingest.mapping import load_mapping
 from persona_assistant.ingest.quality import report_near_duplicates
 from persona_assistant.ingest.staging import stage

@@ -15,7 +15,7 @@ from typing import Sequence
 
 from persona_assistant.dimensions import TYPO_FIELDS
 from persona_assistant.ingest.classify import MappedFile
-from persona_assistant.ingest.csvfile import quote_ident as qi
+from persona_assistant.ingest.sqlnames import quote_ident as qi
 from persona_assistant.ingest.numbers import refused_reason
 from persona_assistant.ingest.sqlvalues import DATE_FIELDS, MONEY_FIELDS
 from persona_assistant.schemas import IngestReport

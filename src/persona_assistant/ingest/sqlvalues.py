@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from persona_assistant.ingest.csvfile import quote_str as qs
+from persona_assistant.ingest.sqlnames import quote_str as qs
 
 MONEY_FIELDS = ("amount", "employees", "revenue", "price")
 DATE_FIELDS = ("created", "closed", "won_time", "lost_time")

@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from persona_assistant.ingest.classify import MappedFile
-from persona_assistant.ingest.csvfile import CsvSource, quote_ident as qi, quote_str as qs, unique_name
+from persona_assistant.ingest.csvfile import CsvSource
 from persona_assistant.ingest.mapping import MappingFile
 from persona_assistant.ingest.numbers import DecimalCounts, counts_sql, decide_decimals, money_code_sql, money_sql
 from persona_assistant.ingest.quality import report_unparseable
+from persona_assistant.ingest.sqlnames import quote_ident as qi, quote_str as qs, unique_name
 from persona_assistant.ingest.sqlvalues import (DATE_FIELDS, MONEY_FIELDS, blank_sql, date_sql, order_code_sql,
                                                 order_counts_sql, trim_blanks)
 from persona_assistant.schemas import IngestReport
