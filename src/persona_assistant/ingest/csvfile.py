@@ -69,11 +69,13 @@ from persona_assistant.ingest.encoding import detect_encoding, transcode
 from persona_assistant.ingest.layout import CHUNK
 from persona_assistant.ingest.sniff import clean_header, records, sample_text, sniff_delimiter
 from persona_assistant.ingest.sqlnames import quote_ident, quote_str, unique_name
-from persona_assistant.ingest.xlsx import xlsx_to_csv as _xlsx_to_csv
+from persona_assistant.ingest.xlsx import WORKBOOK_SUFFIXES, xlsx_to_csv as _xlsx_to_csv
 from persona_assistant.schemas import FileReport
 
 LINE_LIMITS = (8 << 20, 64 << 20)  # bytes per line: the fast first read, then the documented maximum
 MAX_COLUMNS = 16_384  # Excel's own limit; far wider files are refused with one line (see the docstring)
+# The CRM export files a workspace lists (crm/), and the ones this module reads: one list.
+CRM_SUFFIXES = frozenset({".csv", ".tsv", ".txt"}) | WORKBOOK_SUFFIXES
 HEAD_BUFFER = 1 << 20  # read buffer (and line limit) of a read of the first rows only (`CsvSource.scan_sql`)
 
 
@@ -267,7 +269,7 @@ def open_csv(path: Path, table: str) -> CsvSource:
     tmpdir = Path(tempfile.mkdtemp(prefix="pa-ingest-"))
     try:
         source, skip = path, 0
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
+        if path.suffix.lower() in WORKBOOK_SUFFIXES:
             source = tmpdir / (path.stem + ".csv")
             _, notes = _xlsx_to_csv(path, source)
             report.notices += notes
@@ -328,5 +330,5 @@ def read_file(path: Path) -> tuple[Any, RawTable]:
 
 # The names callers import from here; encoding, sniffing and SQL names are defined in their own rooms
 # (`ingest.encoding`, `ingest.sniff`, `ingest.sqlnames`).
-__all__ = ["CHUNK", "CsvSource", "RawTable", "clean_header", "detect_encoding", "open_csv", "quote_ident", "quote_str",
-           "read_file", "read_table", "sniff_delimiter", "unique_name"]
+__all__ = ["CHUNK", "CRM_SUFFIXES", "CsvSource", "RawTable", "clean_header", "detect_encoding", "open_csv",
+           "quote_ident", "quote_str", "read_file", "read_table", "sniff_delimiter", "unique_name"]
