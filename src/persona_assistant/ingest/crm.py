@@ -30,8 +30,9 @@ from persona_assistant.errors import InputError, UsageError
 from persona_assistant.ingest.classify import KIND_FIELDS, MappedFile, map_file, record_mapping, resolve_extras
 from persona_assistant.ingest.crmdata import CrmData, connect, present_dimensions
 from persona_assistant.ingest.csvfile import CsvSource, open_csv
-from persona_assistant.ingest.deals import CATEGORY_COLUMNS, DEAL_COLUMNS, build_deals
-from persona_assistant.ingest.leads import LEAD_COLUMNS, load_leads
+from persona_assistant.dimensions import CATEGORY_COLUMNS, DEAL_COLUMNS, DEALS_TABLE, LEAD_COLUMNS
+from persona_assistant.ingest.deals import build_deals
+from persona_assistant.ingest.leads import load_leads
 from persona_assistant.ingest.mapping import MappingFile, load_mapping
 from persona_assistant.ingest.numbers import money_sql
 from persona_assistant.ingest.quality import near_duplicates, report_near_duplicates
@@ -40,7 +41,8 @@ from persona_assistant.ingest.sqlvalues import date_sql
 from persona_assistant.ingest.staging import stage, stage_deals, union
 from persona_assistant.schemas import IngestReport
 
-# The public names callers import from here (one definition each, in the room named above).
+# The public names callers import from here (one definition each: the tables' shape in `dimensions`, the
+# rest in the room named above).
 __all__ = ["CATEGORY_COLUMNS", "DEAL_COLUMNS", "LEAD_COLUMNS", "CrmData", "date_sql", "load_crm", "load_leads",
            "money_sql", "near_duplicates"]
 
@@ -118,6 +120,6 @@ def _load_crm(con, sources: list[CsvSource], files: list[MappedFile], mapping: M
     build_deals(con, report, mapping, extras, per_file, files, has_acc, has_prod, has_team)
     for f in by_kind["deals"]:
         con.execute(f"DROP VIEW {f.stg}; DROP TABLE {qi(f.raw.name)}")
-    dims = present_dimensions(con, "deals", extras)
-    report_near_duplicates(con, "deals", report)
+    dims = present_dimensions(con, DEALS_TABLE, extras)
+    report_near_duplicates(con, DEALS_TABLE, report)
     return CrmData(con, report, dims)

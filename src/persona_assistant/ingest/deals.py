@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from persona_assistant.bands import EMPLOYEE_BANDS, REVENUE_BANDS, band_sql
+from persona_assistant.dimensions import CATEGORY_COLUMNS, DEAL_COLUMNS, DEALS_TABLE
 from persona_assistant.ingest.classify import KIND_FIELDS, MappedFile
 from persona_assistant.ingest.sqlnames import quote_ident as qi, unique_name
 from persona_assistant.ingest.mapping import MappingFile, stage_outcome
@@ -26,16 +27,7 @@ from persona_assistant.ingest.quality import EXAMPLES, report_unparseable
 from persona_assistant.ingest.sqlvalues import alias_sql
 from persona_assistant.schemas import IngestReport, UnmatchedKeys
 
-# The columns of table `deals`, in order (extra dimensions follow).
-DEAL_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("deal_id", "VARCHAR"), ("account", "VARCHAR"), ("stage", "VARCHAR"), ("outcome", "VARCHAR"),
-    ("amount", "DOUBLE"), ("created", "DATE"), ("closed", "DATE"), ("cycle_days", "INTEGER"),
-    ("industry", "VARCHAR"), ("employees", "DOUBLE"), ("employee_band", "VARCHAR"), ("revenue", "DOUBLE"),
-    ("revenue_band", "VARCHAR"), ("region", "VARCHAR"), ("country", "VARCHAR"), ("product", "VARCHAR"),
-    ("lead_source", "VARCHAR"), ("owner", "VARCHAR"), ("technologies", "VARCHAR"),
-)
-# Text columns of `deals` stored as ENUMs when they hold at most ENUM_MAX values (`_category_types`).
-CATEGORY_COLUMNS = ("stage", "industry", "region", "country", "product", "lead_source", "owner", "technologies")
+# A category column with more values than this stays VARCHAR (`_category_types`).
 ENUM_MAX = 10_000
 # Where the outcome is read from (Pipedrive: status).
 OUTCOME_SOURCE = "COALESCE(d.status, d.stage)"
@@ -214,18 +206,17 @@ def _create_deals(con, report: IngestReport, parts: Sources, types: dict[str, st
     # Row order carries no meaning in `deals` (every consumer aggregates); not preserving it lets DuckDB
     # write the table in parallel with less memory.
     con.execute("SET preserve_insertion_order = false")
-    con.execute(f"""CREATE TABLE deals AS SELECT {select}
+    con.execute(f"""CREATE TABLE {DEALS_TABLE} AS SELECT {select}
         {''.join(f", CAST({pick['x:' + x]} AS {types.get('x:' + x, 'VARCHAR')}) AS {qi(x)}" for x in extras)}, d._src AS _src, d._row AS _row, {bad} AS _bad
         FROM d {' '.join(joins)}""")
     con.execute("RESET preserve_insertion_order")
     if checked:
-        report_unparseable(con, "deals", deal_files, checked, report)
-    neg = con.execute("SELECT count(*), min(deal_id) FROM deals WHERE closed < created").fetchone()
+        report_unparseable(con, DEALS_TABLE, deal_files, checked, report)
+    neg = con.execute(f"SELECT count(*), min(deal_id) FROM {DEALS_TABLE} WHERE closed < created").fetchone()
     if neg[0]:
         report.value_notices.append(f"{neg[0]} deal(s) close before they were created: cycle_days left blank "
                                     f"(e.g. deal {neg[1]})")
-    con.execute("ALTER TABLE deals DROP COLUMN _src; ALTER TABLE deals DROP COLUMN _row; "
-                "ALTER TABLE deals DROP COLUMN _bad")
+    con.execute("; ".join(f"ALTER TABLE {DEALS_TABLE} DROP COLUMN {c}" for c in ("_src", "_row", "_bad")))
     for t in ("a", "p", "t", "stage_map"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     con.execute("DROP VIEW d")

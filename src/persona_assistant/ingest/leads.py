@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 from persona_assistant.bands import EMPLOYEE_BANDS, REVENUE_BANDS, band_sql
+from persona_assistant.dimensions import LEAD_COLUMNS, LEADS_TABLE
 from persona_assistant.ingest.classify import read_all, record_mapping, resolve_extras
 from persona_assistant.ingest.crmdata import CrmData, connect, present_dimensions
 from persona_assistant.ingest.sqlnames import quote_ident as qi
@@ -18,15 +19,6 @@ from persona_assistant.ingest.mapping import load_mapping
 from persona_assistant.ingest.quality import report_near_duplicates
 from persona_assistant.ingest.staging import stage
 from persona_assistant.schemas import IngestReport
-
-# The columns of table `leads`, in order (extra dimensions follow).
-LEAD_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("row_number", "INTEGER"), ("account", "VARCHAR"), ("industry", "VARCHAR"), ("employees", "DOUBLE"),
-    ("employee_band", "VARCHAR"), ("revenue", "DOUBLE"), ("revenue_band", "VARCHAR"), ("region", "VARCHAR"),
-    ("country", "VARCHAR"), ("product", "VARCHAR"), ("lead_source", "VARCHAR"), ("technologies", "VARCHAR"),
-    ("title", "VARCHAR"), ("contact_name", "VARCHAR"), ("email", "VARCHAR"), ("phone", "VARCHAR"),
-)
-
 
 def load_leads(path: Path, *, mapping_file: Path | None = None,
                extra_dimensions: Sequence[str] = ()) -> CrmData:
@@ -55,11 +47,11 @@ def load_leads(path: Path, *, mapping_file: Path | None = None,
         {''.join(f", {qi('x:' + x)} AS {qi(x)}" for x in extras)} FROM {f.stg}""")
     con.execute(f"DROP TABLE {f.stg}")
     select = _final_columns(LEAD_COLUMNS, {})
-    con.execute(f"CREATE TABLE leads AS SELECT {select}{''.join(', ' + qi(x) for x in extras)} "
+    con.execute(f"CREATE TABLE {LEADS_TABLE} AS SELECT {select}{''.join(', ' + qi(x) for x in extras)} "
                 "FROM l ORDER BY row_number")
     con.execute("DROP TABLE l")
-    dims = present_dimensions(con, "leads", extras)
-    report_near_duplicates(con, "leads", report)
+    dims = present_dimensions(con, LEADS_TABLE, extras)
+    report_near_duplicates(con, LEADS_TABLE, report)
     return CrmData(con, report, dims)
 
 
