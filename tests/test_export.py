@@ -21,7 +21,7 @@ import respx
 from typer.testing import CliRunner
 
 from persona_assistant.export.html import CSP, render_report
-from persona_assistant.export.markdown import playbook_markdown
+from persona_assistant.draft.markdown import playbook_markdown
 from persona_assistant.messaging.campaign import assemble, offline_generator, plan_items, run_items
 from persona_assistant.schemas import Campaign, PersonaSet
 

@@ -49,7 +49,7 @@ def export(
     elif format == "json":
         write(json_text(export_json(parts), indent=2) + "\n")
     elif format == "md":
-        from persona_assistant.export.markdown import playbook_markdown
+        from persona_assistant.draft.markdown import playbook_markdown
 
         write(playbook_markdown(parts["icp"], personas, parts["campaign"], parts["analysis"]))
     else:

@@ -204,6 +204,11 @@ def evidence_items(node) -> list[tuple[str, EvidenceItem]]:
     return found
 
 
+def interviewees(claim) -> int:
+    """How many distinct interviewees (sources) a claim's quotes come from."""
+    return len({e.source_id for e in claim.evidence if isinstance(e, QuoteEvidence)})
+
+
 def fabricated_quotes(model, sources_by_id) -> list[str]:
     """Normalised texts of every quote in `model` that is not in its cited source."""
     return [t for _, ev in evidence_items(model) if isinstance(ev, QuoteEvidence)
