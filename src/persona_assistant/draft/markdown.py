@@ -8,20 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from persona_assistant.draft.view import label, persona_fields, segment_label
+from persona_assistant.draft.view import cite, label, persona_fields
 from persona_assistant.safe_text import md_cell, md_escape as esc
 from persona_assistant.schemas import (
-    ICP, Analysis, Asset, Campaign, Claim, MessageMap, Persona, PersonaSet, QuoteEvidence, segment_text,
+    ICP, Analysis, Asset, Campaign, Claim, MessageMap, Persona, PersonaSet, segment_text,
 )
-
-
-def cite(ev) -> str:
-    if isinstance(ev, QuoteEvidence):
-        lines = f"{ev.line_start}" + (f"-{ev.line_end}" if ev.line_end != ev.line_start else "")
-        return f"{ev.path}:{lines}"
-    deals = f"; deals {', '.join(ev.deal_ids)}" if ev.deal_ids else ""
-    return (f"{segment_label(ev.segment_id)}: {ev.won}/{ev.closed} won, {ev.win_rate:.0%} "
-            f"[{ev.ci_low:.0%}-{ev.ci_high:.0%}]{deals}")
 
 
 def _cites(evidence: list) -> str:

@@ -76,6 +76,16 @@ def segment_label(segment_id: str) -> str:
     return segment_text(segment_conditions(segment_id))
 
 
+def cite(ev) -> str:
+    """Where a piece of evidence comes from: file:lines, or the segment's figures."""
+    if isinstance(ev, QuoteEvidence):
+        lines = f"{ev.line_start}" + (f"-{ev.line_end}" if ev.line_end != ev.line_start else "")
+        return f"{ev.path}:{lines}"
+    deals = f"; deals {', '.join(ev.deal_ids)}" if ev.deal_ids else ""
+    return (f"{segment_label(ev.segment_id)}: {ev.won}/{ev.closed} won, {ev.win_rate:.0%} "
+            f"[{ev.ci_low:.0%}-{ev.ci_high:.0%}]{deals}")
+
+
 def cut(text: str, limit: int = REF_CHARS) -> str:
     """`text` cut at a word boundary to at most `limit` characters, with an ellipsis."""
     text = " ".join(text.split())
