@@ -183,3 +183,23 @@ def test_message_maps_are_an_artefact_of_every_export(tmp_path):
     page = render_report(make_icp(), personas, camp)
     maps = page[page.index('id="message-maps"'):]
     assert html.escape(entry.value_proposition, quote=False) in maps and entry.id in maps
+
+
+def test_demo_report_prints_each_of_its_quotes_once(tmp_path):
+    """The bundled demo end to end: its quotes reach persona items, the ICP's evidence, archetypes,
+    journeys and content ideas, and each is printed in full exactly once."""
+    from persona_assistant.export.json_export import load_all
+    from persona_assistant.workspace import open_workspace
+
+    from test_demo import run_demo
+
+    assert run_demo(cwd=tmp_path).returncode == 0
+    out = tmp_path / "persona-assistant-demo"
+    parts = load_all(open_workspace(out))
+    page = (out / "output" / "report.html").read_text()
+    quotes = {e.text for _, e in evidence_items([*parts["personas"].personas, parts["icp"]])
+              if isinstance(e, QuoteEvidence)}
+    assert len(quotes) > 50
+    counts = {t: page.count(html.escape(t, quote=True).replace("&#x27;", "&#39;")) for t in quotes}
+    assert {t: n for t, n in counts.items() if n != 1} == {}
+    assert (out / "output" / "assets-message-maps.csv").is_file()

@@ -95,6 +95,11 @@ def cut(text: str, limit: int = REF_CHARS) -> str:
     return head + "…"
 
 
+def reference(text: str) -> str:
+    """A mention of words printed in full elsewhere: always shorter than the words themselves."""
+    return cut(text, min(REF_CHARS, max(12, len(text) - 1)))
+
+
 @dataclass
 class QuoteLedger:
     """Which interview words a document has printed in full (normalised); see the module doc."""
@@ -108,9 +113,21 @@ class QuoteLedger:
     def show(self, text: str) -> tuple[str, bool]:
         """(the text to print, whether it is printed in full): full the first time, cut after."""
         if self.seen(text):
-            return cut(text, min(REF_CHARS, max(12, len(text) - 1))), False
+            return reference(text), False
         self.printed.append(normalise(text))
         return text, True
+
+    def once(self, text: str) -> str:
+        return self.show(text)[0]
+
+    @staticmethod
+    def mentioning(text: str, quotes: list[str]) -> str:
+        """`text` (a summary line such as an archetype) with any quote it repeats cut to a reference,
+        so the quote is printed in full where it belongs."""
+        for q in sorted(quotes, key=len, reverse=True):
+            if len(q.split()) >= MIN_SHARED_WORDS and q in text:
+                text = text.replace(q, reference(q))
+        return text
 
     def quotes_to_print(self, claim: Claim) -> list[QuoteEvidence]:
         """The claim's quotes whose words are not printed yet (its own text counts as printed)."""

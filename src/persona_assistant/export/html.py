@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from persona_assistant.draft.evidence import evidence_items
-from persona_assistant.draft.view import QuoteLedger, cite, cut, label, persona_fields, segment_label, top_item
+from persona_assistant.draft.view import (
+    QuoteLedger, cite, cut, label, persona_fields, reference, segment_label, top_item,
+)
 from persona_assistant.schemas import ICP, Analysis, Campaign, Claim, Persona, QuoteEvidence, StatEvidence
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -122,9 +124,11 @@ def claim_view(c: Claim, ledger: QuoteLedger) -> ClaimView:
 def persona_view(p: Persona, ledger: QuoteLedger) -> dict:
     """Every schema field of the persona (draft/view), claims through the quote ledger."""
     facts, sections, missing = [], [], []
+    said = [e.text for _, e in evidence_items(p) if isinstance(e, QuoteEvidence)]
     for f in persona_fields(p):
         if f.kind == "fact":
-            facts.append((f.name, f.label, "none" if f.value is None else str(f.value).replace("_", " ")))
+            value = "none" if f.value is None else str(f.value).replace("_", " ")
+            facts.append((f.name, f.label, ledger.mentioning(value, said)))
         elif f.kind == "words":
             facts.append((f.name, f.label, ", ".join(f.value) or "none"))
         elif f.empty:
@@ -198,8 +202,7 @@ def _environment():
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, finalize=_inert)
-    env.filters["ref"] = lambda text: cut(text, min(COMPARE_CHARS, max(12, len(text) - 1)))
-    env.filters["segment"] = segment_label
+    env.filters["ref"] = reference
     return env
 
 
@@ -210,7 +213,9 @@ def render_report(icp: ICP | None, personas: list[Persona], campaign: Campaign |
     ledger = QuoteLedger()
     persona_views = [persona_view(p, ledger) for p in personas]  # personas print interview words first
     sources = {s for p in personas for s in p.sources}
-    template = _environment().get_template("report.html.j2")
+    env = _environment()
+    env.filters["once"] = ledger.once  # journeys and content ideas, rendered after personas and the ICP
+    template = env.get_template("report.html.j2")
     return template.render(
         title=title, csp=CSP, icp=icp, analysis=analysis, campaign=campaign, names=names,
         head=headline(analysis, icp), compare=comparison(personas), interviewees=len(sources),
