@@ -88,11 +88,16 @@ def headline(analysis: Analysis | None, icp: ICP | None) -> dict:
             "anti_named": [d.criterion for d in icp.disqualifiers][:HEADLINE_SEGMENTS] if icp and not anti else []}
 
 
+def interviewee_count(p: Persona) -> int:
+    """N of "n of N": the persona's sources, else the distinct sources its quotes come from."""
+    return len(p.sources) or len({e.source_id for _, e in evidence_items(p) if isinstance(e, QuoteEvidence)})
+
+
 def comparison(personas: list[Persona]) -> list[dict]:
     """One row per persona: role, interviewees and its top pain, goal and objection with counts."""
     rows = []
     for p in personas:
-        n = len(p.sources) or len({e.source_id for _, e in evidence_items(p) if isinstance(e, QuoteEvidence)})
+        n = interviewee_count(p)
         cells = {}
         for name in COMPARE_FIELDS:
             top = top_item(getattr(p, name))
@@ -218,6 +223,7 @@ def render_report(icp: ICP | None, personas: list[Persona], campaign: Campaign |
     template = env.get_template("report.html.j2")
     return template.render(
         title=title, csp=CSP, icp=icp, analysis=analysis, campaign=campaign, names=names,
+        people={p.id: interviewee_count(p) for p in personas},
         head=headline(analysis, icp), compare=comparison(personas), interviewees=len(sources),
         personas=persona_views, icp_sections=icp_view(icp, ledger) if icp else [],
         rows=rows, all_segments=len(analysis.segments) if analysis else len(rows),
