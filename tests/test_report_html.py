@@ -203,3 +203,13 @@ def test_demo_report_prints_each_of_its_quotes_once(tmp_path):
     counts = {t: page.count(html.escape(t, quote=True).replace("&#x27;", "&#39;")) for t in quotes}
     assert {t: n for t, n in counts.items() if n != 1} == {}
     assert (out / "output" / "assets-message-maps.csv").is_file()
+
+
+def test_markdown_persona_does_not_repeat_a_quote_that_is_an_item():
+    from persona_assistant.draft.markdown import persona_markdown
+
+    ctrl = make_personas()[0]
+    other = "Reviewers cannot see what changed since last month, so they redo everything."
+    p = ctrl.model_copy(update={"quotes": [ctrl.pains[0].evidence[0], q("notes/c.md", 20, other)]})
+    md = persona_markdown(p)
+    assert md.count(ctrl.pains[0].text) == 1 and f"> {other}" in md

@@ -31,6 +31,7 @@ def _section(title: str, claims: list[Claim]) -> list[str]:
 def persona_markdown(p: Persona) -> str:
     """Every field of the persona schema (draft/view), facts first, then claims, words and quotes."""
     fields = persona_fields(p)
+    items = {c.text for f in fields if f.kind == "claims" for c in f.value}
     out = [f"## {esc(p.name)} ({esc(p.id)})", ""]
     for f in fields:
         if f.kind == "fact":
@@ -44,8 +45,9 @@ def persona_markdown(p: Persona) -> str:
             out += _section(f.label, [f.value])
         elif f.kind == "words" and f.name == "vocabulary" and f.value:
             out += ["", f"{f.label}: {esc(', '.join(f.value))}"]
-        elif f.kind == "quotes" and f.value:
-            out += ["", f"### {f.label}", *(f"> {esc(q.text)} ({esc(cite(q))})" for q in f.value)]
+        elif f.kind == "quotes" and f.value:  # a quote that is already an item's text is not repeated
+            rest = [q for q in f.value if q.text not in items]
+            out += ["", f"### {f.label}", *(f"> {esc(q.text)} ({esc(cite(q))})" for q in rest)] if rest else []
     missing = [f.label.lower() for f in fields if f.kind == "claims" and f.empty]
     if missing:
         out += ["", f"_Not in the notes: {', '.join(missing)}._"]
