@@ -82,8 +82,12 @@ def headline(analysis: Analysis | None, icp: ICP | None) -> dict:
         anti = [r for r in rows if r.verdict == "anti-ICP"][:HEADLINE_SEGMENTS]
         base = ""
     stands_out = bool(winners) and (icp is None or icp.crm_singles_out_segment)
-    sentence = (f"Best fit: {winners[0].label}" if stands_out else "No segment stands out in the CRM data"
-                + ("; interview evidence leads" if icp is not None else ""))
+    if stands_out:
+        sentence = f"Best fit: {winners[0].label}"
+    elif analysis is None and icp is None:
+        sentence = "no CRM analysis or ICP draft yet"
+    else:
+        sentence = "No segment stands out in the CRM data" + ("; interview evidence leads" if icp is not None else "")
     return {"sentence": sentence, "winners": winners if stands_out else [], "anti": anti, "baseline": base,
             "anti_named": [d.criterion for d in icp.disqualifiers][:HEADLINE_SEGMENTS] if icp and not anti else []}
 
