@@ -81,6 +81,11 @@ def rows_with(colour: tuple[int, int, int], width: int, pixels: list[bytes]) -> 
     return sorted({i // width for i, px in enumerate(pixels) if px == want})
 
 
+def between(text: str, start: str, end: str) -> str:
+    at = text.index(start)
+    return text[at:text.index(end, at)]
+
+
 def chromium(*args: str, tmp: Path) -> subprocess.CompletedProcess:
     return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                            "--no-first-run", "--disable-background-networking", "--disable-component-update",
@@ -127,10 +132,10 @@ def test_first_screen_holds_the_icp_headline_and_the_persona_comparison(demo, tm
 
     # What the first screen holds, read from the DOM chromium built (no script in the page).
     dom = chromium("--dump-dom", report.as_uri(), tmp=tmp_path).stdout
-    first = dom[dom.index('<section id="summary">'):dom.index("</section>", dom.index('<section id="summary">'))]
+    first = between(dom, '<section id="summary">', "</section>")
     top = demo["analysis"].segment(demo["analysis"].icp_candidates[0])
     assert f"{top.win_rate:.0%}" in first and "Best fit:" in first
-    table = first[first.index('<table class="compare">'):first.index("</table>", first.index('<table class="compare">'))]
+    table = between(first, '<table class="compare">', "</table>")
     assert table.count("<tr>") - 1 == count  # one comparison row per persona (header row aside)
     assert all(html.escape(p.name, quote=False) in first for p in chosen)
     assert f"of {len(chosen[0].sources)}" in first  # "n of N interviewees"

@@ -119,7 +119,8 @@ def test_each_quote_is_printed_in_full_once():
     icp = make_icp().model_copy(update={  # the ICP's evidence repeats persona quotes
         "challenges": [Claim(text="From interviews: " + ctrl.pains[0].text, status="supported",
                              evidence=[ctrl.pains[0].evidence[0]]),
-                       Claim(text="Reconciliations are manual", status="supported", evidence=[q("notes/c.md", 20, other)])]})
+                       Claim(text="Reconciliations are manual", status="supported",
+                             evidence=[q("notes/c.md", 20, other)])]})
     page = render_report(icp, personas, None)
     quotes = {ev.text for _, ev in evidence_items([*personas, icp]) if isinstance(ev, QuoteEvidence)}
     assert len(quotes) >= 10
@@ -129,8 +130,8 @@ def test_each_quote_is_printed_in_full_once():
 
 
 def analysis_of(rates: list[tuple[str, int, int, float, float, str]], baseline: float) -> Analysis:
-    segs = [Segment(id=segment_id({"industry": name}), dimensions={"industry": name}, closed=closed, won=won, lost=closed - won,
-                    win_rate=won / closed, ci_low=lo, ci_high=hi, verdict=verdict)
+    segs = [Segment(id=segment_id({"industry": name}), dimensions={"industry": name}, closed=closed, won=won,
+                    lost=closed - won, win_rate=won / closed, ci_low=lo, ci_high=hi, verdict=verdict)
             for name, closed, won, lo, hi, verdict in rates]
     return Analysis(baseline=SegmentStats(closed=1000, won=int(baseline * 1000), lost=1000 - int(baseline * 1000),
                                           win_rate=baseline, ci_low=baseline - 0.01, ci_high=baseline + 0.01),

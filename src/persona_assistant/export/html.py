@@ -62,7 +62,8 @@ def segment_rows(analysis: Analysis | None, icp: ICP | None, limit: int = CHART_
         return [_row(s, s.verdict) for s in segs], analysis.baseline.win_rate
     rows: dict[str, Row] = {}
     if icp is not None:
-        for holder, verdict in [(q, "cited") for q in icp.qualification_signals] + [(d, "anti-ICP") for d in icp.disqualifiers]:
+        cited = [(q, "cited") for q in icp.qualification_signals] + [(d, "anti-ICP") for d in icp.disqualifiers]
+        for holder, verdict in cited:
             for e in holder.evidence:
                 if isinstance(e, StatEvidence) and e.segment_id not in rows:
                     rows[e.segment_id] = _row(e, verdict)
@@ -72,7 +73,9 @@ def segment_rows(analysis: Analysis | None, icp: ICP | None, limit: int = CHART_
 def headline(analysis: Analysis | None, icp: ICP | None) -> dict:
     """The first screen's ICP: the winners and the anti-ICP with their figures, and one sentence."""
     if analysis is not None:
-        pick = lambda ids: [_row(s, s.verdict) for i in ids[:HEADLINE_SEGMENTS] if (s := analysis.segment(i))]  # noqa: E731
+        def pick(ids: list[str]) -> list[Row]:
+            return [_row(s, s.verdict) for i in ids[:HEADLINE_SEGMENTS] if (s := analysis.segment(i))]
+
         winners, anti = pick(analysis.icp_candidates), pick(analysis.anti_icp)
         b = analysis.baseline
         base = f"baseline {b.win_rate:.0%} of {b.closed} closed deals ({b.ci_low:.0%}-{b.ci_high:.0%})"
