@@ -164,6 +164,13 @@ def test_first_screen_names_the_best_segment_or_says_none_stands_out():
     assert "Dana, the Controller" in summary and "1 of 1" in summary  # comparison with counts
     none = render_report(make_icp(), make_personas(), None, a.model_copy(update={"icp_candidates": []}))
     assert "No segment stands out" in none and "Best fit" not in none
+    # the leak and data-quality findings are on the first screen too (in full under Segments)
+    leaky = a.model_copy(update={"leaks": ["loss_reason: blank on 98% of won deals, set on 91% of lost"],
+                                 "findings": ["region blank on 40% of deals: blanks win 2x as often"]})
+    page = render_report(icp, make_personas(), None, leaky)
+    summary = page[page.index('<section id="summary">'):page.index("</section>", page.index('<section id="summary">'))]
+    assert "Outcome leak, excluded:" in summary and "loss_reason: blank on 98%" in summary
+    assert "Data quality:" in summary and "region blank on 40%" in summary
 
 
 def test_message_maps_are_an_artefact_of_every_export(tmp_path):
