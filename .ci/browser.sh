@@ -11,5 +11,9 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq && apt-get install -y -qq chromium >/dev/null
-command -v chromium
+if apt-get update -qq && apt-get install -y -qq chromium >/dev/null; then
+  command -v chromium
+else
+  # A registry hiccup must not fail the whole run: the browser tests then skip, and say why.
+  echo "chromium could not be installed: the browser tests will skip" >&2
+fi
