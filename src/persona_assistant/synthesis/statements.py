@@ -28,7 +28,7 @@ quotation marks, so code can find it at its lines (draft/evidence.py).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dc_field
 
 from persona_assistant.draft.cues import ASIDE_RE, QUESTION_RES, SECTION_RES, cue_scores
 from persona_assistant.ingest.notes import Sentence, split_sentences
@@ -55,6 +55,7 @@ class Statement:
     field: str
     how: str  # label | question | content
     question: str | None = None
+    scores: dict[str, float] = dc_field(default_factory=dict)  # its content cues per field
 
     @property
     def line_start(self) -> int:
@@ -187,7 +188,7 @@ def person_statements(c: Cast, person: Person) -> list[Statement]:
                 if off_topic(text, max(scores.values(), default=0.0) if kind not in FIELDS
                              else (STRONG if scores.get(fld, 0.0) > 0 else 0.0)):
                     continue
-            out.append(Statement(person, sent, text, fld, how, question))
+            out.append(Statement(person, sent, text, fld, how, question, scores))
         if kind in FIELDS:
             answered.add((turn.speaker, question or ""))
     return out

@@ -22,7 +22,15 @@ STRONG = 3.0
 CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d ()-]{7,}\d|\breach me at\b|\bcall my\b", re.I)
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def is_contact(text: str) -> bool:
+    # Every CONTACT match needs an @, a digit or one of its two phrases: test those first
+    # (the address pattern is slow on long sentences that cannot match it).
+    low = text.lower()
+    if "@" not in text and "reach me at" not in low and "call my" not in low and not _DIGIT.search(text):
+        return False
     return bool(CONTACT.search(text))
 
 
