@@ -214,3 +214,37 @@ def test_contact_details_are_found_and_plain_sentences_are_not():
         assert is_contact(text), text
     for text in ("We close the books on day twelve.", "Leads sit unassigned over the weekend", "Q3 is busy"):
         assert not is_contact(text), text
+
+
+def test_only_a_question_that_asks_for_a_field_files_an_answer_by_itself():
+    from persona_assistant.synthesis.statements import question_kind
+
+    assert question_kind("What frustrates you most?") == ("pains", True)
+    # remarks before the question do not decide; "metrics" alone is telemetry, not a KPI
+    assert question_kind("Maybe the signals for metrics and logs aren't mature yet? Is that the reason?") == (None, True)
+    assert question_kind("Are you using the span metrics connector?")[0] is None
+    assert question_kind("Which metrics do you report to the board?")[0] == "success_metrics"
+    assert question_kind("Stephen, do you want to introduce yourself?")[0] == "role"
+    assert question_kind("And finally, Joel?")[0] is None
+    assert question_kind("What made the company finally invest in it?")[0] == "triggers"
+    assert question_kind("That sounds painful.") == ("pains", False)
+
+
+def test_a_remark_files_only_answers_whose_content_agrees_and_empty_answers_are_dropped(tmp_path):
+    sources = write(tmp_path, "t.md", (
+        "**Host:** Welcome! That sounds painful.\n\n"
+        "**Guest:** We run one collector per pod and it scales nicely. Our alerts are broken and slow every night.\n\n"
+        "**Host:** What frustrates you most?\n\n"
+        "**Guest:** No, not at the moment.\n"))
+    syn = synthesize(sources)
+    assert [(s.text, s.field) for s in syn.statements] == [("Our alerts are broken and slow every night.", "pains")]
+
+
+def test_themes_said_by_as_many_people_rank_by_how_surely_they_state_the_field(tmp_path):
+    sources = write(tmp_path, "q.txt", (
+        "Q: What are you trying to achieve?\nA: We rewrote the billing service last year.\n"
+        "Q: And what is your goal for next year?\nA: I want a forecast that is within five percent of actuals.\n"))
+    syn = synthesize(sources)
+    goals = [th for th in syn.themes_for(syn.people) if th.field == "goals"]
+    assert [th.representative.text for th in goals][0] == "I want a forecast that is within five percent of actuals."
+    assert goals[0].members[0].weight > goals[-1].members[0].weight

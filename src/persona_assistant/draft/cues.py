@@ -167,16 +167,21 @@ QUESTION_CUES: list[tuple[str, str]] = [
     ("objections", r"stop you|hesitat|worr|concern|say no|cautious|put you off|hold you back|risk|nervous|"
                    r"make you (?:hesitate|doubt)"),
     ("triggers", r"why now|made you start|start(?:ed)? looking|pushed|forc(?:e|ing)|urgent|happened|got this started|"
-                 r"finally|started the project|trigger|what changed|put this on|made you act"),
+                 r"finally (?:\w+ )?(?:invest|act|buy|decid|mov|start|switch|chang|look)|started the project|trigger|"
+                 r"what changed|put this on|made you act"),
     ("channels", r"hear about|learn|find (?:tools|vendors|software|out about)|look for ideas|keep up|stay on top|"
                  r"where do you (?:go|look)|who do you (?:ask|trust|follow)"),
     ("motivations", r"matter(?:s)? to you|personally|motivat|drives you|why do you care"),
     ("success_metrics", r"measured on|on the hook|how (?:will|would|do) you (?:know|measure|judge whether|tell)|"
-                        r"measure|report on|judge whether|look at after|success|kpi|metric"),
+                        r"measure|report on|judge whether|look at after|success|kpi|"
+                        # "metric" alone is telemetry to an observability team ("the span metrics connector")
+                        r"(?:what|which|key|success|business) metrics?|metrics? (?:do|does|would|will) you|metrics? that matter"),
     ("decision_criteria", r"pick|choos|select|evaluat|judge|compar|trust|convince|say yes|need from|have to do|"
                           r"need to have|look for|check first|mattered|must.have|requirement|buy"),
     ("goals", r"achieve|trying to|instead|like to be able|like them to|hoping|aim|working towards|goal|"
-              r"change first|would change|good look like|ideal|get to\b|set out|want"),
+              r"change first|would change|good look like|ideal|get to\b|set out|"
+              # "do you want to introduce yourself?" is a request, not a goal question
+              r"want(?! to (?:introduce|add|share|mention|say|talk|jump|kick|start|go|take|hear))"),
     ("pains", r"frustrat|keeps? you up|slows? you down|hard|hurt|headache|struggl|pain|bother|broken|annoy|"
               r"problem|challeng|wrong|hand over|get rid of|worst"),
     ("day_in_life", r"normal day|typical (?:day|week)|your (?:day|week)|takes? most of|eats? most|"

@@ -20,6 +20,10 @@ better (none reaches precision 0.9 above recall 0.03). So most themes have one
 interviewee, and a shared theme is a real one; `bench_synthesis.py` prints the engine's
 own pairwise theme precision and recall.
 
+Themes are ranked by how many interviewees said them, then by their strongest member's
+weight (statements.py: how surely it speaks to its field), then by where they first occur:
+a persona shows its best-supported items first, not the ones said earliest in the files.
+
 Each theme has a representative: the member most similar on average to the others (the
 earliest on a tie), quoted verbatim; `people` counts distinct interviewees, which is
 what a theme's confidence rests on.
@@ -71,7 +75,8 @@ def build_themes(statements: list[Statement], vectors: np.ndarray, threshold: fl
                 th.representative = th.members[int(np.argmax(means))]
             themes.append(th)
     first = {id(th): min(order_key(m) for m in th.members) for th in themes}
-    return sorted(themes, key=lambda th: (-len(th.people), first[id(th)]))
+    strength = {id(th): max(m.weight for m in th.members) for th in themes}
+    return sorted(themes, key=lambda th: (-len(th.people), -strength[id(th)], first[id(th)]))
 
 
 def _complete_linkage(vec: np.ndarray, threshold: float) -> list[list[int]]:
