@@ -248,3 +248,15 @@ def test_themes_said_by_as_many_people_rank_by_how_surely_they_state_the_field(t
     goals = [th for th in syn.themes_for(syn.people) if th.field == "goals"]
     assert [th.representative.text for th in goals][0] == "I want a forecast that is within five percent of actuals."
     assert goals[0].members[0].weight > goals[-1].members[0].weight
+
+
+def test_audience_logistics_and_holiday_plans_are_never_statements(tmp_path):
+    sources = write(tmp_path, "t.md", (
+        "**Host:** Where do you learn about new tools?\n\n"
+        "**Guest:** For those who joined us later, pop your questions into the live chat on YouTube or LinkedIn. "
+        "I learn most from the CNCF Slack and KubeCon talks.\n\n"
+        "**Host:** Any fun Christmas plans?\n\n"
+        "**Guest:** We will be traveling to see family, which should be hectic but lovely.\n"))
+    syn = synthesize(sources)
+    assert [(s.text, s.field) for s in syn.statements] == [
+        ("I learn most from the CNCF Slack and KubeCon talks.", "channels")]

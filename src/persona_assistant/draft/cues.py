@@ -163,7 +163,8 @@ SECTION_HINTS: dict[str, str] = {
 # the person's role is their day in the life (except the sentence naming the role itself).
 QUESTION_CUES: list[tuple[str, str]] = [
     ("smalltalk", r"weekend|how'?s your (?:week|day)|how was (?:the|your)|by the way|can you hear|side projects?|"
-                  r"holiday|vacation|weather|how are you(?: doing)?\?|recording|hiring|anything else"),
+                  r"holiday|vacation|weather|how are you(?: doing)?\?|recording|hiring|anything else|christmas|"
+                  r"new year|any fun|fun plans|plans for the (?:holidays?|break|summer)"),
     ("objections", r"stop you|hesitat|worr|concern|say no|cautious|put you off|hold you back|risk|nervous|"
                    r"make you (?:hesitate|doubt)"),
     ("triggers", r"why now|made you start|start(?:ed)? looking|pushed|forc(?:e|ing)|urgent|happened|got this started|"
@@ -205,6 +206,15 @@ OFF_TOPIC: list[str] = [
     r"\bjoined (?:us )?(?:a little )?(?:bit )?later\b|\bif you have (?:any )?questions\b|\bthe calendar\b",
     r"\benjoy the rest\b|\bhave a (?:great|good|nice)\b|\b(?:great|excited|happy|glad|nice) to (?:be here|meet)\b",
 ]
+# Talk to the audience about the session itself: off-topic whatever else the sentence says
+# ("for those who joined us later, pop your questions into the live chat on YouTube or
+# LinkedIn" names channels, but it is the session's logistics, not how anyone learns).
+AUDIENCE_LOGISTICS = (
+    r"\b(?:those|anyone|folks|people) (?:who|that) (?:just )?joined\b|\bjoined us\b|"
+    r"\bpop (?:them|it|those|that|your (?:questions?|comments?)|the questions?) (?:in|into)\b|\blive chat\b|"
+    r"\b(?:drop|put|leave) (?:them|your questions?|a comment) in the (?:chat|comments)\b"
+)
+
 # Labels of a note-taker's own sections: never a statement.
 ASIDE_LABELS = r"^(?:misc|other|small talk|next steps|follow[- ]?up|context|who|notes?|action items|about)\b"
 
@@ -367,4 +377,5 @@ def cue_scores(text: str, fields) -> dict[str, float]:
 SECTION_RES = {f: re.compile(p, re.I) for f, p in SECTION_HINTS.items()}
 QUESTION_RES = [(kind, re.compile(p, re.I)) for kind, p in QUESTION_CUES]
 OFF_TOPIC_RES = [re.compile(p, re.I) for p in OFF_TOPIC]
+AUDIENCE_LOGISTICS_RE = re.compile(AUDIENCE_LOGISTICS, re.I)
 ASIDE_RE = re.compile(ASIDE_LABELS, re.I)
