@@ -40,12 +40,14 @@ class Embedder:
         self.tokenizer = Tokenizer.from_file(str(pkg / TOKENIZER))
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
+        # Without character offsets (not needed here) tokenizing takes half the CPU (tokenizers >= 0.21).
+        self.encode = getattr(self.tokenizer, "encode_batch_fast", self.tokenizer.encode_batch)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.table.shape[1]), dtype=np.float32)
         for start in range(0, len(texts), BATCH):
             # No padding, so every id is a token: one gather and one segment sum per batch.
-            encs = self.tokenizer.encode_batch(texts[start:start + BATCH])
+            encs = self.encode(texts[start:start + BATCH])
             counts = np.array([len(e.ids) for e in encs])
             rows = np.nonzero(counts)[0]
             if not len(rows):

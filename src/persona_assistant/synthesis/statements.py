@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field as dc_field
+from itertools import islice
 
 from persona_assistant.draft.cues import ASIDE_RE, QUESTION_RES, SECTION_RES, cue_scores
-from persona_assistant.draft.offline import content_stems
+from persona_assistant.draft.offline import content_words
 from persona_assistant.ingest.notes import Sentence, split_sentences
 from persona_assistant.synthesis.speakers import FIELD_LABELS, Cast, Person
 from persona_assistant.synthesis.topics import STRONG, is_contact, off_topic
@@ -43,7 +44,7 @@ LABEL_WEIGHT = QUESTION_FIRST  # an explicit label says the field at least as su
 QUESTION_REACH = 3  # sentences of an answer the question still speaks for; later ones stand on content
 MIN_TOTAL = 2.0
 MIN_WORDS = 2
-MIN_CONTENT = 2  # content words (draft.offline.content_stems): "No, not at the moment." says nothing
+MIN_CONTENT = 2  # content words (draft.offline.content_words): "No, not at the moment." says nothing
 MAX_WORDS = 70
 _PREFIX = re.compile(r"^(?P<label>[A-Za-z][\w /&'’-]{0,30}?)\s*:\s+(?=\S)")
 _WRAP = re.compile(r"^[\"“](?P<inner>.+?)[\"”](?P<tail>[.,;]?)$")
@@ -159,7 +160,7 @@ def person_statements(c: Cast, person: Person) -> list[Statement]:
             labelled = explicit or (label_field(label) if label else None)
             words = len(text.split())
             if is_contact(text) or words < MIN_WORDS or words > MAX_WORDS or text.rstrip().endswith("?") \
-                    or len(content_stems(text)) < MIN_CONTENT:
+                    or len(list(islice(content_words(text), MIN_CONTENT))) < MIN_CONTENT:
                 continue
             seen += 1
             if person.role_line is not None and sent.line_start <= person.role_line <= sent.line_end \
@@ -192,7 +193,8 @@ def person_statements(c: Cast, person: Person) -> list[Statement]:
                 if not totals:
                     continue
                 # Ties go to the field the question asked for, then to FIELDS order.
-                fld = max(FIELDS, key=lambda f: (totals.get(f, 0.0), f == kind, -FIELDS.index(f)))
+                # (A field without a total has 0 and could only win below MIN_TOTAL.)
+                fld = max(totals, key=lambda f: (totals[f], f == kind, -FIELDS.index(f)))
                 if totals[fld] < MIN_TOTAL:
                     continue
                 how = "question" if kind in FIELDS and fld == kind else "content"
