@@ -73,9 +73,9 @@ CUES: dict[str, list[tuple[str, int]]] = {
     ],
     "triggers": [
         (r"\b(?:board|bank|auditors?|investors?|CEO|CRO|customer|regulator)s? (?:asked|told|wanted|required|demanded|cut)", 3),
-        (r"\bafter we\b", 2), (r"\blast (?:year|spring|summer|autumn|fall|winter|quarter|month)\b", 1),
+        (r"\bafter we\b", 1), (r"\blast (?:year|spring|summer|autumn|fall|winter|quarter|month)\b", 1),
         (r"\bstarts next\b|\bwe(?:'re| are) (?:moving|preparing)\b", 2), (r"\bfroze\b|\bdoubled\b", 2),
-        (r"\bwhen we\b", 2), (r"\bafter the\b|\bafter our\b", 2), (r"\bonce we\b", 2),
+        (r"\bwhen we\b", 1), (r"\bafter the\b|\bafter our\b", 1), (r"\bonce we\b", 2),
         (r"(?<!at )\bthe moment (?:we|I|our|they|the|it|a)\b", 3),  # "the moment we hit", not "at the moment"
         (r"\bthat'?s when\b|\bwhich is when\b|\bthat’s when\b", 3), (r"\bstart(?:ed)? looking\b", 3),
         (r"\bfinally\b", 1), (r"\bmigrat", 1),  # a migration is what happened; alone, not why (r"\bnew (?:ERP|system|CFO|auditors?|vendor)\b", 3),
