@@ -7,7 +7,7 @@ Statements are taken in a fixed order (source id, line), so the same notes alway
 same themes. Similarity is the cosine of WordLlama sentence vectors (embed.py).
 
 THRESHOLD was measured on the hand-labelled pairs of fixtures/synthesis-eval (the
-`themes:` groups of labels.yaml: 26 groups, 76 same-theme pairs among 2,459 same-field
+`themes:` groups of labels.yaml: 26 groups, 74 same-theme pairs among 2,441 same-field
 pairs, 58 of them within one role family, which is where the engine compares statements
 since themes are built per persona). `python bench/bench_synthesis.py --themes` prints
 pairwise precision and recall per threshold: 0.55 is the lowest threshold at which no
