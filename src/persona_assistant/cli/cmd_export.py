@@ -24,4 +24,4 @@ def export(
     if json_out:
         emit_json(result.to_json())
     else:
-        notice(f"wrote {result.path}")
+        notice(f"wrote {result.path}" + "".join(f" and {p}" for p in result.also))

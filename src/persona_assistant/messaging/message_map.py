@@ -26,10 +26,11 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
+from persona_assistant.draft.evidence import interviewees
 from persona_assistant.errors import InputError
 
 from persona_assistant.schemas import (
-    Brief, ItemRef, MapEntry, MessageMap, Persona, QuoteEvidence, Stage, StageMessage,
+    Brief, ItemRef, MapEntry, MessageMap, Persona, Stage, StageMessage,
 )
 
 STAGE_ORDER: tuple[Stage, ...] = ("awareness", "consideration", "decision")
@@ -132,10 +133,6 @@ def idf_of(texts: list[str]) -> dict[str, float]:
     docs = [set(concepts(t)) for t in texts if t.strip()]
     df = Counter(t for d in docs for t in d)
     return {t: math.log((1 + len(docs)) / (1 + n)) + 1.0 for t, n in df.items()}
-
-
-def interviewees(claim) -> int:
-    return len({e.source_id for e in claim.evidence if isinstance(e, QuoteEvidence)})
 
 
 def _usable(text: str) -> bool:

@@ -7,7 +7,7 @@ explicit choice and may be anywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from persona_assistant.errors import UsageError
@@ -20,9 +20,10 @@ FORMATS = {"md": "playbook.md", "json": "playbook.json", "csv": "assets.csv", "h
 class ExportRun:
     format: str
     path: Path
+    also: list[Path] = field(default_factory=list)  # files written beside `path` (message maps beside assets)
 
     def to_json(self) -> dict:
-        return {"format": self.format, "path": str(self.path)}
+        return {"format": self.format, "path": str(self.path), "also": [str(p) for p in self.also]}
 
 
 def export(ws: Workspace, format: str, out: Path | None = None) -> ExportRun:
@@ -44,23 +45,24 @@ def export(ws: Workspace, format: str, out: Path | None = None) -> ExportRun:
         raise UsageError(f"--out: {path} is a folder; give a file name")
     # --out is the user's explicit choice; output/ in the workspace must stay inside it.
     within = None if out is not None else ws.root
+    also: list[Path] = []
 
     def write(text: str) -> None:
         atomic_write(path, text, within=within)
     if format == "csv":
-        from persona_assistant.export.csv_assets import write_assets_csv
+        from persona_assistant.export.csv_assets import write_campaign_csv
 
         if parts["campaign"] is None:
             raise UsageError("--format csv: no campaign yet; run `persona-assistant campaign` first")
-        write_assets_csv(path, parts["campaign"], personas, within=within)
+        also = write_campaign_csv(path, parts["campaign"], personas, within=within)[1:]
     elif format == "json":
         write(json_text(export_json(parts), indent=2) + "\n")
     elif format == "md":
-        from persona_assistant.export.markdown import playbook_markdown
+        from persona_assistant.draft.markdown import playbook_markdown
 
         write(playbook_markdown(parts["icp"], personas, parts["campaign"], parts["analysis"]))
     else:
         from persona_assistant.export.html import render_report
 
         write(render_report(parts["icp"], personas, parts["campaign"], parts["analysis"]))
-    return ExportRun(format, path)
+    return ExportRun(format, path, also)
