@@ -1,0 +1,204 @@
+"""The offline engine's writer: what a persona's copy says, chosen from its message map.
+
+A `Line` is a map entry the engine can say (its insight in the company's voice, the value
+proposition that answers it, the proof point that backs it). A `Writer` orders a persona's
+lines for a stage and angle (`leads`), picks the lead and a supporting line, and gives out
+subjects and headlines per persona slot from whole phrases so that no two slots share one
+(`assign`, `phrase`). The channel forms (email, post, ad, ...) are in offline_copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
+from persona_assistant.messaging.lint import lint_fields, word_count
+from persona_assistant.messaging.message_map import build_message_map, similarity, stage_entries
+from persona_assistant.messaging.phrasing import (
+    Insight, head, insight, lower_first, plural, proof_sentence, tidy, upper_first, value_sentence,
+)
+from persona_assistant.schemas import Angle, Brief, MapEntry, MessageMap, Persona, ProofPoint, Stage
+
+
+ANGLES: tuple[Angle, ...] = ("pain", "proof", "insight")
+STAGES: tuple[Stage, ...] = ("awareness", "consideration", "decision")
+LEAD_FIELDS: dict[str, tuple[str, ...]] = {
+    "pain": ("pains", "objections", "goals", "triggers", "decision_criteria"),
+    "proof": ("goals", "pains", "objections", "decision_criteria", "triggers"),
+    "insight": ("triggers", "goals", "decision_criteria", "pains", "objections"),
+}
+PROSE_FIELDS = ("pains", "goals", "objections", "triggers")
+WEAK_MATCH = 0.1  # below this similarity the value proposition does not really answer the item
+
+
+def angle_for(variant: int) -> Angle:
+    return ANGLES[(variant - 1) % len(ANGLES)]
+
+
+
+def slot_of(stage: Stage, variant: int) -> int:
+    return (variant - 1) * len(STAGES) + STAGES.index(stage)
+
+
+def slots_up_to(stage: Stage, variant: int) -> list[tuple[Stage, int]]:
+    n = slot_of(stage, variant)
+    return [(STAGES[k % 3], k // 3 + 1) for k in range(n + 1)]
+
+
+@dataclass(frozen=True)
+class Line:
+    """A map entry the engine can say: its insight, answer and proof."""
+
+    entry: MapEntry
+    insight: Insight
+    proof: ProofPoint | None
+
+    @property
+    def proof_answers(self) -> bool:
+        """An objection or criterion the proof point answers better than the value proposition."""
+        return self.proof is not None and self.entry.item.field in ("objections", "decision_criteria") \
+            and similarity(self.entry.item.text, self.proof.claim) > max(self.entry.match, 0.1)
+
+    def opener(self, product: str, form: int, limit: int | None = None) -> str | None:
+        """Pain and answer in one sentence: "If <insight>, <product> helps you <value>."."""
+        if self.proof_answers:
+            text = (f"{self.insight.conditional()}, {product} has an answer: "
+                    f"{lower_first(proof_sentence(self.proof, with_source=False))}")
+            return text if limit is None or len(text) <= limit else None
+        if not self.entry.value_proposition:
+            return None
+        room = None if limit is None else limit - len(self.insight.conditional()) - 2
+        answer = value_sentence(self.entry.value_proposition, product, form, limit=room, product_first=True)
+        return f"{self.insight.conditional()}, {answer}" if answer else None
+
+
+class Writer:
+    """Copy for one persona from its message map; cheap to build, deterministic. `used` collects
+    the lines whose insight went into the copy, for the asset's addresses and map entries."""
+
+    def __init__(self, persona: Persona, brief: Brief, config: LintConfig, mmap: MessageMap | None = None):
+        self.persona, self.brief = persona, brief
+        self.mmap = mmap or build_message_map(persona, brief)
+        self.product = brief.product.strip() or "our product"
+        self.role = persona.role.strip() or "buyer"
+        self.roles = plural(self.role)
+        # The roles as a short prefix for subjects and headlines ("IT & ERP Systems Managers" -> "Systems Managers").
+        self.audience = self.roles if len(self.roles.split()) <= 3 else " ".join(self.roles.split()[-2:])
+        self.used: list[Line] = []
+        self.turn = 0  # a rewrite after a lint failure starts from the next line
+        probe = Channel("probe", "", (FieldRule("t"),))
+
+        def clean(text: str) -> bool:
+            found = lint_fields({"t": text}, probe, brief=brief, config=config)
+            return not any(f.rule in ("banned_phrase", "ai_phrase", "leftover_placeholder") for f in found)
+
+        self.lines: list[Line] = []
+        for e in self.mmap.entries:
+            said = insight(e.item.text) if clean(e.item.text) else None
+            if said is None:
+                continue
+            proof = brief.proof_points[e.proof_index] if e.proof_index is not None else None
+            if proof is not None and similarity(f"{e.item.text} {e.value_proposition}", proof.claim) < WEAK_MATCH:
+                proof = None  # a proof point that backs neither the item nor its answer is a non-sequitur
+            self.lines.append(Line(e, said, proof if proof and clean(proof.claim) else None))
+        self.vps = [v for v in brief.value_propositions if v.strip() and clean(v)]
+        self.proofs = [p for p in brief.proof_points if p.claim.strip() and clean(p.claim)]
+        self.ctas = [c for c in brief.calls_to_action if c.strip() and clean(c)]
+
+    def use(self, line: Line, text: str | None) -> str | None:
+        if text and line not in self.used:
+            self.used.append(line)
+        return text
+
+    # ------------------------------------------------------------------ choosing
+
+    def cta(self, stage: Stage) -> str:
+        plan = next((s for s in self.mmap.stages if s.stage == stage), None)
+        return (plan.call_to_action if plan and plan.call_to_action else "") or (self.ctas[0] if self.ctas else "")
+
+    def leads(self, stage: Stage, angle: Angle, fields: tuple[str, ...] = PROSE_FIELDS) -> list[Line]:
+        """Lines in the order this stage and angle prefer them: stage entries first, then those whose
+        answer meets the item, then by field. Decision criteria are asked about, not written around."""
+        stage_ids = [e.id for e in stage_entries(self.mmap, stage)]
+        order = LEAD_FIELDS[angle]
+
+        def key(line: Line) -> tuple:
+            in_stage = line.entry.id in stage_ids
+            weak = line.entry.match < WEAK_MATCH and not line.proof_answers  # the answer barely meets the pain
+            return (not in_stage, weak, order.index(line.entry.item.field), stage_ids.index(line.entry.id)
+                    if in_stage else 0)
+        pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields), key=key)
+        if angle == "proof":
+            pool = [ln for ln in pool if ln.proof] + [ln for ln in pool if not ln.proof]
+        return pool
+
+    def lead(self, stage: Stage, variant: int, shift: int = 0) -> Line | None:
+        pool = self.leads(stage, angle_for(variant))
+        if not pool:
+            return None
+        return pool[((variant - 1) // len(ANGLES) + shift + self.turn) % len(pool)]
+
+    def support(self, stage: Stage, lead: Line) -> Line | None:
+        """A second line for longer copy: another entry of the stage with a different answer."""
+        for ln in self.leads(stage, "insight"):
+            same_proof = ln.proof_answers and lead.proof_answers and ln.proof == lead.proof
+            if ln.entry.id != lead.entry.id and ln.entry.value_proposition != lead.entry.value_proposition \
+                    and not same_proof:
+                return ln
+        return None
+
+    def assign(self, stage: Stage, variant: int, prefs) -> str | None:
+        """The phrase for this slot: each earlier slot of the persona takes the first of its own
+        preferences not yet taken, so no two slots share one. `prefs(stage, variant)` lists them."""
+        taken: set[str] = set()
+        chosen = None
+        for st, v in slots_up_to(stage, variant):
+            chosen = next((p for p in prefs(st, v) if p and p.lower() not in taken), None)
+            if chosen:
+                taken.add(chosen.lower())
+        return chosen
+
+    # ------------------------------------------------------------------ phrases
+
+    def role_head(self, text: str, limit: int, min_words: int = 4) -> str | None:
+        """A brief phrase for this persona ("Controllers: close the books in days, not weeks"), so two
+        personas never share a subject or headline."""
+        h = head(tidy(text), limit - len(self.audience) - 2, min_words)
+        return f"{self.audience}: {upper_first(h)}" if h else None
+
+    def line_prefs(self, line: Line | None, angle: Angle, limit: int, words: int | None) -> list[str]:
+        out: list[str | None] = []
+        if line is not None:
+            q = line.insight.question()
+            proof = self.role_head(line.proof.claim, limit) if line.proof else None
+            value = self.role_head(line.entry.value_proposition, limit) if line.entry.value_proposition else None
+            out = {"pain": [q, value, proof], "proof": [proof, q, value], "insight": [q, value, proof]}[angle]
+        brief_texts = [*self.vps, *(p.claim for p in self.proofs)]
+        out += [self.role_head(t, limit) for t in brief_texts]
+        out += [ln.insight.question() for ln in self.lines]
+        out += [upper_first(h) for ln in self.lines if (h := head(ln.insight.clause, limit, 4))]
+        out += [self.role_head(c, limit, 3) for c in self.ctas]
+        return [p for p in out if p and len(p) <= limit and (words is None or word_count(p) <= words)]
+
+    def phrase(self, stage: Stage, variant: int, limit: int, *, words: int | None = None,
+               shift: int = 0) -> tuple[str, Line | None] | None:
+        """A subject or headline for this slot, and the line whose question it is (if any)."""
+        chosen = self.assign(stage, variant, lambda st, v: self.line_prefs(self.lead(st, v, shift), angle_for(v),
+                                                                           limit, words))
+        if chosen is None:
+            return None
+        return chosen, next((ln for ln in self.lines if ln.insight.question() == chosen), None)
+
+    def answer(self, line: Line, form: int, limit: int | None = None) -> str | None:
+        return self.use(line, line.opener(self.product, form, limit))
+
+    def proof_line(self, line: Line) -> str | None:
+        return proof_sentence(line.proof) if line.proof else None
+
+    def fitting(self, pool: list[Line], make) -> str | None:
+        """The first of `pool` for which `make(line)` writes something."""
+        for ln in pool:
+            text = make(ln)
+            if text:
+                return self.use(ln, text)
+        return None
