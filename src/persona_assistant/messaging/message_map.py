@@ -10,12 +10,15 @@ consideration goals and decision criteria, decision objections.
 Every asset is written from the map (offline engine and model prompt alike) and names the
 entries it used (`Asset.map_entries`); the map is saved in the campaign version.
 
-Matching by meaning, offline and without a dependency: words are reduced to crude stems and
-then to concepts through a small table of business synonyms (CONCEPTS: "spreadsheet",
-"manual" and "by hand" are one concept; "go live", "setup" and "implementation" another), and
-an item is answered by the value proposition with the highest idf-weighted cosine over
-concepts. A lexical stand-in for embeddings: an embedding model (e.g. wordllama, being looked
-at for synthesis) could replace `similarity` without changing the map's contract.
+Matching by meaning, offline: `similarity` is the mean of two scores. One is lexical: words
+reduced to crude stems and then to concepts through a small table of business synonyms
+(CONCEPTS: "spreadsheet", "manual" and "by hand" are one concept), compared by idf-weighted
+cosine, which is precise but misses paraphrase. The other is the cosine of the two sentences'
+WordLlama embeddings (synthesis/embed.py, the one sentence embedder of the project), rescaled so
+that what two unrelated sentences share (EMBED_FLOOR) counts as nothing: it meets "plan staffing
+from the occupancy forecast" with "demand forecasts ... in one schedule" where no stem is shared.
+An item is answered by the value proposition with the highest similarity; ANSWERS is the score
+below which an answer (value proposition or proof point) does not really meet the item.
 """
 
 from __future__ import annotations
@@ -27,10 +30,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from persona_assistant.errors import InputError
-
 from persona_assistant.schemas import (
     Brief, ItemRef, MapEntry, MessageMap, Persona, QuoteEvidence, Stage, StageMessage,
 )
+from persona_assistant.synthesis.embed import default_embedder
 
 STAGE_ORDER: tuple[Stage, ...] = ("awareness", "consideration", "decision")
 STAGE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -40,6 +43,8 @@ STAGE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 MAP_FIELDS = ("pains", "goals", "objections", "triggers", "decision_criteria")
 TOP_PER_FIELD = 4
+ANSWERS = 0.1  # below this similarity an answer does not really meet the item it is paired with
+EMBED_FLOOR = 0.15  # WordLlama cosine of two unrelated business sentences: only what lies above it is meaning
 REUSE_PENALTY = 0.04  # per earlier use of a proposition or proof point: near ties go to the unused one
 
 _STOP = frozenset("""
@@ -117,6 +122,20 @@ def concepts(text: str) -> list[str]:
 
 
 def similarity(a: str, b: str, idf: dict[str, float] | None = None) -> float:
+    """How far `a` and `b` say the same thing: the mean of the lexical concept score and the
+    rescaled embedding cosine (see module doc); 0 when they share nothing."""
+    if not a.strip() or not b.strip():
+        return 0.0
+    semantic = max(0.0, (float(_vector(a) @ _vector(b)) - EMBED_FLOOR) / (1 - EMBED_FLOOR))
+    return (lexical_similarity(a, b, idf) + semantic) / 2
+
+
+@lru_cache(maxsize=4096)
+def _vector(text: str):
+    return default_embedder().embed([text])[0]
+
+
+def lexical_similarity(a: str, b: str, idf: dict[str, float] | None = None) -> float:
     """idf-weighted cosine between the concept bags of `a` and `b` (0 when nothing is shared)."""
     ca, cb = Counter(set(concepts(a))), Counter(set(concepts(b)))  # presence: a repeated concept counts once
     if not ca or not cb:

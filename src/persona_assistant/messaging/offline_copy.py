@@ -26,12 +26,12 @@ from persona_assistant.messaging.attribution import QuotePolicy
 from persona_assistant.messaging.channels import Channel, LintConfig
 from persona_assistant.messaging.lint import errors, lint_asset, word_count
 from persona_assistant.messaging.message_map import MAP_FIELDS as MAP_ITEM_FIELDS
-from persona_assistant.messaging.message_map import similarity, stage_entries
+from persona_assistant.messaging.message_map import ANSWERS, similarity, stage_entries
 from persona_assistant.messaging.phrasing import (
     bare, cta_sentence, fit_chars, fit_words, head, insight, lower_first, proof_sentence, sentence, tidy,
     upper_first, value_sentence,
 )
-from persona_assistant.messaging.writer import ANGLES, STAGES, WEAK_MATCH, Writer, angle_for, slot_of
+from persona_assistant.messaging.writer import ANGLES, STAGES, Writer, angle_for, slot_of
 from persona_assistant.schemas import Asset, Brief, ItemRef, MessageMap, Persona, Stage
 
 MAX_REWRITES = 2  # offline rewrites of an asset that fails lint
@@ -157,9 +157,9 @@ class ChannelWriter(Writer):
             said = insight(c.text)
             best = max(self.proofs, key=lambda p: similarity(c.text, p.claim), default=None)
             vp = max(self.vps, key=lambda v: similarity(c.text, v))
-            if best is not None and similarity(c.text, best.claim) >= WEAK_MATCH:
+            if best is not None and similarity(c.text, best.claim) >= ANSWERS:
                 answer = f"{self.product} has an answer: {lower_first(proof_sentence(best))}"
-            elif similarity(c.text, vp) >= WEAK_MATCH:
+            elif similarity(c.text, vp) >= ANSWERS:
                 answer = value_sentence(vp, self.product, form, product_first=True)
             else:  # say so rather than answer something else
                 answer = f"{self.product} has no documented answer to this yet: add a proof point to the brief."

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
 from persona_assistant.messaging.lint import lint_fields, word_count
-from persona_assistant.messaging.message_map import build_message_map, similarity, stage_entries
+from persona_assistant.messaging.message_map import ANSWERS, build_message_map, similarity, stage_entries
 from persona_assistant.messaging.phrasing import (
     Insight, head, insight, lower_first, plural, proof_sentence, tidy, upper_first, value_sentence,
 )
@@ -28,7 +28,6 @@ LEAD_FIELDS: dict[str, tuple[str, ...]] = {
     "insight": ("triggers", "goals", "decision_criteria", "pains", "objections"),
 }
 PROSE_FIELDS = ("pains", "goals", "objections", "triggers")
-WEAK_MATCH = 0.1  # below this similarity the value proposition does not really answer the item
 
 
 def angle_for(variant: int) -> Angle:
@@ -57,7 +56,7 @@ class Line:
     def proof_answers(self) -> bool:
         """An objection or criterion the proof point answers better than the value proposition."""
         return self.proof is not None and self.entry.item.field in ("objections", "decision_criteria") \
-            and similarity(self.entry.item.text, self.proof.claim) > max(self.entry.match, 0.1)
+            and similarity(self.entry.item.text, self.proof.claim) > max(self.entry.match, ANSWERS)
 
     def opener(self, product: str, form: int, limit: int | None = None) -> str | None:
         """Pain and answer in one sentence: "If <insight>, <product> helps you <value>."."""
@@ -98,7 +97,7 @@ class Writer:
             if said is None:
                 continue
             proof = brief.proof_points[e.proof_index] if e.proof_index is not None else None
-            if proof is not None and similarity(f"{e.item.text} {e.value_proposition}", proof.claim) < WEAK_MATCH:
+            if proof is not None and similarity(f"{e.item.text} {e.value_proposition}", proof.claim) < ANSWERS:
                 proof = None  # a proof point that backs neither the item nor its answer is a non-sequitur
             self.lines.append(Line(e, said, proof if proof and clean(proof.claim) else None))
         self.vps = [v for v in brief.value_propositions if v.strip() and clean(v)]
@@ -124,7 +123,7 @@ class Writer:
 
         def key(line: Line) -> tuple:
             in_stage = line.entry.id in stage_ids
-            weak = line.entry.match < WEAK_MATCH and not line.proof_answers  # the answer barely meets the pain
+            weak = line.entry.match < ANSWERS and not line.proof_answers  # the answer barely meets the pain
             return (not in_stage, weak, order.index(line.entry.item.field), stage_ids.index(line.entry.id)
                     if in_stage else 0)
         pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields), key=key)
