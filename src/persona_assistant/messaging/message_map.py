@@ -45,7 +45,7 @@ MAP_FIELDS = ("pains", "goals", "objections", "triggers", "decision_criteria")
 TOP_PER_FIELD = 4
 ANSWERS = 0.1  # below this similarity an answer does not really meet the item it is paired with
 EMBED_FLOOR = 0.15  # WordLlama cosine of two unrelated business sentences: only what lies above it is meaning
-REUSE_PENALTY = 0.04  # per earlier use of a proposition or proof point: near ties go to the unused one
+REUSE_PENALTY = 0.015  # per earlier use of a proposition or proof point: only near ties go to the unused one
 
 _STOP = frozenset("""
 a an the and or but so to of in on at by for with from into as than that which who this these those
@@ -103,6 +103,8 @@ def concept_table() -> dict[str, str]:
         words = group.split()
         for w in words:
             table.setdefault(stem(w), "@" + words[0])
+            if w.endswith("e"):  # "closed" stems to "clos": it still means "close"
+                table.setdefault(w[:-1], "@" + words[0])
     return table
 
 

@@ -35,6 +35,7 @@ from persona_assistant.messaging.writer import ANGLES, STAGES, Writer, angle_for
 from persona_assistant.schemas import Asset, Brief, ItemRef, MessageMap, Persona, Stage
 
 MAX_REWRITES = 2  # offline rewrites of an asset that fails lint
+PROOF_EDGE = 0.02  # an objection is answered with evidence rather than a promise when the two are near ties
 __all__ = ["ANGLES", "STAGES", "angle_for", "asset_id", "offline_asset", "fit_chars", "fit_words"]
 
 
@@ -47,23 +48,28 @@ class ChannelWriter(Writer):
 
     def email(self, stage: Stage, variant: int, follow_up: bool) -> dict | str:
         shift = 1 if follow_up else 0
-        line = self.lead(stage, variant, shift)
-        if line is None:
-            return "no persona item the engine can say in its own words"
         form = slot_of(stage, variant) + shift
         subject = self.phrase(stage, variant, 60, shift=shift)
         if subject is None:
             return "no whole subject line left for this slot"
-        if subject[1] is not None:
-            self.use(subject[1], subject[0])
+        line = subject[1] or self.lead(stage, variant, shift)  # the body is about what the subject says
+        if line is None:
+            return "no persona item the engine can say in its own words"
+        self.use(line, subject[0])
         opening = "Hi {{first_name}}, one more thought since my last note." if follow_up else "Hi {{first_name}},"
         paras = [self.answer(line, form), self.proof_line(line) if not line.proof_answers else
                  value_sentence(line.entry.value_proposition or self.vps[0], self.product, form)]
+        stated = self.backing(subject[0])
+        if stated is None and line.proof is None and angle_for(variant) == "proof":
+            stated = self.backer(line.entry.value_proposition)  # the proof angle shows a proof: one for the answer
+        if stated is not None and stated != line.proof:  # the subject's proof point, with its source, in the body
+            paras[1] = proof_sentence(stated)
         if angle_for(variant) == "proof":
             paras.reverse()
         other = self.support(stage, line)
-        if other is not None:
-            paras.append(self.answer(other, form + 1))
+        more = self.answer(other, form + 1) if other is not None else None
+        if more:
+            paras.append(f"And {lower_first(more)}" if more[:3] in ("If ", "Whe") else more)
         body = [opening, *[p for p in paras if p], cta_sentence(self.cta(stage), variant - 1)]
         while word_count("\n\n".join(body)) > 150 and len(body) > 3:
             body.pop(-2)
@@ -87,29 +93,29 @@ class ChannelWriter(Writer):
         return {"post": "\n\n".join(p for p in parts if p)}
 
     def sponsored(self, stage: Stage, variant: int) -> dict | str:
-        pool = self.leads(stage, angle_for(variant))
-        start = (variant - 1) // len(ANGLES) + self.turn
-        intro = self.fitting(pool[start:] + pool[:start],
-                             lambda ln: ln.opener(self.product, slot_of(stage, variant), limit=150))
-        if intro is None:
-            return "no pain-and-answer sentence within 150 characters"
-        headline = self.phrase(stage, variant, 70)
+        headline = self.phrase(stage, variant, 70, payoff=True)
         if headline is None:
             return "no whole headline left for this slot"
+        pool = self.leads(stage, angle_for(variant))
+        start = (variant - 1) // len(ANGLES) + self.turn
+        pool = ([headline[1]] if headline[1] else []) + pool[start:] + pool[:start]  # the intro sets up the headline
+        intro = self.fitting(pool, lambda ln: ln.opener(self.product, slot_of(stage, variant), limit=150))
+        if intro is None:
+            return "no pain-and-answer sentence within 150 characters"
         return {"intro": intro, "headline": headline[0]}
 
     def landing(self, stage: Stage, variant: int) -> dict | str:
-        line = self.lead(stage, variant)
-        headline = self.phrase(stage, variant, 70, words=10)
+        headline = self.phrase(stage, variant, 70, words=10, payoff=True)
+        line = headline[1] or self.lead(stage, variant) if headline else None
         if line is None or headline is None:
             return "no persona item or whole headline left for this slot"
-        proof = None if line.proof_answers else self.proof_line(line)
+        stated = self.backing(headline[0])
+        proof = proof_sentence(stated) if stated else None if line.proof_answers else self.proof_line(line)
         sub = " ".join(p for p in (self.answer(line, slot_of(stage, variant)), proof) if p)
         return {"headline": headline[0], "subheadline": sub, "cta": bare(self.cta(stage)) or "Reply to book a call"}
 
     def rsa(self, stage: Stage, variant: int) -> dict | str:
-        fixed = [self.product] + [h for h in [f"{self.product} for {self.roles}", f"For {self.roles}",
-                                              f"{self.product} for {self.audience}", f"For {self.audience}"]
+        fixed = [self.product] + [h for h in [f"{self.product} for {self.audience}", f"For {self.audience}"]
                                   if len(h) <= 30][:1]
         line = self.lead(stage, variant)
         rest = list(dict.fromkeys(
@@ -151,18 +157,25 @@ class ChannelWriter(Writer):
         return {"opener": opener, "questions": questions[:3]}
 
     def objections(self, form: int = 0) -> dict | str:
-        """One response per persona objection, in order; `form` varies the wording between slots."""
+        """One response per persona objection the brief answers (by meaning: the proof point or value
+        proposition closest to it, the proof on a near tie), in order; `form` varies the wording.
+        An objection nothing in the brief answers is met with the call to action closest to it ("see for
+        judge Rosterly on your own case: start a 14-day trial"), never with an answer to something else, and named in `gaps`."""
         responses = []
-        for c in self.persona.objections:
+        for i, c in enumerate(self.persona.objections):
             said = insight(c.text)
-            best = max(self.proofs, key=lambda p: similarity(c.text, p.claim), default=None)
-            vp = max(self.vps, key=lambda v: similarity(c.text, v))
-            if best is not None and similarity(c.text, best.claim) >= ANSWERS:
+            scored = [(similarity(c.text, p.claim) + PROOF_EDGE, 1, p) for p in self.proofs] + \
+                [(similarity(c.text, v), 0, v) for v in self.vps]
+            score, is_proof, best = max(scored, key=lambda t: t[:2], default=(0.0, 0, None))
+            self.answered.append(i)
+            if best is None or score - is_proof * PROOF_EDGE < ANSWERS:
+                self.gaps.append(f"objections[{i}] has no answer in the brief (add a proof point)")
+                cta = max(self.ctas, key=lambda t: similarity(c.text, t))
+                answer = f"judge {self.product} on your own case: {lower_first(bare(cta))}."
+            elif is_proof:
                 answer = f"{self.product} has an answer: {lower_first(proof_sentence(best))}"
-            elif similarity(c.text, vp) >= ANSWERS:
-                answer = value_sentence(vp, self.product, form, product_first=True)
-            else:  # say so rather than answer something else
-                answer = f"{self.product} has no documented answer to this yet: add a proof point to the brief."
+            else:
+                answer = value_sentence(best, self.product, form, product_first=True)
             if said and said.personal and form % 2:
                 responses.append(f"{upper_first(said.question() or said.conditional())} {answer}")
             elif said:
@@ -235,10 +248,11 @@ def _write(persona: Persona, channel: Channel, stage: Stage, variant: int, turn:
         return lint_asset(asset, channel, brief=brief, config=config, known=known, persona=persona, quotes=quotes)
     refs = [ln.entry.item for ln in w.used]
     if builtin == "objection_handling":
-        refs = [ItemRef(field="objections", index=i, text=c.text) for i, c in enumerate(persona.objections)]
+        refs = [ItemRef(field="objections", index=i, text=persona.objections[i].text) for i in w.answered]
     flat = " ".join(" ".join(v) if isinstance(v, list) else v for v in written.values())
-    proofs = [p.claim for p in w.proofs if bare(tidy(p.claim))[:40] in flat]
+    proofs = [p.claim for p in w.proofs if bare(tidy(p.claim))[:40].lower() in flat.lower()]
     entries = list(dict.fromkeys([ln.entry.id for ln in w.used] + ([lead.entry.id] if lead else [])))
     asset = Asset(**base, fields=written, addresses=list({(r.field, r.index): r for r in refs}.values()),
-                  proof_points=proofs, map_entries=entries)
+                  proof_points=proofs, map_entries=entries,
+                  note=f"offline engine: {'; '.join(w.gaps)}" if w.gaps else "")
     return lint_asset(asset, channel, brief=brief, config=config, known=known, persona=persona, quotes=quotes)

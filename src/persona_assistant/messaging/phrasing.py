@@ -76,10 +76,15 @@ def tidy(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+_SENTENCE_STARTS = frozenset("The A An Our My Your Their This That These Those When If And But Every Each".split())
+
+
 def lower_first(text: str) -> str:
     """First letter lower-cased unless the first word is an acronym or a name-like word (SOC, IT)."""
     parts = text.split(" ", 2)
     first = parts[0]
+    if first in _SENTENCE_STARTS:  # "The ERP migration ...": a sentence's first word, not a name
+        return text[:1].lower() + text[1:]
     if len(first) > 1 and (first[1:2].isupper() or any(c.isdigit() for c in first)) or first == "I":
         return text
     if len(parts) > 1 and parts[1][:1].isupper():

@@ -39,7 +39,7 @@ FILLER = (
 _FILLER_RE = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f).replace("'", "['’]") for f in FILLER) + r")(?!\w)",
                         re.I)
 _CUT_END = re.compile(r"(?:…|\.\.\.|[,:;–—-])\s*$")
-_LAST_WORD = re.compile(r"([A-Za-z']+)[^A-Za-z']*$")
+_LAST_WORD = re.compile(r"([A-Za-z0-9'%$£€]+)[^A-Za-z0-9'%$£€]*$")  # "cut overtime by 31%" ends on "31%"
 _HANGING_ADJECTIVE = re.compile(r"\b\d+-(?:minute|hour|day|week|month|year|step|point|page|second)\s*$", re.I)
 
 

@@ -9,6 +9,7 @@ subjects and headlines per persona slot from whole phrases so that no two slots 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
@@ -22,6 +23,10 @@ from persona_assistant.schemas import Angle, Brief, MapEntry, MessageMap, Person
 
 ANGLES: tuple[Angle, ...] = ("pain", "proof", "insight")
 STAGES: tuple[Stage, ...] = ("awareness", "consideration", "decision")
+# A proof point goes with a line when it backs the item itself or, more closely, the answer to it; it answers
+# an objection, criterion or trigger itself when it meets it by PROOF_MARGIN more than the value proposition.
+PROOF_BACKS_ITEM, PROOF_BACKS_ANSWER, PROOF_MARGIN = 0.2, 0.3, 0.05
+_RESTATED = re.compile(r"^(?:your (?:\w+ )?(?:goal|aim|target|plan|concern|worry|risk)\b|you(?:'d| would) )")  # no headline
 LEAD_FIELDS: dict[str, tuple[str, ...]] = {
     "pain": ("pains", "objections", "goals", "triggers", "decision_criteria"),
     "proof": ("goals", "pains", "objections", "decision_criteria", "triggers"),
@@ -54,9 +59,9 @@ class Line:
 
     @property
     def proof_answers(self) -> bool:
-        """An objection or criterion the proof point answers better than the value proposition."""
-        return self.proof is not None and self.entry.item.field in ("objections", "decision_criteria") \
-            and similarity(self.entry.item.text, self.proof.claim) > max(self.entry.match, ANSWERS)
+        """An objection, criterion or trigger the proof point answers better than the value proposition."""
+        return self.proof is not None and self.entry.item.field in ("objections", "decision_criteria", "triggers") \
+            and similarity(self.entry.item.text, self.proof.claim) > max(self.entry.match + PROOF_MARGIN, ANSWERS)
 
     def opener(self, product: str, form: int, limit: int | None = None) -> str | None:
         """Pain and answer in one sentence: "If <insight>, <product> helps you <value>."."""
@@ -81,10 +86,15 @@ class Writer:
         self.product = brief.product.strip() or "our product"
         self.role = persona.role.strip() or "buyer"
         self.roles = plural(self.role)
-        # The roles as a short prefix for subjects and headlines ("IT & ERP Systems Managers" -> "Systems Managers").
-        self.audience = self.roles if len(self.roles.split()) <= 3 else " ".join(self.roles.split()[-2:])
+        # The roles as a short prefix for subjects and headlines ("IT & ERP Systems Managers" -> "Systems Managers";
+        # a role synthesised from a department, "Finance professional", as "Finance leaders").
+        generic = re.match(r"^(.+?) professionals?$", self.role, re.I)
+        roles = f"{generic.group(1)} leaders" if generic else self.roles
+        self.audience = roles if len(roles.split()) <= 3 else " ".join(roles.split()[-2:])
         self.used: list[Line] = []
         self.turn = 0  # a rewrite after a lint failure starts from the next line
+        self.gaps: list[str] = []  # what the copy leaves out for want of an answer in the brief (the asset's note)
+        self.answered: list[int] = []  # objections the copy answers
         probe = Channel("probe", "", (FieldRule("t"),))
 
         def clean(text: str) -> bool:
@@ -97,7 +107,8 @@ class Writer:
             if said is None:
                 continue
             proof = brief.proof_points[e.proof_index] if e.proof_index is not None else None
-            if proof is not None and similarity(f"{e.item.text} {e.value_proposition}", proof.claim) < ANSWERS:
+            if proof is not None and similarity(e.item.text, proof.claim) < PROOF_BACKS_ITEM \
+                    and similarity(e.value_proposition, proof.claim) < PROOF_BACKS_ANSWER:
                 proof = None  # a proof point that backs neither the item nor its answer is a non-sequitur
             self.lines.append(Line(e, said, proof if proof and clean(proof.claim) else None))
         self.vps = [v for v in brief.value_propositions if v.strip() and clean(v)]
@@ -146,15 +157,16 @@ class Writer:
                 return ln
         return None
 
-    def assign(self, stage: Stage, variant: int, prefs) -> str | None:
-        """The phrase for this slot: each earlier slot of the persona takes the first of its own
-        preferences not yet taken, so no two slots share one. `prefs(stage, variant)` lists them."""
+    def assign(self, stage: Stage, variant: int, prefs) -> tuple[str, Line | None] | None:
+        """The phrase for this slot and the line it is about: each earlier slot of the persona takes
+        the first of its own preferences not yet taken, so no two slots share one.
+        `prefs(stage, variant)` lists (phrase, line or None) pairs."""
         taken: set[str] = set()
         chosen = None
         for st, v in slots_up_to(stage, variant):
-            chosen = next((p for p in prefs(st, v) if p and p.lower() not in taken), None)
+            chosen = next((p for p in prefs(st, v) if p[0].lower() not in taken), None)
             if chosen:
-                taken.add(chosen.lower())
+                taken.add(chosen[0].lower())
         return chosen
 
     # ------------------------------------------------------------------ phrases
@@ -165,28 +177,48 @@ class Writer:
         h = head(tidy(text), limit - len(self.audience) - 2, min_words)
         return f"{self.audience}: {upper_first(h)}" if h else None
 
-    def line_prefs(self, line: Line | None, angle: Angle, limit: int, words: int | None) -> list[str]:
-        out: list[str | None] = []
-        if line is not None:
-            q = line.insight.question()
-            proof = self.role_head(line.proof.claim, limit) if line.proof else None
-            value = self.role_head(line.entry.value_proposition, limit) if line.entry.value_proposition else None
-            out = {"pain": [q, value, proof], "proof": [proof, q, value], "insight": [q, value, proof]}[angle]
-        brief_texts = [*self.vps, *(p.claim for p in self.proofs)]
-        out += [self.role_head(t, limit) for t in brief_texts]
-        out += [ln.insight.question() for ln in self.lines]
-        out += [upper_first(h) for ln in self.lines if (h := head(ln.insight.clause, limit, 4))]
-        out += [self.role_head(c, limit, 3) for c in self.ctas]
-        return [p for p in out if p and len(p) <= limit and (words is None or word_count(p) <= words)]
+    def options(self, line: Line, angle: Angle, limit: int, payoff: bool = False) -> list[str | None]:
+        """Subjects and headlines about `line`, in the angle's order: its discovery question (never
+        an objection's: a headline does not raise a doubt), its answer, its proof; with `payoff` (an
+        ad or page whose body states the pain) the answer and proof before the question."""
+        q = line.insight.question() if line.entry.item.field != "objections" else None
+        proof = self.role_head(line.proof.claim, limit) if line.proof else None
+        value = self.role_head(line.entry.value_proposition, limit) if line.entry.value_proposition else None
+        if payoff:
+            return [proof, value, q] if angle == "proof" else [value, proof, q]
+        return {"pain": [q, value, proof], "proof": [proof, q, value], "insight": [q, value, proof]}[angle]
+
+    def line_prefs(self, stage: Stage, variant: int, limit: int, words: int | None,
+                   shift: int = 0, payoff: bool = False) -> list[tuple[str, Line | None]]:
+        """What this slot would be headed with, best first: phrases about its lead line, then about the
+        lines after it (so the copy under the phrase can be about the same line), then the brief's."""
+        angle = angle_for(variant)
+        pool = self.leads(stage, angle)
+        start = ((variant - 1) // len(ANGLES) + shift + self.turn) % max(1, len(pool))
+        out = [(p, ln) for ln in pool[start:] + pool[:start] for p in self.options(ln, angle, limit, payoff)]
+        out += [(upper_first(h), ln) for ln in self.lines if ln.entry.item.field != "objections"
+                and not _RESTATED.match(ln.insight.clause) and (h := head(ln.insight.clause, limit, 4))]
+        for t in [*self.vps, *(p.claim for p in self.proofs)]:  # about the first line that says it, if any
+            owner = next((ln for ln in pool if t in (ln.entry.value_proposition, ln.proof and ln.proof.claim)), None)
+            out.append((self.role_head(t, limit), owner))
+        out += [(self.role_head(c, limit, 3), None) for c in self.ctas]
+        return [(p, ln) for p, ln in out if p and len(p) <= limit and (words is None or word_count(p) <= words)]
 
     def phrase(self, stage: Stage, variant: int, limit: int, *, words: int | None = None,
-               shift: int = 0) -> tuple[str, Line | None] | None:
-        """A subject or headline for this slot, and the line whose question it is (if any)."""
-        chosen = self.assign(stage, variant, lambda st, v: self.line_prefs(self.lead(st, v, shift), angle_for(v),
-                                                                           limit, words))
-        if chosen is None:
-            return None
-        return chosen, next((ln for ln in self.lines if ln.insight.question() == chosen), None)
+               shift: int = 0, payoff: bool = False) -> tuple[str, Line | None] | None:
+        """A subject or headline for this slot, and the line it is about (None: a brief phrase)."""
+        return self.assign(stage, variant, lambda st, v: self.line_prefs(st, v, limit, words, shift, payoff))
+
+    def backing(self, phrase: str) -> ProofPoint | None:
+        """The proof point a subject or headline states (so the copy under it can show its source)."""
+        core = phrase.split(": ", 1)[-1].lower()
+        return next((p for p in self.proofs if tidy(p.claim).lower().startswith(core)), None)
+
+    def backer(self, answer: str) -> ProofPoint | None:
+        """The brief's proof point closest in meaning to `answer`, if it meets it at all (ANSWERS)."""
+        scored = [(similarity(answer, p.claim), -i, p) for i, p in enumerate(self.proofs)] if answer else []
+        best = max(scored, key=lambda t: t[:2], default=None)
+        return best[2] if best and best[0] >= ANSWERS else None
 
     def answer(self, line: Line, form: int, limit: int | None = None) -> str | None:
         return self.use(line, line.opener(self.product, form, limit))
