@@ -46,7 +46,7 @@ def asset_id(persona_id: str, channel: str, stage: str, variant: int) -> str:
 class ChannelWriter(Writer):
     """The channel forms, each from the Writer's choices: a dict of fields, or why there is no good copy."""
 
-    def email(self, stage: Stage, variant: int, follow_up: bool) -> dict | str:
+    def email(self, stage: Stage, variant: int, follow_up: bool, min_words: int = 0) -> dict | str:
         shift = 1 if follow_up else 0
         form = slot_of(stage, variant) + shift
         subject = self.phrase(stage, variant, 60, shift=shift)
@@ -60,8 +60,9 @@ class ChannelWriter(Writer):
         paras = [self.answer(line, form), self.proof_line(line) if not line.proof_answers else
                  value_sentence(line.entry.value_proposition or self.vps[0], self.product, form)]
         stated = self.backing(subject[0])
-        if stated is None and line.proof is None and angle_for(variant) == "proof":
-            stated = self.backer(line.entry.value_proposition)  # the proof angle shows a proof: one for the answer
+        if stated is None and line.proof is None:
+            # no proof for the item: one that backs its answer (any that meets it, when the angle is proof)
+            stated = self.backer(line.entry.value_proposition, *([ANSWERS] if angle_for(variant) == "proof" else []))
         if stated is not None and stated != line.proof:  # the subject's proof point, with its source, in the body
             paras[1] = proof_sentence(stated)
         if angle_for(variant) == "proof":
@@ -71,25 +72,32 @@ class ChannelWriter(Writer):
         if more:
             paras.append(f"And {lower_first(more)}" if more[:3] in ("If ", "Whe") else more)
         body = [opening, *[p for p in paras if p], cta_sentence(self.cta(stage), variant - 1)]
+        if word_count("\n\n".join(body)) < min_words:  # a short note: the ask says why, in the reader's terms
+            body[-1] = f"If that sounds familiar, {lower_first(bare(self.cta(stage)))}."
         while word_count("\n\n".join(body)) > 150 and len(body) > 3:
             body.pop(-2)
         return {"subject": subject[0], "body": "\n\n".join(body)}
 
     def linkedin_post(self, stage: Stage, variant: int) -> dict | str:
+        """A question (or, for the insight angle, a statement) then the answer and its proof; the proof
+        angle opens with the proof and puts pain and answer in one sentence. An objection is never
+        the hook: a post does not raise a doubt it then leaves standing."""
         line = self.lead(stage, variant)
         if line is None:
             return "no persona item the engine can say in its own words"
-        angle = angle_for(variant)
-        said = line.insight.statement(self.role) if angle == "insight" and not line.insight.personal \
-            else line.insight.question()
-        said = self.use(line, said or line.insight.statement(self.role))
-        proof = self.proof_line(line)
-        hook, rest = (proof, said) if angle == "proof" and proof and len(proof) <= 140 else (said, proof)
-        if len(hook) > 140:
+        angle, form = angle_for(variant), slot_of(stage, variant)
+        asked = line.insight.question() if line.entry.item.field != "objections" else None
+        said = line.insight.statement(self.role) if angle == "insight" and not line.insight.personal else asked
+        vp = line.entry.value_proposition or (self.vps[0] if self.vps else self.product)
+        backer = None if line.proof else self.backer(vp, *([ANSWERS] if angle == "proof" else []))
+        proof = self.proof_line(line) or (proof_sentence(backer) if backer else None)
+        cta = cta_sentence(self.cta(stage), variant - 1)
+        if (angle == "proof" or not said) and proof and len(proof) <= 140:
+            parts = [proof, self.answer(line, form), cta]
+        elif said and len(said) <= 140:
+            parts = [self.use(line, said), value_sentence(vp, self.product, form), proof, cta]
+        else:
             return "no hook within 140 characters"
-        value = value_sentence(line.entry.value_proposition or (self.vps[0] if self.vps else self.product),
-                               self.product, slot_of(stage, variant))
-        parts = [hook, value, rest, cta_sentence(self.cta(stage), variant - 1)]
         return {"post": "\n\n".join(p for p in parts if p)}
 
     def sponsored(self, stage: Stage, variant: int) -> dict | str:
@@ -225,10 +233,11 @@ def _write(persona: Persona, channel: Channel, stage: Stage, variant: int, turn:
     w = ChannelWriter(persona, brief, config, mmap)
     w.turn = turn
     builtin = "" if channel.custom else channel.name
+    body_min = (channel.rule("body").min_words or 0) if channel.rule("body") else 0
     written = "the brief has no value propositions or calls to action to write from" if not (w.vps and w.ctas) \
         else {
-            "cold_email": lambda: w.email(stage, variant, follow_up=False),
-            "follow_up_email": lambda: w.email(stage, variant, follow_up=True),
+            "cold_email": lambda: w.email(stage, variant, follow_up=False, min_words=body_min),
+            "follow_up_email": lambda: w.email(stage, variant, follow_up=True, min_words=body_min),
             "linkedin_post": lambda: w.linkedin_post(stage, variant),
             "linkedin_sponsored": lambda: w.sponsored(stage, variant),
             "google_rsa": lambda: w.rsa(stage, variant),

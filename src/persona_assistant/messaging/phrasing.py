@@ -120,8 +120,9 @@ def head(text: str, limit: int, min_words: int = 2) -> str | None:
         ends = [m.start() for m in pattern.finditer(text) if m.start() <= limit]
         for end in reversed(ends):
             cand = bare(text[:end])
-            if pattern is _AND_END and len(cand.rsplit(",", 1)[-1].split()) < 3:
-                continue  # "match bank, subledger | and ERP": a list cut, not a clause
+            if pattern is _AND_END and (len(cand.rsplit(",", 1)[-1].split()) < 3 or _joins_names(text, end + 1)
+                                        or cand.split()[-2].lower() in _PREPOSITIONS):
+                continue  # "match bank, subledger | and ERP", "with predictive-scheduling | and break rules": a list
             if whole(cand) and len(cand) <= limit and len(cand.split()) >= min_words:
                 return cand
     return None
@@ -209,6 +210,7 @@ _LEADING_TIME = re.compile(r"^((?:every|each|after|before|since|during|on|at|las
 _COUNT = re.compile(r"(?<=ing |.ed )(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d+)\s+(?=(?:new\s+)?"
                     r"(?!(?:minutes|hours|days|weeks|months|years|times|percent)\b)[a-z]+s\b)", re.I)
 # "the break and rest rules": a determiner, a noun, "and": one noun phrase, not two clauses.
+_PREPOSITIONS = frozenset("with for of in on at by from to into about".split())
 _DETERMINERS = frozenset("the a an our my your their every each this that".split())
 
 

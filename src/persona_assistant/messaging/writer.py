@@ -196,12 +196,14 @@ class Writer:
         pool = self.leads(stage, angle)
         start = ((variant - 1) // len(ANGLES) + shift + self.turn) % max(1, len(pool))
         out = [(p, ln) for ln in pool[start:] + pool[:start] for p in self.options(ln, angle, limit, payoff)]
-        out += [(upper_first(h), ln) for ln in self.lines if ln.entry.item.field != "objections"
-                and not _RESTATED.match(ln.insight.clause) and (h := head(ln.insight.clause, limit, 4))]
         for t in [*self.vps, *(p.claim for p in self.proofs)]:  # about the first line that says it, if any
             owner = next((ln for ln in pool if t in (ln.entry.value_proposition, ln.proof and ln.proof.claim)), None)
             out.append((self.role_head(t, limit), owner))
-        out += [(self.role_head(c, limit, 3), None) for c in self.ctas]
+        said = [ln for ln in pool if ln.entry.item.field in ("pains", "goals", "triggers")
+                and not _RESTATED.match(ln.insight.clause)]  # a pain, goal or trigger said to the reader
+        out += [(upper_first(ln.insight.clause), ln) for ln in said]
+        out += [(upper_first(h), ln) for ln in said if (h := head(ln.insight.clause, limit, 4))]
+        out += [(self.role_head(self.cta(stage), limit, 3), None)]  # the stage's own ask, never another one
         return [(p, ln) for p, ln in out if p and len(p) <= limit and (words is None or word_count(p) <= words)]
 
     def phrase(self, stage: Stage, variant: int, limit: int, *, words: int | None = None,
@@ -214,11 +216,11 @@ class Writer:
         core = phrase.split(": ", 1)[-1].lower()
         return next((p for p in self.proofs if tidy(p.claim).lower().startswith(core)), None)
 
-    def backer(self, answer: str) -> ProofPoint | None:
-        """The brief's proof point closest in meaning to `answer`, if it meets it at all (ANSWERS)."""
+    def backer(self, answer: str, floor: float = PROOF_BACKS_ANSWER) -> ProofPoint | None:
+        """The brief's proof point closest in meaning to `answer`, if it meets it at least by `floor`."""
         scored = [(similarity(answer, p.claim), -i, p) for i, p in enumerate(self.proofs)] if answer else []
         best = max(scored, key=lambda t: t[:2], default=None)
-        return best[2] if best and best[0] >= ANSWERS else None
+        return best[2] if best and best[0] >= floor else None
 
     def answer(self, line: Line, form: int, limit: int | None = None) -> str | None:
         return self.use(line, line.opener(self.product, form, limit))
