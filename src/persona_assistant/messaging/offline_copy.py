@@ -92,10 +92,13 @@ class ChannelWriter(Writer):
         backer = None if line.proof else self.backer(vp, *([ANSWERS] if angle == "proof" else []))
         proof = self.proof_line(line) or (proof_sentence(backer) if backer else None)
         cta = cta_sentence(self.cta(stage), variant - 1)
+        answer = line.opener(self.product, form)  # pain and answer in one sentence
         if (angle == "proof" or not said) and proof and len(proof) <= 140:
-            parts = [proof, self.answer(line, form), cta]
+            parts = [proof, self.use(line, answer), cta]
         elif said and len(said) <= 140:
             parts = [self.use(line, said), value_sentence(vp, self.product, form), proof, cta]
+        elif answer and len(answer) <= 140:
+            parts = [self.use(line, answer), proof, cta]
         else:
             return "no hook within 140 characters"
         return {"post": "\n\n".join(p for p in parts if p)}

@@ -23,9 +23,9 @@ from persona_assistant.schemas import Angle, Brief, MapEntry, MessageMap, Person
 
 ANGLES: tuple[Angle, ...] = ("pain", "proof", "insight")
 STAGES: tuple[Stage, ...] = ("awareness", "consideration", "decision")
-# A proof point goes with a line when it backs the item itself or, more closely, the answer to it; it answers
+# A proof point goes with a line when it backs the item itself or the answer to it (PROOF_BACKS); it answers
 # an objection, criterion or trigger itself when it meets it by PROOF_MARGIN more than the value proposition.
-PROOF_BACKS_ITEM, PROOF_BACKS_ANSWER, PROOF_MARGIN = 0.2, 0.3, 0.05
+PROOF_BACKS, PROOF_MARGIN = 0.2, 0.05
 _RESTATED = re.compile(r"^(?:your (?:\w+ )?(?:goal|aim|target|plan|concern|worry|risk)\b|you(?:'d| would) )")  # no headline
 LEAD_FIELDS: dict[str, tuple[str, ...]] = {
     "pain": ("pains", "objections", "goals", "triggers", "decision_criteria"),
@@ -107,8 +107,8 @@ class Writer:
             if said is None:
                 continue
             proof = brief.proof_points[e.proof_index] if e.proof_index is not None else None
-            if proof is not None and similarity(e.item.text, proof.claim) < PROOF_BACKS_ITEM \
-                    and similarity(e.value_proposition, proof.claim) < PROOF_BACKS_ANSWER:
+            if proof is not None and similarity(e.item.text, proof.claim) < PROOF_BACKS \
+                    and similarity(e.value_proposition, proof.claim) < PROOF_BACKS:
                 proof = None  # a proof point that backs neither the item nor its answer is a non-sequitur
             self.lines.append(Line(e, said, proof if proof and clean(proof.claim) else None))
         self.vps = [v for v in brief.value_propositions if v.strip() and clean(v)]
@@ -216,7 +216,7 @@ class Writer:
         core = phrase.split(": ", 1)[-1].lower()
         return next((p for p in self.proofs if tidy(p.claim).lower().startswith(core)), None)
 
-    def backer(self, answer: str, floor: float = PROOF_BACKS_ANSWER) -> ProofPoint | None:
+    def backer(self, answer: str, floor: float = PROOF_BACKS) -> ProofPoint | None:
         """The brief's proof point closest in meaning to `answer`, if it meets it at least by `floor`."""
         scored = [(similarity(answer, p.claim), -i, p) for i, p in enumerate(self.proofs)] if answer else []
         best = max(scored, key=lambda t: t[:2], default=None)
