@@ -182,7 +182,8 @@ class Writer:
         an objection's: a headline does not raise a doubt), its answer, its proof; with `payoff` (an
         ad or page whose body states the pain) the answer and proof before the question."""
         q = line.insight.question() if line.entry.item.field != "objections" else None
-        proof = self.role_head(line.proof.claim, limit) if line.proof else None
+        # an ad's headline pays off the sentence under it, which states the proof only when it is the answer
+        proof = self.role_head(line.proof.claim, limit) if line.proof and (line.proof_answers or not payoff) else None
         value = self.role_head(line.entry.value_proposition, limit) if line.entry.value_proposition else None
         if payoff:
             return [proof, value, q] if angle == "proof" else [value, proof, q]
@@ -198,7 +199,8 @@ class Writer:
         out = [(p, ln) for ln in pool[start:] + pool[:start] for p in self.options(ln, angle, limit, payoff)]
         for t in [*self.vps, *(p.claim for p in self.proofs)]:  # about the first line that says it, if any
             owner = next((ln for ln in pool if t in (ln.entry.value_proposition, ln.proof and ln.proof.claim)), None)
-            out.append((self.role_head(t, limit), owner))
+            if not payoff or owner is not None and (t == owner.entry.value_proposition or owner.proof_answers):
+                out.append((self.role_head(t, limit), owner))
         said = [ln for ln in pool if ln.entry.item.field in ("pains", "goals", "triggers")
                 and not _RESTATED.match(ln.insight.clause)]  # a pain, goal or trigger said to the reader
         out += [(upper_first(ln.insight.clause), ln) for ln in said]
