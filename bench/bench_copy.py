@@ -1,6 +1,9 @@
 """Copy quality of the offline campaign, scored asset by asset, on two workspaces.
 
-    python bench/bench_copy.py [--variants N] [--keep DIR]
+    python bench/bench_copy.py [--variants N] [--keep DIR] [--sample FILE]
+
+--sample writes 20 assets of the second workspace (every channel, stages in turn, picked with a
+fixed seed) to FILE as markdown, for a cold read by a marketer.
 
 Runs `draft icp`, `draft personas` and `campaign --allow-lint-failures` (offline, through the CLI,
 in a temporary copy) on the demo workspace (fixtures/sample-workspace) and on the second sample
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -153,16 +157,48 @@ def report(name: str, s: dict) -> None:
             print(f"    {kind}: {item}")
 
 
+def sample(ws: Workspace, path: Path, n: int = 20, seed: int = 14) -> None:
+    """`n` assets of `ws`'s campaign across channels and stages, as markdown (see module doc)."""
+    assets = ws.load_version("campaign", Campaign).assets
+    personas = {p.id: p for p in ws.load_version("personas", PersonaSet).personas}
+    rng, stages = random.Random(seed), ("awareness", "consideration", "decision")
+    channels = sorted({a.channel for a in assets})
+    picked: list = []
+    for k in range(n):
+        channel, stage = channels[k % len(channels)], stages[(k // len(channels) + k) % 3]
+        pool = [a for a in assets if a.channel == channel and a.stage == stage and a not in picked]
+        if pool:
+            picked.append(rng.choice(pool))
+    out = [f"# {len(picked)} offline assets from the second sample workspace ({load_brief(ws).product})", ""]
+    for i, a in enumerate(picked, 1):
+        p = personas[a.persona_id]
+        out += [f"## {i}. `{a.id}`", "", f"- channel: {a.channel}; stage: {a.stage}; angle: {a.angle}; "
+                f"persona: {p.id} ({p.role})", ""]
+        if a.map_only:
+            out += [f"(map-only) {a.note}", ""]
+        for name, value in a.fields.items():
+            if isinstance(value, list):
+                out += [f"**{name}**", ""] + [f"- {v}" for v in value] + [""]
+            else:
+                out += [f"**{name}**", "", "> " + value.replace("\n", "\n> "), ""]
+    path.write_text("\n".join(out), encoding="utf-8")
+    print(f"wrote {len(picked)} assets to {path}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="generate the workspaces here and keep them")
+    ap.add_argument("--sample", type=Path, help="write 20 assets of the second workspace here (markdown)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
         total = {"fragments": 0, "misattributed": 0, "repeated_sets": 0, "doubts": 0}
         for name, src in WORKSPACES.items():
-            s = score(generate(src, base / name, args.variants))
+            ws = generate(src, base / name, args.variants)
+            s = score(ws)
+            if name == "second" and args.sample:
+                sample(ws, args.sample)
             report(name, s)
             for k in total:
                 total[k] += len(s[k])

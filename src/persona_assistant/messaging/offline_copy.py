@@ -82,10 +82,10 @@ class ChannelWriter(Writer):
         """A question (or, for the insight angle, a statement) then the answer and its proof; the proof
         angle opens with the proof and puts pain and answer in one sentence. An objection is never
         the hook: a post does not raise a doubt it then leaves standing."""
-        line = self.lead(stage, variant)
+        angle, form = angle_for(variant), slot_of(stage, variant)
+        line = self.lead(stage, variant, shift=1 if angle == "insight" else 0)  # not the pain angle's line again
         if line is None:
             return "no persona item the engine can say in its own words"
-        angle, form = angle_for(variant), slot_of(stage, variant)
         asked = line.insight.question() if line.entry.item.field != "objections" else None
         said = line.insight.statement(self.role) if angle == "insight" and not line.insight.personal else asked
         vp = line.entry.value_proposition or (self.vps[0] if self.vps else self.product)
@@ -93,12 +93,14 @@ class ChannelWriter(Writer):
         proof = self.proof_line(line) or (proof_sentence(backer) if backer else None)
         cta = cta_sentence(self.cta(stage), variant - 1)
         answer = line.opener(self.product, form)  # pain and answer in one sentence
-        if (angle == "proof" or not said) and proof and len(proof) <= 140:
+        if angle == "proof" and proof and len(proof) <= 140:
             parts = [proof, self.use(line, answer), cta]
         elif said and len(said) <= 140:
             parts = [self.use(line, said), value_sentence(vp, self.product, form), proof, cta]
-        elif answer and len(answer) <= 140:
+        elif answer and len(answer) <= 140:  # an objection: met with its answer, never left as a question
             parts = [self.use(line, answer), proof, cta]
+        elif proof and len(proof) <= 140:
+            parts = [proof, self.use(line, answer), cta]
         else:
             return "no hook within 140 characters"
         return {"post": "\n\n".join(p for p in parts if p)}
@@ -121,7 +123,7 @@ class ChannelWriter(Writer):
         if line is None or headline is None:
             return "no persona item or whole headline left for this slot"
         stated = self.backing(headline[0])
-        proof = proof_sentence(stated) if stated else None if line.proof_answers else self.proof_line(line)
+        proof = None if line.proof_answers else proof_sentence(stated) if stated else self.proof_line(line)
         sub = " ".join(p for p in (self.answer(line, slot_of(stage, variant)), proof) if p)
         return {"headline": headline[0], "subheadline": sub, "cta": bare(self.cta(stage)) or "Reply to book a call"}
 
@@ -131,7 +133,7 @@ class ChannelWriter(Writer):
         line = self.lead(stage, variant)
         rest = list(dict.fromkeys(
             [q for ln in self.lines if (q := ln.insight.question()) and len(q) <= 30]
-            + [h for t in [*self.vps, *(p.claim for p in self.proofs)] if (h := head(tidy(t), 30))]
+            + [h for t in [*self.vps, *(p.claim for p in self.proofs)] if (h := head(tidy(t), 30, 3))]
             + [h for c in self.ctas if (h := head(c, 30))]
             + ([upper_first(h)] if (h := head(self.brief.category, 30)) else [])))
         rest = [r for r in rest if r not in fixed]

@@ -284,7 +284,7 @@ def value_kind(vp: str) -> str:
 VALUE_FORMS = {
     "imperative": ("{p} helps you {v}", "{p} lets your team {v}", "With {p}, you {v}"),
     "noun": ("{p} gives you {v}", "{p} gives your team {v}", "With {p}, you get {v}"),
-    "statement": ("{p} means {v}", "{p} is how {v}", "With {p}, {v}"),
+    "statement": ("{p} can help: {v}", "{p} is built so that {v}", "With {p}, {v}"),
 }
 
 
