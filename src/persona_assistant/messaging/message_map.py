@@ -71,7 +71,8 @@ CONCEPTS = (
     "payroll timesheet timesheets pay-run",
     "security secure soc compliance compliant sso nda gdpr hipaa privacy protection protect sensitive",
     "rule rules law laws legal fine fines dispute claim claims breaks predictive-scheduling regulation",
-    "audit auditor auditors evidence trail sign-off signoff approval review reviewer reviewers finding",
+    "audit auditor auditors evidence trail sign-off signoff approval review reviewer reviewers finding "
+    "record log history",
     "cost price budget expensive spend money roi save saving cheap afford fiscal license overtime wage "
     "wages labor labour",
     "headcount hire hiring staff people burn burnout workload freeze accountants employees workers "
@@ -91,6 +92,8 @@ def stem(word: str) -> str:
     """A crude suffix-stripping stem, enough to meet "reconciliations" and "reconciling"."""
     w = word.lower().strip("'’-")
     for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ed", "es", "s", "ly"):
+        if suffix == "es" and not re.search(r"(?:[sxz]|[cs]h)es$", w):
+            continue  # "phones" -> "phone" (by "s"), "matches" -> "match"
         if len(w) - len(suffix) >= 4 and w.endswith(suffix):
             return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return w
