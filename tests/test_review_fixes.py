@@ -1,0 +1,57 @@
+"""Fixes from a cold user review: each test names the surprise it guards against."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from importlib import resources
+
+import pytest
+import yaml
+
+from persona_assistant.errors import InputError
+from persona_assistant.schemas import Brief
+from persona_assistant.workspace import Workspace, load_brief
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "persona_assistant", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def _workspace(tmp_path, brief: str) -> Workspace:
+    root = tmp_path / "ws"
+    (root / "crm").mkdir(parents=True)
+    (root / "notes").mkdir()
+    (root / "brief.yaml").write_text(brief, encoding="utf-8")
+    return Workspace(root)
+
+
+# ------------------------------------------------------------------ 1. product is a name
+
+
+@pytest.mark.parametrize("line, short", [
+    ("Tallyhop: shift scheduling for multi-location restaurants and clinics", "Tallyhop"),
+    ("Tallyhop - shift scheduling for restaurants", "Tallyhop"),
+    ("Shift scheduling software for multi-location restaurants and clinics", None),
+])
+def test_a_product_written_as_a_sentence_is_one_line_error_naming_the_brief_and_field(tmp_path, line, short):
+    ws = _workspace(tmp_path, f'product: "{line}"\n')
+    with pytest.raises(InputError) as err:
+        load_brief(ws)
+    msg = str(err.value)
+    assert "\n" not in msg and "brief.yaml" in msg and "product" in msg and "category" in msg
+    if short:
+        assert f"'{short}'" in msg
+
+
+def test_a_short_product_name_loads_and_template_and_sample_briefs_stay_valid(tmp_path):
+    assert load_brief(_workspace(tmp_path, 'product: "Tallyhop"\n')).product == "Tallyhop"
+    pkg = resources.files("persona_assistant")
+    template = yaml.safe_load(pkg.joinpath("brief_template.yaml").read_text(encoding="utf-8"))
+    Brief.model_validate(template)
+    assert "name" in pkg.joinpath("brief_template.yaml").read_text(encoding="utf-8").split("product", 1)[1][:60]
+    sample = yaml.safe_load(pkg.joinpath("sample_workspace/brief.yaml").read_text(encoding="utf-8"))
+    sample["proof_points"] = [p if isinstance(p, dict) else {"claim": p} for p in sample.get("proof_points", [])]
+    Brief.model_validate(sample)
