@@ -55,3 +55,35 @@ def test_a_short_product_name_loads_and_template_and_sample_briefs_stay_valid(tm
     sample = yaml.safe_load(pkg.joinpath("sample_workspace/brief.yaml").read_text(encoding="utf-8"))
     sample["proof_points"] = [p if isinstance(p, dict) else {"claim": p} for p in sample.get("proof_points", [])]
     Brief.model_validate(sample)
+
+
+# ------------------------------------------------------------------ 2. unread files are named
+
+
+def test_files_in_notes_and_crm_that_are_not_read_are_named_in_a_notice(tmp_path):
+    told: list[str] = []
+    ws = _workspace(tmp_path, "")
+    ws = Workspace(ws.root, notify=told.append)
+    (ws.notes_dir / "dana.md").write_text("**Dana:** hello\n", encoding="utf-8")
+    (ws.notes_dir / "interview.docx").write_bytes(b"PK\x03\x04")
+    (ws.notes_dir / ".DS_Store").write_bytes(b"\0")
+    (ws.crm_dir / "deals.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (ws.crm_dir / "old.xls").write_bytes(b"\xd0\xcf")
+    (ws.crm_dir / "archive").mkdir()
+    assert [p.name for p in ws.note_files()] == ["dana.md"]
+    assert [p.name for p in ws.crm_files()] == ["deals.csv"]
+    ws.note_files()  # a listing repeated within a run says it once
+    assert told == ["skipped notes/interview.docx: Word files are not read; save it as .txt or .md",
+                    "skipped crm/archive: subfolders of crm/ are not read; move its files up a level",
+                    "skipped crm/old.xls: old Excel .xls files are not read; save it as .csv or .xlsx"]
+
+
+def test_draft_personas_says_it_skipped_a_word_file(tmp_path):
+    root = tmp_path / "ws"
+    (root / "notes").mkdir(parents=True)
+    (root / "notes" / "dana.md").write_text(
+        "---\nname: Dana Ruiz\nrole: Controller\ncompany: Acme\n---\n\n"
+        "**Dana:** We reconcile bank feeds by hand and it takes three full days every month.\n", encoding="utf-8")
+    (root / "notes" / "interview.docx").write_bytes(b"PK\x03\x04")
+    out = run_cli("draft", "personas", "-w", str(root))
+    assert "skipped notes/interview.docx: Word files are not read; save it as .txt or .md" in out.stderr

@@ -137,6 +137,16 @@ def _stderr_notice(message: str) -> None:
     write_notice(message)
 
 
+_KINDS = {".docx": "Word files", ".doc": "Word files", ".pdf": "PDF files", ".xls": "old Excel .xls files",
+          ".pages": "Pages files", ".rtf": "RTF files", ".odt": "OpenDocument files", ".numbers": "Numbers files"}
+
+
+def _kind(path: Path) -> str:
+    """What a file nobody reads is called in its notice ('Word files', '.json files')."""
+    suffix = path.suffix.lower()
+    return _KINDS.get(suffix) or (f"{suffix} files" if suffix else "files without an extension")
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path
@@ -209,9 +219,18 @@ class Workspace:
             return None
         return path
 
-    def _listing(self, folder: Path, suffixes: frozenset[str] | set[str], *, recursive: bool) -> list[Path]:
+    def _unread(self, path: Path, why: str) -> None:
+        """Notice for a file or folder a listing does not read: nothing is skipped silently."""
+        if str(path) not in self._told:
+            self._told.add(str(path))
+            self.notify(f"skipped {path.relative_to(self.root) if path.is_relative_to(self.root) else path}: {why}")
+
+    def _listing(self, folder: Path, suffixes: frozenset[str] | set[str], *, recursive: bool,
+                 save_as: str | None = None) -> list[Path]:
         """Files under `folder` with one of `suffixes` that stay inside the workspace, sorted;
-        links leading outside (files or folders) are skipped with a notice, folder loops ignored."""
+        links leading outside (files or folders) are skipped with a notice, folder loops ignored,
+        and, given `save_as`, any other file or subfolder is named in a notice saying what to save
+        it as (hidden files such as .DS_Store excepted)."""
         if not folder.is_dir():
             return []
         found: list[Path] = []
@@ -227,7 +246,7 @@ class Workspace:
             if key in seen:
                 continue
             seen.add(key)
-            for entry in os.scandir(current):
+            for entry in sorted(os.scandir(current), key=lambda e: e.name):
                 path = Path(entry.path)
                 if recursive and entry.is_dir():
                     stack.append(path)
@@ -240,19 +259,22 @@ class Workspace:
                         found.append(path)
                     else:
                         self._skip(path, real)
+                elif save_as and not entry.name.startswith("."):
+                    self._unread(path, f"subfolders of {folder.name}/ are not read; move its files up a level"
+                                 if entry.is_dir() else f"{_kind(path)} are not read; save it as {save_as}")
         return sorted(found)
 
     def crm_files(self) -> list[Path]:
         """CSV/TSV/TXT/XLSX/XLSM exports in crm/ (not its subfolders) that stay inside the workspace."""
         from persona_assistant.ingest.csvfile import CRM_SUFFIXES
 
-        return self._listing(self.crm_dir, CRM_SUFFIXES, recursive=False)
+        return self._listing(self.crm_dir, CRM_SUFFIXES, recursive=False, save_as=".csv or .xlsx")
 
     def note_files(self) -> list[Path]:
         """Interview notes anywhere under notes/ that stay inside the workspace."""
         from persona_assistant.ingest.notes import NOTE_SUFFIXES
 
-        return self._listing(self.notes_dir, NOTE_SUFFIXES, recursive=True)
+        return self._listing(self.notes_dir, NOTE_SUFFIXES, recursive=True, save_as=".txt or .md")
 
     def mapping_file(self) -> Path | None:
         """The workspace's mapping.toml when present (and inside); what `--map` stands in for."""
