@@ -42,11 +42,11 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     ("[x](data:text/html,hi)", "[x&#93;(data:text/html,hi)"),
     ("[x][r]\n[r]: javascript:y", "[x&#93;[r]\n[r&#93;: javascript:y"),
     ("![p](https://t.invalid/p.png)", "![p&#93;(https://t.invalid/p.png)"),
-    ("\\[x](javascript:y)", "\\[x&#93;(javascript:y)"),
+    ("\\[x](javascript:y)", "\\\\[x&#93;(javascript:y)"),
     ("[docs](https://example.com/a?b=1)", "[docs](https://example.com/a?b=1)"),
     ("[mail](mailto:a@b.example)", "[mail](mailto:a@b.example)"),
     ("[inferred] and [x]", "[inferred] and [x]"),
-    ("a\x1b[31mred\x1b[0m\x07 <b>", "ared &lt;b&gt;"),
+    ("a\x1b[31mred\x1b[0m\x07 <b>", "ared \\<b>"),
 ])
 def test_md_escape_keeps_only_http_and_mailto_links_live(text, expected):
     assert md_escape(text) == expected

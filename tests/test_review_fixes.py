@@ -87,3 +87,17 @@ def test_draft_personas_says_it_skipped_a_word_file(tmp_path):
     (root / "notes" / "interview.docx").write_bytes(b"PK\x03\x04")
     out = run_cli("draft", "personas", "-w", str(root))
     assert "skipped notes/interview.docx: Word files are not read; save it as .txt or .md" in out.stderr
+
+
+# ------------------------------------------------------------------ 3. Markdown shows no entities
+
+
+def test_markdown_shows_a_persona_name_as_written_and_keeps_it_inert():
+    from persona_assistant.draft.markdown import persona_markdown
+    from persona_assistant.schemas import Persona
+
+    p = Persona(id="it", name="Elena, the IT & ERP <b>Systems</b> *Manager*", archetype="Runs the ERP",
+                role="IT Manager")
+    heading = persona_markdown(p).splitlines()[0]
+    assert heading == "## Elena, the IT & ERP \\<b>Systems\\</b> \\*Manager\\* (it)"
+    assert "&amp;" not in heading and "&lt;" not in heading

@@ -7,9 +7,11 @@ One function per idea:
   format (Markdown via `md_escape`, HTML via the report's Jinja2 `finalize`, JSON via
   `clean_data`, CSV via `export.csv_safe.safe_cell`) go through it.
 * `md_escape`: text for Markdown that a viewer shows and never renders as HTML or as a live
-  link. `<`, `>`, `&` become entities; a link survives only as an inline link to http(s) or
-  mailto (`[text](https://...)`); any other link, image or reference definition is broken
-  by writing its `]` as `&#93;` (so `[x](javascript:...)` shows as text).
+  link, and that reads as written in the file: only what Markdown would act on gets a backslash
+  (`<`, an entity-like `&`, `*`, a backquote, an edge `_`, a backslash before punctuation), so
+  `IT & ERP` stays `IT & ERP`; a link survives only as an inline link to http(s) or mailto
+  (`[text](https://...)`); any other link, image or reference definition is broken by writing
+  its `]` as `&#93;` (so `[x](javascript:...)` shows as text).
 * `as_rich_text`: rich markup in cleaned text is shown, never interpreted.
 """
 
@@ -26,6 +28,10 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SAFE_LINK = re.compile(r"(?<!!)\[[^\[\]\n]*\]\((?:https?://|mailto:)[^\s()<>\[\]]*\)", re.I)
 # A `]` that would close a link label: inline `](`, reference `][`, definition `]:`.
 _LABEL_END = re.compile(r"\](?=[(\[:])")
+# What Markdown would act on in plain text: a backslash escape, the start of raw HTML or an autolink,
+# an entity reference, emphasis (`*`, `_` at a word's edge) and code spans.
+_MD_ACTIVE = re.compile(r"\\(?=[!-/:-@\[-`{-~])|<|&(?=#\d+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)"
+                        r"|\*|`|(?<!\w)_|_(?!\w)")
 
 
 def clean(text: str, *, keep_newlines: bool = True) -> str:
@@ -62,16 +68,24 @@ def as_rich_text(text: str, style: str | None = None):
     return Text(clean(text), style=style or "")
 
 
+def _md_text(text: str) -> str:
+    """Plain text shown literally by a Markdown viewer and readable as a file: a backslash escape
+    only where Markdown would act (an escape, raw HTML, an entity, emphasis, code), so `R&D` and
+    `IT & ERP` stay as written, and a `]` that would close a link label broken as `&#93;`."""
+    return _LABEL_END.sub("&#93;", _MD_ACTIVE.sub(r"\\\g<0>", text))
+
+
 def md_escape(text: object) -> str:
     """Untrusted text for Markdown: a viewer shows it, never as HTML, never as a live link other
     than an inline http(s)/mailto link, and no control character reaches the file."""
-    text = clean(str(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = clean(str(text))
     out: list[str] = []
     last = 0
     for m in _SAFE_LINK.finditer(text):
-        out += [_LABEL_END.sub("&#93;", text[last:m.start()]), m.group()]
+        label, _, url = m.group()[1:].partition("](")
+        out += [_md_text(text[last:m.start()]), f"[{_md_text(label)}]({url}"]
         last = m.end()
-    out.append(_LABEL_END.sub("&#93;", text[last:]))
+    out.append(_md_text(text[last:]))
     return "".join(out)
 
 
