@@ -88,25 +88,25 @@ CORPUS = [
      [r"nan_mixed_with_text\.csv:amount: 2 value\(s\) .* row 1: 'n/a'\)"]),
     ("eu_semicolon.csv", "stage;amount\nWon;1.200,50\nWon;12.500\nLost;3\n", [1200.5, 12500.0, 3.0],
      [r"eu_semicolon\.csv:amount: 1 value\(s\) could be thousands or decimals \(first at row 2: '12\.500', "
-      r"read as 12500\): read with the decimal comma, as the column's other numbers show"]),
+      r"read as 12500\): '\.' taken as the thousands separator and ',' as the decimal comma, as the column's other numbers show"]),
     ("eu_comma_delimited.csv", 'stage,amount\nWon,"1.200,50"\nWon,12.500\nWon,"7,25"\n', [1200.5, 12500.0, 7.25],
-     [r"read as 12500\): read with the decimal comma"]),
+     [r"read as 12500\): '\.' taken as the thousands separator and ',' as the decimal comma"]),
     ("eu_evidence_last.csv", "stage;amount\n" + "Won;12.500\n" * 3 + "Won;2.000.000\n",
-     [12500.0] * 3 + [2e6], [r"read with the decimal comma"]),
+     [12500.0] * 3 + [2e6], [r"'\.' taken as the thousands separator and ',' as the decimal comma"]),
     ("us_thousands.csv", 'stage,amount\nWon,"1,200.50"\nWon,"12,500"\nWon,12.5\n', [1200.5, 12500.0, 12.5],
      [r"us_thousands\.csv:amount: 1 value\(s\) could be thousands or decimals \(first at row 2: '12,500', "
-      r"read as 12500\): read with the decimal point"]),
+      r"read as 12500\): ',' taken as the thousands separator and '\.' as the decimal point"]),
     ("us_semicolon.csv", "stage;amount\nWon;1,200.50\nWon;1,250\n", [1200.5, 1250.0],
-     [r"read as 1250\): read with the decimal point"]),
+     [r"read as 1250\): ',' taken as the thousands separator and '\.' as the decimal point"]),
     ("ambiguous_semicolon.csv", "stage;amount\nWon;12.500\nWon;1.250\n", [12500.0, 1250.0],
-     [r"ambiguous_semicolon\.csv:amount: ambiguous numbers: 2 value\(s\) .* no other value decides: read with "
-      r"the decimal comma \(the file is ';'-delimited"]),
+     [r"ambiguous_semicolon\.csv:amount: ambiguous numbers: 2 value\(s\) .* no other value in the column decides, so "
+      r"'\.' taken as the thousands separator and ',' as the decimal comma \(the file is ';'-delimited"]),
     ("ambiguous_comma.csv", "stage,amount\nWon,12.500\nWon,1.250\n", [12.5, 1.25],
-     [r"ambiguous numbers: 2 value\(s\) .*read with the decimal point \(the file is not ';'-delimited\)"]),
+     [r"ambiguous numbers: 2 value\(s\) .*',' taken as the thousands separator and '\.' as the decimal point \(the file is not ';'-delimited\)"]),
     ("mixed_forms.csv", 'stage,amount\nWon,"1.200,50"\nWon,"1,200.50"\nWon,"2,000.25"\nWon,12.500\n',
      [1200.5, 1200.5, 2000.25, 12.5],
      [r"numbers mix a decimal comma \(1 value\(s\).*and a decimal point \(2 .*each read by its own form",
-      r"read with the decimal point, as most of the column's other numbers show"]),
+      r"',' taken as the thousands separator and '\.' as the decimal point, as most of the column's other numbers show"]),
     ("plain_decimals.csv", "stage,amount\nWon,12.5\nWon,1200\nWon,0.125\n", [12.5, 1200.0, 0.125], []),
 ]
 
@@ -200,7 +200,8 @@ def test_the_whole_column_decides_even_past_the_sampled_rows(tmp_path):
         60_001, 60_000 * 12500.0 + 1200.5, 1200.5)
     notes = [n for n in crm.report.value_notices if "deals.csv:amount" in n]
     assert notes == ["deals.csv:amount: 60000 value(s) could be thousands or decimals (first at row 1: '12.500', "
-                     "read as 12500): read with the decimal comma, as the column's other numbers show"]
+                     "read as 12500): '.' taken as the thousands separator and ',' as the decimal comma, "
+                     "as the column's other numbers show"]
 
 
 # --------------------------------------------------------------------------- through the CLI

@@ -101,3 +101,18 @@ def test_markdown_shows_a_persona_name_as_written_and_keeps_it_inert():
     heading = persona_markdown(p).splitlines()[0]
     assert heading == "## Elena, the IT & ERP \\<b>Systems\\</b> \\*Manager\\* (it)"
     assert "&amp;" not in heading and "&lt;" not in heading
+
+
+# ------------------------------------------------------------------ 4. how a comma in money was read
+
+
+def test_a_thousands_comma_notice_says_the_comma_was_a_thousands_separator(tmp_path):
+    from persona_assistant.ingest.crm import load_crm
+
+    path = tmp_path / "deals.csv"
+    path.write_text('stage,amount\nWon,"$4,800"\nLost,"$1,250"\n', encoding="utf-8")
+    crm = load_crm([path])
+    assert [r[0] for r in crm.con.execute("SELECT amount FROM deals ORDER BY rowid").fetchall()] == [4800.0, 1250.0]
+    notes = [n for n in crm.report.value_notices if n.startswith("deals.csv:amount:")]
+    assert len(notes) == 1 and "'$4,800', read as 4800" in notes[0]
+    assert "',' taken as the thousands separator" in notes[0] and "read with the decimal point" not in notes[0]

@@ -123,7 +123,9 @@ def decimal_notice(label: str, counts: DecimalCounts, decimal: str, delimiter: s
                    reading: float | None) -> str | None:
     """The notice for a column whose numbers mix the two forms or hold ambiguous values (else None).
     `example`: the first ambiguous value, `reading`: what it was read as."""
-    name = {",": "decimal comma", ".": "decimal point"}
+    # Said as what each mark was taken for: "read with the decimal point" alone reads as 4.8 for '4,800'.
+    taken = {",": "'.' taken as the thousands separator and ',' as the decimal comma",
+             ".": "',' taken as the thousands separator and '.' as the decimal point"}[decimal]
     parts = []
     if counts.comma and counts.point:
         parts.append(f"numbers mix a decimal comma ({counts.comma} value(s) like 1.200,50) and a decimal point "
@@ -134,11 +136,11 @@ def decimal_notice(label: str, counts: DecimalCounts, decimal: str, delimiter: s
         if counts.comma or counts.point:
             side = "most of the column's other numbers show" if counts.comma and counts.point else \
                 "the column's other numbers show"
-            parts.append(f"{what}: read with the {name[decimal]}, as {side}")
+            parts.append(f"{what}: {taken}, as {side}")
         else:
             why = ("the file is ';'-delimited, as European exports are" if delimiter == ";" else
                    "the file is not ';'-delimited")
-            parts.append(f"ambiguous numbers: {what} and no other value decides: read with the {name[decimal]} "
+            parts.append(f"ambiguous numbers: {what}; no other value in the column decides, so {taken} "
                          f"({why}); write them without thousands separators to be sure")
     return f"{label}: " + "; ".join(parts) if parts else None
 
