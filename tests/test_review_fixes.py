@@ -116,3 +116,32 @@ def test_a_thousands_comma_notice_says_the_comma_was_a_thousands_separator(tmp_p
     notes = [n for n in crm.report.value_notices if n.startswith("deals.csv:amount:")]
     assert len(notes) == 1 and "'$4,800', read as 4800" in notes[0]
     assert "',' taken as the thousands separator" in notes[0] and "read with the decimal point" not in notes[0]
+
+
+# ------------------------------------------------------------------ 5. errors that say what to do
+
+
+def test_score_with_a_typo_suggests_the_file(tmp_path):
+    ws = _workspace(tmp_path, "")
+    (ws.root / "leads.csv").write_text("company,industry\nA,Retail\n", encoding="utf-8")
+    out = run_cli("score", "leads.cvs", "-w", str(ws.root), cwd=ws.root)
+    assert out.returncode == 2 and "did you mean leads.csv?" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_campaign_accepts_the_channel_names_chat_accepts_and_lists_them_when_wrong():
+    from persona_assistant.errors import UsageError
+    from persona_assistant.messaging.channels import load_channels, select_channels
+
+    channels = load_channels({})
+    assert select_channels(["email", "ads"], channels) == ["cold_email", "google_rsa"]
+    with pytest.raises(UsageError) as err:
+        select_channels(["emial"], channels)
+    assert "did you mean email?" in str(err.value) and "cold_email" in str(err.value)
+
+
+def test_a_csv_in_the_workspace_root_is_pointed_out_when_crm_is_empty(tmp_path):
+    ws = _workspace(tmp_path, "")
+    (ws.root / "deals.csv").write_text("stage,amount\nWon,10\n", encoding="utf-8")
+    out = run_cli("analyze", "-w", str(ws.root))
+    assert out.returncode == 2
+    assert f"found deals.csv in {ws.root}: move it into crm/" in out.stderr

@@ -6,6 +6,9 @@ option at fault; the CLI adds nothing but the prefix `error:`.
 
 from __future__ import annotations
 
+import difflib
+from pathlib import Path
+
 
 class PersonaError(Exception):
     """Base: a problem the user can fix. Never shown with a traceback (unless --debug)."""
@@ -33,6 +36,31 @@ class ModelError(PersonaError):
     """The model endpoint failed or answered something unusable, after retries and re-asks."""
 
     exit_code = 1
+
+
+def missing_file_hint(path: Path) -> str:
+    """'; did you mean leads.csv?' for a path that is not a file when its folder holds a file of a
+    close name (a typo such as leads.cvs), else ''. The one place such a suggestion is made."""
+    path = Path(path)
+    try:
+        names = [p.name for p in path.parent.iterdir() if p.is_file()] if path.parent.is_dir() else []
+    except OSError:
+        return ""
+    near = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
+    return f"; did you mean {near[0]}?" if near else ""
+
+
+def stray_crm_hint(crm_dir: Path, suffixes: frozenset[str] | set[str]) -> str:
+    """'; found deals.csv in <workspace>: move it into crm/' when the folder above an empty crm/ holds
+    CRM exports (a CSV dropped in the workspace root), else ''."""
+    try:
+        found = sorted(p.name for p in crm_dir.parent.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+    except OSError:
+        return ""
+    if not found:
+        return ""
+    shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+    return f"; found {shown} in {crm_dir.parent}: move {'it' if len(found) == 1 else 'them'} into {crm_dir.name}/"
 
 
 def os_error_advice(exc: OSError) -> str:

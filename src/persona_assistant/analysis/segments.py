@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from persona_assistant.analysis.columns import Settings, plan_dimensions, resolve, workspace_settings
 from persona_assistant.analysis.stats import benjamini_hochberg, bonferroni_alpha, score_test_p, wilson_interval
-from persona_assistant.errors import InputError, UsageError
+from persona_assistant.errors import InputError, UsageError, missing_file_hint, stray_crm_hint
 from persona_assistant.schemas import (Analysis, DataSufficiency, ExcludedColumn, Segment, SegmentStats, segment_id,
                                        segment_text)
 
@@ -380,11 +380,13 @@ def analyze_workspace(ws, files: Sequence[Path] | None = None, *, mapping_file: 
     if files:
         for path in files:
             if not Path(path).is_file():
-                raise UsageError(f"FILES: {path} is not a file")
+                raise UsageError(f"FILES: {path} is not a file{missing_file_hint(path)}")
     else:
         files = ws.crm_files()
         if not files:
-            raise UsageError(f"no CRM files in {ws.crm_dir}: put CSV/XLSX exports there or pass FILES")
+            from persona_assistant.ingest.csvfile import CRM_SUFFIXES
+            raise UsageError(f"no CRM files in {ws.crm_dir}: put CSV/XLSX exports there or pass FILES"
+                             f"{stray_crm_hint(ws.crm_dir, CRM_SUFFIXES)}")
     if mapping_file is not None:
         if not Path(mapping_file).is_file():
             raise UsageError(f"--map: {mapping_file} is not a file")

@@ -171,11 +171,6 @@ def _draft(chat, args):
     chat.text(result.summary())
 
 
-CHANNEL_ALIASES = {"email": "cold_email", "linkedin": "linkedin_post", "ads": "google_rsa", "ad": "google_rsa",
-                   "landing": "landing_hero", "call": "call_opener", "objections": "objection_handling",
-                   "follow_up": "follow_up_email"}
-
-
 @command("/message PERSONA CHANNEL [STAGE]", "write copy for a persona on a channel (email, linkedin, "
          "ads, landing, call, or a channel name); stage awareness|consideration|decision")
 def _message(chat, args):
@@ -186,7 +181,7 @@ def _message(chat, args):
         raise UsageError(f"/message: no persona {args[0]!r}; /personas lists them")
     from persona_assistant.messaging.campaign import Context as CopyContext
     from persona_assistant.messaging.campaign import ItemSpec
-    from persona_assistant.messaging.channels import lint_config, workspace_channels
+    from persona_assistant.messaging.channels import CHANNEL_ALIASES, lint_config, workspace_channels
     from persona_assistant.messaging.claims import known_text
 
     channels = workspace_channels(ws)

@@ -33,6 +33,7 @@ A workspace adds or overrides channels in persona-assistant.toml:
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,15 +191,26 @@ def workspace_channels(ws) -> dict[str, Channel]:
     return load_channels(ws.config(), str(ws.config_path))
 
 
+# The short names people use for a channel, accepted wherever a channel is named (`campaign --channel`,
+# chat's /message), so the two never disagree.
+CHANNEL_ALIASES = {"email": "cold_email", "linkedin": "linkedin_post", "ads": "google_rsa", "ad": "google_rsa",
+                   "landing": "landing_hero", "call": "call_opener", "objections": "objection_handling",
+                   "follow_up": "follow_up_email"}
+
+
 def select_channels(requested: list[str] | None, channels: dict[str, Channel]) -> list[str]:
-    """The --channel values, checked; default every built-in, custom and planning channel."""
+    """The --channel values (a channel's name or alias), checked; default every built-in, custom and
+    planning channel."""
     if not requested:
         return list(channels) + list(PLANNING_CHANNELS)
     known = list(channels) + list(PLANNING_CHANNELS)
     out: list[str] = []
-    for name in requested:
+    for asked in requested:
+        name = CHANNEL_ALIASES.get(asked.lower(), asked)
         if name not in known:
-            raise UsageError(f"--channel: unknown channel {name!r} (known: {', '.join(known)})")
+            near = difflib.get_close_matches(asked.lower(), known + list(CHANNEL_ALIASES), n=1)
+            raise UsageError(f"--channel: unknown channel {asked!r}" + (f"; did you mean {near[0]}?" if near else "")
+                             + f" (known: {', '.join(known)}; short names: {', '.join(CHANNEL_ALIASES)})")
         if name not in out:
             out.append(name)
     return out

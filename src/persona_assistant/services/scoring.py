@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from persona_assistant.errors import InputError, UsageError
+from persona_assistant.errors import InputError, UsageError, missing_file_hint, stray_crm_hint
 from persona_assistant.workspace import Workspace
 
 SCORE_COLUMNS = ("score", "tier", "win_probability", "confidence", "persona", "persona_confidence",
@@ -68,7 +68,10 @@ def load_history(ws: Workspace) -> Any:
     from persona_assistant.analysis.segments import load_history as load
 
     if not ws.crm_files():
-        raise UsageError(f"no CRM exports in {ws.crm_dir}: scoring learns its weights from won/lost deals there")
+        from persona_assistant.ingest.csvfile import CRM_SUFFIXES
+
+        raise UsageError(f"no CRM exports in {ws.crm_dir}: scoring learns its weights from won/lost deals there"
+                         f"{stray_crm_hint(ws.crm_dir, CRM_SUFFIXES)}")
     return load(ws)
 
 
@@ -137,7 +140,7 @@ def score(ws: Workspace, file: Path, *, out: Path | None = None) -> ScoreRun:
     from persona_assistant.scoring.model import explain, fit, icp_signal_index
 
     if not file.is_file():
-        raise UsageError(f"score: {file} is not a file")
+        raise UsageError(f"score: {file} is not a file{missing_file_hint(file)}")
     crm = load_history(ws)
     leads, dims = _load_leads(ws, file, crm)
     if not dims:
