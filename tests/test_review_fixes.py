@@ -145,3 +145,16 @@ def test_a_csv_in_the_workspace_root_is_pointed_out_when_crm_is_empty(tmp_path):
     out = run_cli("analyze", "-w", str(ws.root))
     assert out.returncode == 2
     assert f"found deals.csv in {ws.root}: move it into crm/" in out.stderr
+
+
+# ------------------------------------------------------------------ 6. smaller surprises
+
+
+@pytest.mark.parametrize("word", ["/quit", "/exit", "/q"])
+def test_leaving_a_piped_offline_chat_says_so(tmp_path, word):
+    from chat_helpers import make_workspace, run_lines, settings
+
+    ws = make_workspace(tmp_path / "ws")
+    shown, _ = run_lines(ws, [word, "/personas"], settings_obj=settings(offline=True))
+    assert "left the chat (nothing said, nothing saved)" in shown
+    assert "Maya" not in shown  # nothing after the exit line runs

@@ -81,8 +81,13 @@ def _help(chat, args):
     chat.text("\n".join(lines))
 
 
-@command("/exit", "leave the chat (Ctrl-D too); the conversation is saved")
+@command("/exit", "leave the chat (Ctrl-D too; /quit, /q); the conversation is saved")
 def _exit(chat, args):
+    from persona_assistant.chat.session import conversation_path
+
+    said = chat.session.turns() or chat.session.edits  # piped, a silent end read as a lost /quit
+    chat.text(f"left the chat; the conversation is saved in {conversation_path(chat.ctx.ws)}" if said
+              else "left the chat (nothing said, nothing saved)")
     return False
 
 
