@@ -158,3 +158,23 @@ def test_leaving_a_piped_offline_chat_says_so(tmp_path, word):
     shown, _ = run_lines(ws, [word, "/personas"], settings_obj=settings(offline=True))
     assert "left the chat (nothing said, nothing saved)" in shown
     assert "Maya" not in shown  # nothing after the exit line runs
+
+
+def test_no_segment_standing_out_is_not_styled_as_good_news():
+    import re
+
+    from persona_assistant.export.html import render_report
+    from test_campaign import make_icp, make_personas
+    from test_report_html import analysis_of
+
+    a = analysis_of([("Software", 120, 60, 0.41, 0.59, "better"), ("Retail", 90, 9, 0.05, 0.18, "worse")], 0.3)
+    best = render_report(make_icp().model_copy(update={"crm_singles_out_segment": True}), make_personas(), None, a)
+    none = render_report(make_icp(), make_personas(), None, a.model_copy(update={"icp_candidates": []}))
+
+    def styled(page):  # the class of the headline span and the colour CSS gives that class
+        cls = re.search(r'<span class="(headline[^"]*)">', page)[1].split()
+        rules = dict(re.findall(r"\.(headline(?:\.\w+)?)\{([^}]*)\}", page))
+        return " ".join(rules.get(".".join(["headline", c]) if c != "headline" else "headline", "") for c in cls)
+
+    assert "No segment stands out" in none and "#1e5a32" not in styled(none)
+    assert "Best fit" in best and "#1e5a32" in styled(best)

@@ -91,7 +91,9 @@ def headline(analysis: Analysis | None, icp: ICP | None) -> dict:
         sentence = "no CRM analysis or ICP draft yet"
     else:
         sentence = "No segment stands out in the CRM data" + ("; interview evidence leads" if icp is not None else "")
-    return {"sentence": sentence, "winners": winners if stands_out else [], "anti": anti, "baseline": base,
+    # Green only for a segment that wins; "none stands out" is a finding, not good news.
+    return {"sentence": sentence, "tone": "good" if stands_out else "neutral",
+            "winners": winners if stands_out else [], "anti": anti, "baseline": base,
             "anti_named": [d.criterion for d in icp.disqualifiers][:HEADLINE_SEGMENTS] if icp and not anti else []}
 
 
