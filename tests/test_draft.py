@@ -247,7 +247,7 @@ def test_cli_json_is_pure_and_history_diff_work(ws):
 @pytest.mark.parametrize("args, code, text", [
     (("diff", "personas"), 2, "need two versions of personas"),
     (("diff", "nonsense"), 2, "KIND"),
-    (("history",), 2, "no draft versions"),
+    (("history",), 2, "no saved versions"),
     (("draft", "personas"), 2, "no interview notes in"),
 ])
 def test_cli_errors_are_one_line(tmp_path, args, code, text):

@@ -178,3 +178,22 @@ def test_no_segment_standing_out_is_not_styled_as_good_news():
 
     assert "No segment stands out" in none and "#1e5a32" not in styled(none)
     assert "Best fit" in best and "#1e5a32" in styled(best)
+
+
+def test_history_lists_analysis_and_campaign_versions_too(tmp_path):
+    from persona_assistant.schemas import Campaign, PersonaSet
+    from persona_assistant.services.drafting import history
+    from test_campaign import make_icp, make_personas
+    from test_report_html import analysis_of
+
+    ws = _workspace(tmp_path, "")
+    ws.save_version("icp", make_icp())
+    ws.save_version("personas", PersonaSet(personas=make_personas()))
+    ws.save_version("analysis", analysis_of([("Software", 120, 60, 0.41, 0.59, "better")], 0.3))
+    ws.save_version("campaign", Campaign(id="c1", personas=[p.id for p in make_personas()], channels=["cold_email"],
+                                         stages=["decision"], variants=1))
+    rows = history(ws)
+    assert [(r.kind, r.version) for r in rows] == [("icp", "v0001"), ("personas", "v0001"),
+                                                   ("analysis", "v0001"), ("campaign", "v0001")]
+    assert rows[2].counts["segments"] == 1 and rows[3].counts["assets"] == 0
+    assert [r.kind for r in history(ws, "campaign")] == ["campaign"]

@@ -55,10 +55,11 @@ def draft_personas_command(
 
 
 def history(
-    kind: Annotated[Optional[str], typer.Argument(help="icp or personas (default: both).", show_default=False)] = None,
+    kind: Annotated[Optional[str], typer.Argument(help="icp, personas, analysis or campaign (default: all).",
+                                       show_default=False)] = None,
     workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False,
 ) -> None:
-    """List the saved versions of the drafts: label, time and counts."""
+    """List the saved versions of the drafts, analyses and campaigns: label, time and counts."""
     from persona_assistant.services.drafting import history as run
     from persona_assistant.workspace import open_workspace
 
@@ -67,8 +68,9 @@ def history(
         emit_json([r.to_json() for r in rows])
         return
     for r in rows:
-        counts = ", ".join(f"{k.replace('_', ' ')} {r.counts[k]}" for k in ("personas", "quotes", "claims_and_items",
-                                                                             "sources_cited") if k in r.counts)
+        first = ("personas", "quotes")  # then the kind's other counts as it gives them
+        keys = [k for k in first if k in r.counts] + [k for k in r.counts if k not in first]
+        counts = ", ".join(f"{k.replace('_', ' ')} {r.counts[k]}" for k in keys)
         typer.echo(f"{r.kind:<9} {r.version}  {r.time}  {counts}")
 
 

@@ -1,4 +1,4 @@
-"""`draft icp|personas`, `history` and `diff`: versioned, evidence-checked drafts.
+"""`draft icp|personas`, `history` (of drafts, analyses and campaigns) and `diff`: versioned, evidence-checked drafts.
 
 A draft is: inputs loaded, the engine (engine.engine_for: offline or model) drafts, code checks every
 quote and figure (draft/icp.finish_icp, draft/personas.finish_personas), a version is saved with its
@@ -113,20 +113,37 @@ class HistoryRow:
         return {"kind": self.kind, "version": self.version, "time": self.time, "path": self.path, **self.counts}
 
 
-def history(ws: Workspace, kind: str | None = None) -> list[HistoryRow]:
-    """The saved versions of the drafts (label, time, counts); UsageError when there are none."""
-    from persona_assistant.draft.diff import MODELS, version_summary
+# Every versioned output `history` lists: the drafts, and the analyses and campaigns they build on.
+HISTORY_KINDS: tuple[str, ...] = (*KINDS, "analysis", "campaign")
 
-    kinds = [check_kind(kind)] if kind else list(KINDS)
+
+def _history_counts(ws: Workspace, kind: str, number: int) -> dict[str, int]:
+    from persona_assistant.draft.diff import MODELS, version_summary
+    from persona_assistant.schemas import Analysis, Campaign
+
+    if kind == "analysis":
+        a = ws.load_version(kind, Analysis, number)
+        return {"segments": len(a.segments), "closed_deals": a.baseline.closed}
+    if kind == "campaign":
+        c = ws.load_version(kind, Campaign, number)
+        return {"personas": len(c.personas), "assets": len(c.assets)}
+    return version_summary(kind, ws.load_version(kind, MODELS[kind], number))
+
+
+def history(ws: Workspace, kind: str | None = None) -> list[HistoryRow]:
+    """The saved versions of the drafts, analyses and campaigns (label, time, counts); UsageError
+    when there are none."""
+    if kind is not None and kind not in HISTORY_KINDS:
+        raise UsageError(f"KIND: {kind!r} has no history (use {', '.join(HISTORY_KINDS)})")
+    kinds = [kind] if kind else list(HISTORY_KINDS)
     rows = []
     for k in kinds:
         for v in ws.versions(k):
             when = datetime.fromtimestamp(v.path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
-            rows.append(HistoryRow(k, v.label, when, str(v.path),
-                                   version_summary(k, ws.load_version(k, MODELS[k], v.number))))
+            rows.append(HistoryRow(k, v.label, when, str(v.path), _history_counts(ws, k, v.number)))
     if not rows:
-        raise UsageError(f"no draft versions of {' or '.join(kinds)} in {ws.drafts_dir} "
-                         "(run `persona-assistant draft icp` or `draft personas`)")
+        raise UsageError(f"no saved versions of {' or '.join(kinds)} in {ws.drafts_dir} "
+                         "(run `persona-assistant analyze`, `draft icp`, `draft personas` or `campaign`)")
     return rows
 
 
