@@ -15,7 +15,7 @@ from persona_assistant.draft.evidence import verify_claims
 from persona_assistant.draft.personas import (
     _parts, extract_evidence, fabricated_quotes, load_notes, make_llm, without_text,
 )
-from persona_assistant.llm.answers import check_once
+from persona_assistant.llm.loop import Check
 from persona_assistant.errors import UsageError
 from persona_assistant.schemas import ICP, Analysis, Claim, StatEvidence
 from persona_assistant.workspace_lock import one_writer
@@ -115,7 +115,7 @@ def llm_icp(ws, settings, analysis: Analysis, sources: list, notes: list[str], p
     rendered = render("icp_draft", ws, icp_id=ICP_ID, analysis=shown, max_segments=MAX_SEGMENTS,
                       evidence=evidence[:80])
     res = llm.structured("icp_draft", rendered.messages(), ICP,
-                         check=check_once(lambda m: verify_claims(_snap_stats(m, analysis), by_id, analysis)[1]),
+                         checks=[Check("claims", lambda m: verify_claims(_snap_stats(m, analysis), by_id, analysis)[1], reasks=1)],
                          cache_key_parts=_parts(rendered))
     notes.extend(f"icp: {n}" for n in res.notes)
     icp = _snap_stats(res.value.model_copy(update={"id": ICP_ID}), analysis)

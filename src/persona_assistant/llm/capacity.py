@@ -1,0 +1,115 @@
+"""How many requests one endpoint gets at a time: learnt during a run, remembered per endpoint.
+
+A local server (llama.cpp, Ollama on a laptop) works on one or two requests at a time and
+queues the rest: more requests at once do not finish sooner, they wait in its queue, time out
+there and, retried, pile up behind themselves. So the number of requests in flight is decided
+here, per LLM (one run), and nowhere else (a campaign's item concurrency is only the ceiling):
+
+- **Start.** A local endpoint (loopback, private or link-local address, `localhost`, `*.local`)
+  starts at LOCAL_START requests at a time; any other at the ceiling (the run's concurrency).
+  An endpoint whose capacity was learnt before starts at what was learnt (llm/endpoints.py,
+  `concurrency`) and is not probed further.
+- **Grow.** While the wait for the first token stays near the fastest seen this run (at most
+  SLOW_FACTOR times it plus SLOW_SLACK_S), each answer adds one slot, up to the ceiling (so the
+  limit doubles per round of answers, like TCP's slow start).
+- **Settle.** A request that waited too long for its first token (beyond that bound), or timed out
+  waiting for it, while k requests were in flight shows the server holds fewer than k: the limit
+  becomes k - 1 (at least 1) for the rest of the run, is remembered for the endpoint, and never
+  grows again. Only the wait for a first token counts (streamed answers: llm/provider.py): it is
+  the queueing; a long answer that streams steadily is a slow model, not a full server. Whole
+  (non-streamed) answers teach only by timing out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections import deque
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+DEFAULT_CONCURRENCY = 16  # the ceiling of a campaign run (--concurrency)
+LOCAL_START = 2  # requests at a time a local endpoint starts with
+SLOW_FACTOR = 1.5  # a first token later than this many times the fastest one seen means queueing...
+SLOW_SLACK_S = 0.05  # ...plus this much (scheduling noise on tiny waits)
+
+
+def is_local(base_url: str) -> bool:
+    """True for a loopback, private or link-local host (by address or name; nothing is resolved)."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host in ("localhost", "host.docker.internal") or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
+@dataclass
+class Capacity:
+    """The request limit of one endpoint for one run (see the module docstring). `slot()` admits
+    a request; `done(slot, first_token_s)` or `timed_out(slot)` reports how it went."""
+
+    ceiling: int = DEFAULT_CONCURRENCY
+    limit: int = DEFAULT_CONCURRENCY
+    settled: bool = False  # lowered (or learnt before): no more growth
+    remember: object = None  # callable(limit) that keeps a settled limit for the endpoint
+    in_flight: int = 0
+    fastest: float | None = None  # the shortest wait for a first token seen this run
+    lowered_by: str | None = None  # why the limit was lowered, for the hint of a timeout
+    _waiters: deque = field(default_factory=deque, repr=False)
+
+    @classmethod
+    def for_endpoint(cls, base_url: str, ceiling: int, learnt: str | None, remember=None) -> "Capacity":
+        ceiling = max(1, ceiling)
+        if learnt and learnt.isdigit() and int(learnt) >= 1:
+            return cls(ceiling=ceiling, limit=min(int(learnt), ceiling), settled=True, remember=remember)
+        start = min(LOCAL_START, ceiling) if is_local(base_url) else ceiling
+        return cls(ceiling=ceiling, limit=start, remember=remember)
+
+    async def acquire(self) -> int:
+        """Wait for a free slot; returns the number of requests in flight with this one."""
+        while self.in_flight >= self.limit:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                raise
+        self.in_flight += 1
+        return self.in_flight
+
+    def release(self, started_with: int, first_token_s: float | None = None, timed_out: bool = False) -> None:
+        """A request admitted with `started_with` in flight is over: learn from its first-token wait."""
+        self.in_flight -= 1
+        if timed_out:
+            self._lower(started_with, "no first token before the timeout")
+        elif first_token_s is not None:
+            if self.fastest is None or first_token_s < self.fastest:
+                self.fastest = first_token_s
+            if first_token_s > self.fastest * SLOW_FACTOR + SLOW_SLACK_S and started_with > 1:
+                self._lower(started_with, f"first token after {first_token_s:.2f} s, fastest {self.fastest:.2f} s")
+            elif not self.settled and self.limit < self.ceiling:
+                self.limit += 1
+        self._wake()
+
+    def _lower(self, started_with: int, why: str) -> None:
+        if started_with <= 1:
+            return  # alone on the server: a slow model, not a full one
+        limit = max(1, min(self.limit, started_with - 1))
+        if limit < self.limit or not self.settled:
+            self.lowered_by = f"{started_with} requests at a time: {why}"
+        self.limit, self.settled = limit, True
+        if self.remember is not None:
+            self.remember(limit)
+
+    def _wake(self) -> None:
+        free = self.limit - self.in_flight
+        while free > 0 and self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                free -= 1
