@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Callable
 
 from persona_assistant.draft.evidence import verify_claims
+from persona_assistant.draft.offline import MAX_DEAL_IDS
 from persona_assistant.draft.personas import (
     _parts, extract_evidence, fabricated_quotes, load_notes, make_llm, without_text,
 )
@@ -22,7 +23,6 @@ from persona_assistant.workspace_lock import one_writer
 
 ICP_ID = "icp-primary"
 MAX_SEGMENTS = 40
-MAX_DEAL_IDS = 10
 MAX_LISTED = 10  # icp_candidates / anti_icp ids named in the prompt (the table is capped apart)
 PROMPT_RATE_TOL = 0.5e-4 + 1e-9  # icp_draft.j2 prints rates with "%.4f"
 
