@@ -26,6 +26,7 @@ import asyncio
 import ipaddress
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Callable
 from urllib.parse import urlsplit
 
 DEFAULT_CONCURRENCY = 16  # the ceiling of a campaign run (--concurrency)
@@ -54,7 +55,7 @@ class Capacity:
     ceiling: int = DEFAULT_CONCURRENCY
     limit: int = DEFAULT_CONCURRENCY
     settled: bool = False  # lowered (or learnt before): no more growth
-    remember: object = None  # callable(limit) that keeps a settled limit for the endpoint
+    remember: Callable[[int], None] | None = None  # keeps a settled limit for the endpoint
     in_flight: int = 0
     fastest: float | None = None  # the shortest wait for a first token seen this run
     lowered_by: str | None = None  # why the limit was lowered, for the hint of a timeout
@@ -90,7 +91,7 @@ class Capacity:
         elif first_token_s is not None:
             if self.fastest is None or first_token_s < self.fastest:
                 self.fastest = first_token_s
-            if first_token_s > self.fastest * SLOW_FACTOR + SLOW_SLACK_S and started_with > 1:
+            if first_token_s > self.fastest * SLOW_FACTOR + SLOW_SLACK_S:
                 self._lower(started_with, f"first token after {first_token_s:.2f} s, fastest {self.fastest:.2f} s")
             elif not self.settled and self.limit < self.ceiling:
                 self.limit += 1
