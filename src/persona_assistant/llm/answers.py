@@ -33,6 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from persona_assistant.errors import ModelError
+from persona_assistant.llm.structured import model_schema
 from persona_assistant.prompts import CHARS_PER_TOKEN, estimate_tokens
 
 REASK_ANSWER_TOKENS = 1000  # ~4,000 characters of the failed answer echoed in a re-ask
@@ -139,7 +140,7 @@ class _Walker:
 
 def normalise(data: Any, model: type[BaseModel], notes: list[str]) -> Any:
     """`data` with cosmetic faults fixed against `model`'s JSON Schema (see the module docstring)."""
-    schema = model.model_json_schema()
+    schema = model_schema(model)
     return _Walker(schema, notes).fix(copy.deepcopy(data), schema, "", top=True)
 
 

@@ -84,6 +84,8 @@ class OpenAIProvider:
     """Answers through the LLM's SDK client (one per event loop), streamed for local endpoints."""
 
     def __init__(self, llm, streamed: bool):
+        import openai  # noqa: F401  (seconds on a busy machine: imported now, not inside the first timed request)
+
         self.llm = llm
         self.streamed = streamed
 

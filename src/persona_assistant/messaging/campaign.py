@@ -185,12 +185,17 @@ def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
             ai_phrases=ctx.config.ai_phrases, message_map=map_for_prompt(ctx.map_for(persona.id), spec.stage))
         answer = asset_answer(channel, persona, ctx.brief)  # closed sets: the channel's fields, the persona's items
 
+        last: dict = {}  # the draft linted last (the loop's check) and its asset: the kept one is linted once
+
         def linted(draft: AssetDraft, notes: list[str] = ()) -> Asset:
-            asset, dropped = draft_to_asset(draft, spec, persona, channel, ctx.brief, llm.settings.model)
-            ids = {e.id for e in ctx.map_for(persona.id).entries}
-            asset.map_entries = [i for r in asset.addresses if (i := f"{r.field}[{r.index}]") in ids]
-            asset = lint_asset(asset, channel, brief=ctx.brief, config=ctx.config, known=ctx.known,
-                               persona=persona, quotes=ctx.quotes)
+            if last.get("draft") is not draft:
+                asset, dropped = draft_to_asset(draft, spec, persona, channel, ctx.brief, llm.settings.model)
+                ids = {e.id for e in ctx.map_for(persona.id).entries}
+                asset.map_entries = [i for r in asset.addresses if (i := f"{r.field}[{r.index}]") in ids]
+                last.update(draft=draft, asset=lint_asset(asset, channel, brief=ctx.brief, config=ctx.config,
+                                                          known=ctx.known, persona=persona, quotes=ctx.quotes),
+                            dropped=dropped)
+            asset, dropped = last["asset"], last["dropped"]
             kept = [LintFinding(rule="answer_item_dropped", field="answer", message=n, severity="warning")
                     for n in [n for n in notes if n.startswith("dropped ")] + dropped]
             return asset.model_copy(update={"lint": asset.lint + kept})
