@@ -203,10 +203,11 @@ def campaign(base: Path, tmp: Path, name: str, stub: StubProcess, concurrency: i
     learnt = json.loads((ws.state_dir / ENDPOINTS_FILE).read_text()) if (ws.state_dir / ENDPOINTS_FILE).is_file() \
         else {}
     settled = next(iter(learnt.values()), {}).get("concurrency")
+    why = next(iter(learnt.values()), {}).get("concurrency_why")
     result = outcome.result
     timeouts = sum(1 for r in result.failed.values() if "first token" in r or "did not answer" in r)
     return {"items": result.total, "done": len(result.done), "failed": len(result.failed), "timeouts": timeouts,
-            "seconds": seconds, "requests": served["requests"], "most_at_server": served["most"], "settled": settled,
+            "seconds": seconds, "requests": served["requests"], "most_at_server": served["most"], "settled": settled, "why": why,
             "cpu_ms": 1000 * cpu / max(1, served["requests"]),
             "first_failure": next(iter(result.failed.values()), None)}
 
@@ -234,12 +235,12 @@ def main() -> None:
             print(line(f"--concurrency {DEFAULT_CONCURRENCY} (default)", many))
             print(line("--concurrency 1", one))
             print(f"  speed-up: {one['seconds'] / many['seconds']:.1f}x (target >= 6x; {many['items']} items; "
-                  f"lowered to {many['settled'] or 'never lowered'})")
+                  f"lowered to {many['settled'] or 'never lowered'}{' at ' + many['why'] if many['why'] else ''})")
             print(f"two-slot stub (2 at a time, the rest queued; first-token timeout {TIMEOUT_S:g} s):")
             adapted = campaign(base, tmp, "slots-adapt", slots, DEFAULT_CONCURRENCY, args.variants)
             print(line("default, learning", adapted))
             print(f"  settled on concurrency {adapted['settled'] or 'not lowered'} "
-                  f"(target: 0 timeouts, every item done)")
+                  f"(target: 0 timeouts, every item done); lowered at {adapted['why']}")
             pinned = campaign(base, tmp, "slots-pinned", slots, DEFAULT_CONCURRENCY, args.variants,
                               pinned=DEFAULT_CONCURRENCY)
             print(line(f"pinned at {DEFAULT_CONCURRENCY} (no learning)", pinned))

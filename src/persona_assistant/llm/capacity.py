@@ -12,18 +12,26 @@ here, per LLM (one run), and nowhere else (a campaign's item concurrency is only
 - **Grow.** While the wait for the first token stays near the fastest seen this run (at most
   SLOW_FACTOR times it plus SLOW_SLACK_S), each answer adds one slot, up to the ceiling (so the
   limit doubles per round of answers, like TCP's slow start).
-- **Settle.** A request that waited too long for its first token (beyond that bound), or timed out
-  waiting for it, while k requests were in flight shows the server holds fewer than k: the limit
-  becomes k - 1 (at least 1) for the rest of the run, is remembered for the endpoint, and never
-  grows again. Only the wait for a first token counts (streamed answers: llm/provider.py): it is
+- **Settle.** SLOW_RUN requests in a row that waited too long for their first token (beyond that
+  bound), or one that timed out waiting for it, while k requests were in flight (the fewest of
+  them) show the server holds fewer than k: the limit becomes k - 1 (at least 1) for the rest of
+  the run, is remembered for the endpoint, and never grows again. A single late answer is a
+  hiccup (a busy machine), not a full server. Only the wait for a first token counts (streamed answers: llm/provider.py): it is
   the queueing; a long answer that streams steadily is a slow model, not a full server. Whole
   (non-streamed) answers teach only by timing out.
+- **Our own delays do not count.** A first token is seen only when the event loop gets to it: a
+  busy client (judging and linting other items' answers, or a machine short of CPU) would look
+  like a queueing server. While requests are in flight a probe ticks every PROBE_S: how late the
+  loop runs when a first token is seen is taken off its wait (`behind`), and every deadline of
+  llm/provider.py moves by the loop's total lateness (`stalled`), so a request is never given up
+  on for our own slowness.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
@@ -33,6 +41,8 @@ DEFAULT_CONCURRENCY = 16  # the ceiling of a campaign run (--concurrency)
 LOCAL_START = 2  # requests at a time a local endpoint starts with
 SLOW_FACTOR = 1.5  # a first token later than this many times the fastest one seen means queueing...
 SLOW_SLACK_S = 0.05  # ...plus this much (scheduling noise on tiny waits)
+SLOW_RUN = 3  # late first tokens in a row that show queueing (one timeout is enough)
+PROBE_S = 0.01  # the event-loop lateness probe's tick
 
 
 def is_local(base_url: str) -> bool:
@@ -55,11 +65,16 @@ class Capacity:
     ceiling: int = DEFAULT_CONCURRENCY
     limit: int = DEFAULT_CONCURRENCY
     settled: bool = False  # lowered (or learnt before): no more growth
-    remember: Callable[[int], None] | None = None  # keeps a settled limit for the endpoint
+    remember: Callable[[int, str], None] | None = None  # keeps a settled limit (and why) for the endpoint
     in_flight: int = 0
     fastest: float | None = None  # the shortest wait for a first token seen this run
     lowered_by: str | None = None  # why the limit was lowered, for the hint of a timeout
+    stalled: float = 0.0  # seconds the event loop ran late while requests were in flight (the probe)
+    given_up: int = 0  # requests given up on this run (the server may still be working on them)
     _waiters: deque = field(default_factory=deque, repr=False)
+    _probe: object = field(default=None, repr=False)
+    _tick_due: float | None = field(default=None, repr=False)
+    _slow: list = field(default_factory=list, repr=False)  # started_with of the late first tokens in a row
 
     @classmethod
     def for_endpoint(cls, base_url: str, ceiling: int, learnt: str | None, remember=None) -> "Capacity":
@@ -81,20 +96,43 @@ class Capacity:
                     self._waiters.remove(waiter)
                 raise
         self.in_flight += 1
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.get_running_loop().create_task(self._watch())
         return self.in_flight
 
+    async def _watch(self) -> None:
+        """Track how late the event loop runs while any request is in flight (module docstring)."""
+        while self.in_flight > 0:
+            self._tick_due = time.monotonic() + PROBE_S
+            await asyncio.sleep(PROBE_S)
+            self.stalled += max(0.0, time.monotonic() - self._tick_due - 0.002)  # 2 ms: timer granularity
+        self._tick_due = None
+
+    def behind(self) -> float:
+        """How late the event loop runs right now (0 when on time): what a first token seen now
+        was delayed by on our side."""
+        return max(0.0, time.monotonic() - self._tick_due) if self._tick_due is not None else 0.0
+
     def release(self, started_with: int, first_token_s: float | None = None, timed_out: bool = False) -> None:
-        """A request admitted with `started_with` in flight is over: learn from its first-token wait."""
+        """A request admitted with `started_with` in flight is over: learn from its wait for a first
+        token (as the provider measured it, less the loop's lateness when it was seen)."""
         self.in_flight -= 1
         if timed_out:
+            self.given_up += 1
             self._lower(started_with, "no first token before the timeout")
         elif first_token_s is not None:
             if self.fastest is None or first_token_s < self.fastest:
                 self.fastest = first_token_s
             if first_token_s > self.fastest * SLOW_FACTOR + SLOW_SLACK_S:
-                self._lower(started_with, f"first token after {first_token_s:.2f} s, fastest {self.fastest:.2f} s")
-            elif not self.settled and self.limit < self.ceiling:
-                self.limit += 1
+                self._slow.append(started_with)
+                if len(self._slow) >= SLOW_RUN:  # persistent, not a hiccup of a busy machine
+                    self._lower(min(self._slow), f"{len(self._slow)} first tokens in a row after up to "
+                                                 f"{first_token_s:.2f} s, fastest {self.fastest:.2f} s")
+                    self._slow.clear()
+            else:
+                self._slow.clear()
+                if not self.settled and self.limit < self.ceiling:
+                    self.limit += 1
         self._wake()
 
     def _lower(self, started_with: int, why: str) -> None:
@@ -105,7 +143,7 @@ class Capacity:
             self.lowered_by = f"{started_with} requests at a time: {why}"
         self.limit, self.settled = limit, True
         if self.remember is not None:
-            self.remember(limit)
+            self.remember(limit, self.lowered_by or why)
 
     def _wake(self) -> None:
         free = self.limit - self.in_flight

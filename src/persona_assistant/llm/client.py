@@ -58,7 +58,11 @@ class LLM(StructuredLoop, ChatStreaming, CallRecords):
         self.streamed = is_local(settings.base_url)  # local servers queue: stream, to see and stop the wait
         self.provider = provider if provider is not None else OpenAIProvider(self, streamed=self.streamed)
         self.capacity = Capacity.for_endpoint(settings.base_url, concurrency, self.quirks.get("concurrency"),
-                                              remember=lambda n: self.quirks.learn("concurrency", str(n)))
+                                              remember=self._remember_capacity)
+
+    def _remember_capacity(self, limit: int, why: str) -> None:
+        self.quirks.learn("concurrency", str(limit))
+        self.quirks.learn("concurrency_why", why)
 
     # ------------------------------------------------------------------ clients per event loop
     def _client(self):

@@ -120,8 +120,8 @@ class OpenAIProvider:
         import httpx
 
         settings = self.llm.settings
+        capacity = self.llm.capacity
         started = time.monotonic()
-        first_deadline = started + settings.timeout
         stream = None
         parts: list[str] = []
         refusal: list[str] = []
@@ -129,6 +129,11 @@ class OpenAIProvider:
         usage = None
         first: float | None = None
         chunks = 0
+        mark = (started, capacity.stalled)  # the wait runs from here; our own stalls since do not count
+
+        def deadline() -> float:
+            allowed = settings.idle_timeout if first is not None else settings.timeout
+            return mark[0] + allowed + (capacity.stalled - mark[1])
 
         async def opened():
             nonlocal stream
@@ -137,11 +142,10 @@ class OpenAIProvider:
             return stream.__aiter__()
 
         try:
-            chunk_iter = await asyncio.wait_for(opened(), max(0.0, first_deadline - time.monotonic()))
+            chunk_iter = await within(opened(), deadline)
             while True:
-                wait = settings.idle_timeout if first is not None else max(0.0, first_deadline - time.monotonic())
                 try:
-                    chunk = await asyncio.wait_for(chunk_iter.__anext__(), wait)
+                    chunk = await within(chunk_iter.__anext__(), deadline)
                 except StopAsyncIteration:
                     break
                 chunks += 1
@@ -150,11 +154,13 @@ class OpenAIProvider:
                 for choice in chunk.choices or []:
                     delta = choice.delta
                     if delta is not None and (delta.content or getattr(delta, "refusal", None)):
-                        if first is None:
-                            first = time.monotonic() - started
+                        if first is None:  # less our own lateness in getting to it (llm/capacity.py)
+                            first = time.monotonic() - started - capacity.behind()
                         parts.append(delta.content or "")
                         refusal.append(getattr(delta, "refusal", None) or "")
                     finish = choice.finish_reason or finish
+                if first is not None:
+                    mark = (time.monotonic(), capacity.stalled)  # the idle deadline runs from the last chunk
         except asyncio.TimeoutError:
             raise AnswerTimeout(first is None, settings.timeout if first is None else settings.idle_timeout,
                                 chunks) from None
@@ -170,3 +176,22 @@ class OpenAIProvider:
         if first is None:
             first = time.monotonic() - started
         return Completion("".join(parts), finish, "".join(refusal) or None, usage, first_token_s=first)
+
+
+async def within(awaitable, deadline):
+    """`awaitable`'s result, or asyncio.TimeoutError (the awaitable cancelled) once `deadline()`
+    (a clock time that moves later while our own event loop stalls) has passed."""
+    import asyncio
+
+    task = asyncio.ensure_future(awaitable)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline() - time.monotonic()))
+        if done:
+            return task.result()
+        if deadline() <= time.monotonic():
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+            raise asyncio.TimeoutError

@@ -69,6 +69,12 @@ class CallRecords:
                     f"{started_with} of our requests were at it: the server was queueing them, not slow to "
                     f"answer; {closed}; this run now sends {self.capacity.limit} at a time (remembered for "
                     "the endpoint)")
+        earlier = self.capacity.given_up - 1  # this one is counted already
+        if earlier > 0:
+            return (f"{task}: model endpoint {host} sent no first token within {exc.seconds:g} s; no other request "
+                    f"of ours was in flight, but {earlier} given up on earlier may still occupy "
+                    f"the server: it is queueing, not slow to answer; {closed}; this run now sends "
+                    f"{self.capacity.limit} at a time")
         return (f"{task}: model endpoint {host} sent no first token within {exc.seconds:g} s with no other "
                 f"request of ours at it: the model is slow to start on this prompt; {closed}; raise "
                 "[llm].timeout, lower [llm].prompt_budget_tokens or use a smaller model")
