@@ -12,7 +12,6 @@ import json
 import httpx
 import pytest
 import respx
-from pydantic import BaseModel
 
 from persona_assistant.errors import ModelError
 from persona_assistant.llm.capacity import LOCAL_START, Capacity, is_local
@@ -21,14 +20,10 @@ from persona_assistant.llm.endpoints import Endpoints
 from persona_assistant.llm.settings import LLMSettings, SecretStr
 from persona_assistant.llm.store import Store
 
+from test_llm_loop import MSGS, Answer
+
 LOCAL = "http://127.0.0.1:8080/v1"
 URL = f"{LOCAL}/chat/completions"
-MSGS = [{"role": "user", "content": "Give me one."}]
-
-
-class Answer(BaseModel):
-    name: str
-    count: int
 
 
 def settings(**kw) -> LLMSettings:
