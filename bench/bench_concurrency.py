@@ -34,7 +34,6 @@ import tempfile
 import threading
 import time
 import urllib.request
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -71,6 +70,7 @@ class Stub(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     server: Stub
+    protocol_version = "HTTP/1.1"  # keep-alive: a connection per request would cost both sides
 
     def log_message(self, *args) -> None:  # quiet
         pass
@@ -113,31 +113,32 @@ class Handler(BaseHTTPRequestHandler):
                 stub.now -= 1
 
     def _answer(self, body: dict, content: str) -> None:
+        """The whole answer at once after the latency (prompt processing, then a fast model): a
+        JSON completion, or for a streamed request the same as an event stream."""
         usage = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
         if not body.get("stream"):
-            payload = json.dumps({"id": "stub", "object": "chat.completion", "created": 0, "model": "stub",
-                                  "choices": [{"index": 0, "finish_reason": "stop",
-                                               "message": {"role": "assistant", "content": content}}],
-                                  "usage": usage}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            self._send("application/json", json.dumps({
+                "id": "stub", "object": "chat.completion", "created": 0, "model": "stub",
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+                "usage": usage}).encode())
             return
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.end_headers()
 
         def event(choices: list, extra: dict | None = None) -> bytes:
             data = {"id": "stub", "object": "chat.completion.chunk", "created": 0, "model": "stub",
                     "choices": choices, **(extra or {})}
             return f"data: {json.dumps(data)}\n\n".encode()
 
-        self.wfile.write(event([{"index": 0, "delta": {"role": "assistant", "content": content},
-                                 "finish_reason": None}]))
-        self.wfile.write(event([{"index": 0, "delta": {}, "finish_reason": "stop"}]))
-        self.wfile.write(event([], {"usage": usage}) + b"data: [DONE]\n\n")
+        self._send("text/event-stream", event([{"index": 0, "delta": {"role": "assistant", "content": content},
+                                                "finish_reason": None}])
+                   + event([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+                   + event([], {"usage": usage}) + b"data: [DONE]\n\n")
+
+    def _send(self, content_type: str, payload: bytes) -> None:
+        self.send_response(200)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
         self.wfile.flush()
 
 

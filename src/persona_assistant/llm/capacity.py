@@ -102,11 +102,13 @@ class Capacity:
 
     async def _watch(self) -> None:
         """Track how late the event loop runs while any request is in flight (module docstring)."""
-        while self.in_flight > 0:
-            self._tick_due = time.monotonic() + PROBE_S
-            await asyncio.sleep(PROBE_S)
-            self.stalled += max(0.0, time.monotonic() - self._tick_due - 0.002)  # 2 ms: timer granularity
-        self._tick_due = None
+        try:
+            while self.in_flight > 0:
+                self._tick_due = time.monotonic() + PROBE_S
+                await asyncio.sleep(PROBE_S)
+                self.stalled += max(0.0, time.monotonic() - self._tick_due - 0.002)  # 2 ms: timer granularity
+        finally:
+            self._tick_due = None  # also when its event loop ends (the sync wrapper runs one per call)
 
     def behind(self) -> float:
         """How late the event loop runs right now (0 when on time): what a first token seen now
