@@ -71,6 +71,15 @@ class Context:
             self._built[key] = (persona, build_message_map(persona, self.brief))
         return self._built[key][1]
 
+    def answer_for(self, persona_id: str, channel: str) -> type[AssetDraft]:
+        """The asset answer model narrowed to the persona and channel (messaging/asset_answer.py),
+        built once per persona object and channel: every stage and variant asks with the same one."""
+        persona = self.personas[persona_id]
+        key = ("answer", persona_id, channel)
+        if key not in self._built or self._built[key][0] is not persona:
+            self._built[key] = (persona, asset_answer(self.channels[channel], persona, self.brief))
+        return self._built[key][1]
+
     @property
     def quotes(self) -> QuotePolicy:
         """Which interview quotes copy may show, built once per set of personas."""
@@ -183,7 +192,7 @@ def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
             items=persona_items(persona), objections=[c.text for c in persona.objections],
             brief=ctx.brief.model_dump(mode="json"), merge_fields=ctx.config.merge_fields,
             ai_phrases=ctx.config.ai_phrases, message_map=map_for_prompt(ctx.map_for(persona.id), spec.stage))
-        answer = asset_answer(channel, persona, ctx.brief)  # closed sets: the channel's fields, the persona's items
+        answer = ctx.answer_for(persona.id, channel.name)  # closed sets: the channel's fields, the persona's items
 
         last: dict = {}  # the draft linted last (the loop's check) and its asset: the kept one is linted once
 
