@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import httpx
 import pytest
@@ -101,6 +102,17 @@ def test_fast_first_tokens_grow_the_limit_a_late_one_settles_it_below_what_cause
     cap.in_flight += 1
     cap.release(1, 0.30)
     assert cap.limit == 3  # settled: no growth for the rest of the run
+
+
+def test_late_answers_while_nothing_was_on_time_are_a_busy_machine_not_a_queue():
+    cap = Capacity.for_endpoint(LOCAL, 8, None)
+    cap.in_flight += 1
+    cap.release(1, 0.30, sent_at=0.0)  # on time
+    sent = time.monotonic()  # sent after the last on-time answer: all of them waited through the same burst
+    cap.in_flight += 3
+    for started_with in (3, 4, 2):
+        cap.release(started_with, 0.95, sent_at=sent)
+    assert not cap.settled and cap.limit == LOCAL_START + 1
 
 
 def test_a_slow_answer_alone_on_the_server_is_a_slow_model_not_a_full_server():

@@ -16,7 +16,8 @@ here, per LLM (one run), and nowhere else (a campaign's item concurrency is only
   bound), or one that timed out waiting for it, while k requests were in flight (the fewest of
   them) show the server holds fewer than k: the limit becomes k - 1 (at least 1) for the rest of
   the run, is remembered for the endpoint, and never grows again. A single late answer is a
-  hiccup (a busy machine), not a full server. Only the wait for a first token counts (streamed answers: llm/provider.py): it is
+  hiccup, and so is a late answer while nothing else was answered on time: a server queueing
+  answers the requests it holds on time while the others wait; a busy machine delays them all. Only the wait for a first token counts (streamed answers: llm/provider.py): it is
   the queueing; a long answer that streams steadily is a slow model, not a full server. Whole
   (non-streamed) answers teach only by timing out.
 - **Our own delays do not count.** A first token is seen only when the event loop gets to it: a
@@ -75,6 +76,7 @@ class Capacity:
     _probe: object = field(default=None, repr=False)
     _tick_due: float | None = field(default=None, repr=False)
     _slow: list = field(default_factory=list, repr=False)  # started_with of the late first tokens in a row
+    _on_time_at: float = field(default=0.0, repr=False)  # when an answer last had its first token on time
 
     @classmethod
     def for_endpoint(cls, base_url: str, ceiling: int, learnt: str | None, remember=None) -> "Capacity":
@@ -115,9 +117,10 @@ class Capacity:
         was delayed by on our side."""
         return max(0.0, time.monotonic() - self._tick_due) if self._tick_due is not None else 0.0
 
-    def release(self, started_with: int, first_token_s: float | None = None, timed_out: bool = False) -> None:
-        """A request admitted with `started_with` in flight is over: learn from its wait for a first
-        token (as the provider measured it, less the loop's lateness when it was seen)."""
+    def release(self, started_with: int, first_token_s: float | None = None, timed_out: bool = False,
+                sent_at: float | None = None) -> None:
+        """A request admitted with `started_with` in flight at `sent_at` is over: learn from its wait
+        for a first token (as the provider measured it, less the loop's lateness when it was seen)."""
         self.in_flight -= 1
         if timed_out:
             self.given_up += 1
@@ -126,13 +129,15 @@ class Capacity:
             if self.fastest is None or first_token_s < self.fastest:
                 self.fastest = first_token_s
             if first_token_s > self.fastest * SLOW_FACTOR + SLOW_SLACK_S:
-                self._slow.append(started_with)
+                if sent_at is None or self._on_time_at >= sent_at:  # else nothing was on time: the machine
+                    self._slow.append(started_with)
                 if len(self._slow) >= SLOW_RUN:  # persistent, not a hiccup of a busy machine
                     self._lower(min(self._slow), f"{len(self._slow)} first tokens in a row after up to "
                                                  f"{first_token_s:.2f} s, fastest {self.fastest:.2f} s")
                     self._slow.clear()
             else:
                 self._slow.clear()
+                self._on_time_at = time.monotonic()
                 if not self.settled and self.limit < self.ceiling:
                     self.limit += 1
         self._wake()

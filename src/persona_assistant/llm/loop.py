@@ -117,6 +117,7 @@ def reask_problems(verdict: Verdict, checks: Sequence[Check], spent: Counter) ->
 @dataclass
 class _Ticket:
     started_with: int
+    sent_at: float = field(default_factory=time.monotonic)
     first_token_s: float | None = None
     timed_out: bool = False
 
@@ -270,7 +271,7 @@ class StructuredLoop:
         try:
             yield ticket
         finally:
-            self.capacity.release(ticket.started_with, ticket.first_token_s, ticket.timed_out)
+            self.capacity.release(ticket.started_with, ticket.first_token_s, ticket.timed_out, ticket.sent_at)
 
     def _accept(self, task: str, verdict: Verdict, checks: Sequence[Check], usage: Usage, started: float,
                 modes: list[str], attempts: int, key: str, version: str | None, used: set[str],
