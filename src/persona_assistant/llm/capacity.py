@@ -75,6 +75,7 @@ class Capacity:
     _waiters: deque = field(default_factory=deque, repr=False)
     _probe: object = field(default=None, repr=False)
     _tick_due: float | None = field(default=None, repr=False)
+    _last_late: tuple = field(default=(0.0, 0.0), repr=False)  # (when, seconds late) of the last tick
     _slow: list = field(default_factory=list, repr=False)  # started_with of the late first tokens in a row
     _on_time_at: float = field(default=0.0, repr=False)  # when an answer last had its first token on time
 
@@ -108,26 +109,33 @@ class Capacity:
             while self.in_flight > 0:
                 self._tick_due = time.monotonic() + PROBE_S
                 await asyncio.sleep(PROBE_S)
-                self.stalled += max(0.0, time.monotonic() - self._tick_due - 0.002)  # 2 ms: timer granularity
+                now = time.monotonic()
+                self._last_late = (now, max(0.0, now - self._tick_due - 0.002))  # 2 ms: timer granularity
+                self.stalled += self._last_late[1]
         finally:
             self._tick_due = None  # also when its event loop ends (the sync wrapper runs one per call)
 
     def behind(self) -> float:
-        """How late the event loop runs right now (0 when on time): what a first token seen now
-        was delayed by on our side."""
-        return max(0.0, time.monotonic() - self._tick_due) if self._tick_due is not None else 0.0
+        """How late the event loop runs right now (0 when on time), or ran at the tick that just
+        ended: what a first token seen now was delayed by on our side."""
+        now = time.monotonic()
+        late = max(0.0, now - self._tick_due) if self._tick_due is not None else 0.0
+        ended, last = self._last_late
+        return max(late, last) if now - ended <= 2 * PROBE_S else late
 
     def release(self, started_with: int, first_token_s: float | None = None, timed_out: bool = False,
-                sent_at: float | None = None) -> None:
+                sent_at: float | None = None, first_token_raw: float | None = None) -> None:
         """A request admitted with `started_with` in flight at `sent_at` is over: learn from its wait
-        for a first token (as the provider measured it, less the loop's lateness when it was seen)."""
+        for a first token (less the loop's lateness when it was seen; the fastest is kept as
+        measured, `first_token_raw`, which no correction can make shorter than the server took)."""
         self.in_flight -= 1
         if timed_out:
             self.given_up += 1
             self._lower(started_with, "no first token before the timeout")
         elif first_token_s is not None:
-            if self.fastest is None or first_token_s < self.fastest:
-                self.fastest = first_token_s
+            measured = first_token_raw if first_token_raw is not None else first_token_s
+            if self.fastest is None or measured < self.fastest:
+                self.fastest = measured
             if first_token_s > self.fastest * SLOW_FACTOR + SLOW_SLACK_S:
                 if sent_at is None or self._on_time_at >= sent_at:  # else nothing was on time: the machine
                     self._slow.append(started_with)

@@ -119,6 +119,7 @@ class _Ticket:
     started_with: int
     sent_at: float = field(default_factory=time.monotonic)
     first_token_s: float | None = None
+    first_token_raw: float | None = None
     timed_out: bool = False
 
 
@@ -260,7 +261,7 @@ class StructuredLoop:
                 except openai.APIStatusError as exc:
                     ticket.timed_out = bool(exc.response.headers.get(GAVE_UP_HEADER))
                     raise
-                ticket.first_token_s = completion.first_token_s
+                ticket.first_token_s, ticket.first_token_raw = completion.first_token_s, completion.first_token_raw
                 return completion
         except AnswerTimeout as exc:
             raise ModelError(self._timeout_message(task, exc, ticket.started_with if ticket else 1)) from None
@@ -271,7 +272,8 @@ class StructuredLoop:
         try:
             yield ticket
         finally:
-            self.capacity.release(ticket.started_with, ticket.first_token_s, ticket.timed_out, ticket.sent_at)
+            self.capacity.release(ticket.started_with, ticket.first_token_s, ticket.timed_out, ticket.sent_at,
+                                  ticket.first_token_raw)
 
     def _accept(self, task: str, verdict: Verdict, checks: Sequence[Check], usage: Usage, started: float,
                 modes: list[str], attempts: int, key: str, version: str | None, used: set[str],

@@ -29,7 +29,7 @@ from persona_assistant.errors import ModelError
 from persona_assistant.llm.faults import (
     INTERRUPTED, StreamInterrupted, UnusableAnswer, looks_like_sse, unusable_answer,
 )
-from persona_assistant.llm.transport import rejects_param
+from persona_assistant.llm.transport import SENT_AT, rejects_param
 
 
 @dataclass
@@ -41,7 +41,8 @@ class Completion:
     refusal: str | None = None
     usage: Any = None  # the SDK's usage object, None when the server sent no counts
     has_choices: bool = True
-    first_token_s: float | None = None  # streamed answers: the wait for the first token
+    first_token_s: float | None = None  # streamed answers: the wait for the first token, less our own lateness
+    first_token_raw: float | None = None  # ...and as measured (never shorter than the server took)
 
 
 class AnswerTimeout(ModelError):
@@ -128,8 +129,11 @@ class OpenAIProvider:
         finish: str | None = None
         usage = None
         first: float | None = None
+        raw: float | None = None
         chunks = 0
         mark = (started, capacity.stalled)  # the wait runs from here; our own stalls since do not count
+        sent = [started]
+        SENT_AT.set(sent)  # the request hook notes when the request left (after the SDK built it)
 
         def deadline() -> float:
             allowed = settings.idle_timeout if first is not None else settings.timeout
@@ -154,8 +158,9 @@ class OpenAIProvider:
                 for choice in chunk.choices or []:
                     delta = choice.delta
                     if delta is not None and (delta.content or getattr(delta, "refusal", None)):
-                        if first is None:  # less our own lateness in getting to it (llm/capacity.py)
-                            first = time.monotonic() - started - capacity.behind()
+                        if first is None:  # from when it left, less our lateness in getting to it
+                            raw = time.monotonic() - sent[0]
+                            first = max(0.0, raw - capacity.behind())
                         parts.append(delta.content or "")
                         refusal.append(getattr(delta, "refusal", None) or "")
                     finish = choice.finish_reason or finish
@@ -174,8 +179,9 @@ class OpenAIProvider:
             raise StreamInterrupted(f"{task}: {INTERRUPTED} (model endpoint {settings.endpoint_host}: the stream "
                                     f"ended after {chunks} chunks; the answer was not kept)")
         if first is None:
-            first = time.monotonic() - started
-        return Completion("".join(parts), finish, "".join(refusal) or None, usage, first_token_s=first)
+            first = raw = time.monotonic() - sent[0]
+        return Completion("".join(parts), finish, "".join(refusal) or None, usage, first_token_s=first,
+                          first_token_raw=raw)
 
 
 async def within(awaitable, deadline):

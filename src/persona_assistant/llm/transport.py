@@ -18,6 +18,7 @@ a connect timeout (the server never got the request) stays the SDK's to retry.
 from __future__ import annotations
 
 import contextvars
+import time
 from functools import lru_cache
 
 from persona_assistant.llm.faults import CircuitBreaker
@@ -32,8 +33,16 @@ _REJECTION_WORDS = ("response_format", "json_schema", "json_object")
 REQUESTS: contextvars.ContextVar[list[int]] = contextvars.ContextVar("requests", default=[0])
 
 
+# When the running answer's request last left (a one-item list, set by llm/provider.py): the wait
+# for a first token starts there, not before the SDK built the request.
+SENT_AT: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("sent_at", default=None)
+
+
 async def _count_request(request) -> None:
     REQUESTS.get()[0] += 1
+    sent = SENT_AT.get()
+    if sent is not None:
+        sent[0] = time.monotonic()
 
 
 async def _mark_mode_rejection(response) -> None:
