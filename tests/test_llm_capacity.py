@@ -97,7 +97,7 @@ def test_fast_first_tokens_grow_the_limit_a_late_one_settles_it_below_what_cause
     assert cap.limit == 6 and not cap.settled
     cap.in_flight += 3
     for started_with in (5, 4, 6):
-        cap.release(started_with, 0.95)  # three in a row, admitted with 4+ in flight: the server holds fewer
+        cap.release(started_with, 0.95)  # three of the last five, admitted with 4+ in flight: fewer fit
     assert cap.limit == 3 and cap.settled and kept == [3]
     cap.in_flight += 1
     cap.release(1, 0.30)
@@ -198,7 +198,7 @@ def test_queueing_at_a_two_slot_server_settles_the_run_low_and_is_remembered(sto
     limit = llm.capacity.limit
     assert llm.capacity.settled and 2 <= limit <= 4  # 2 slots: queueing seen at 3 to 5 requests at a time
     assert endpoints.get(LOCAL, "m", "concurrency") == str(limit)
-    assert "requests at a time: 3 first tokens in a row after" in endpoints.get(LOCAL, "m", "concurrency_why")
+    assert "requests at a time: 3 of the last" in endpoints.get(LOCAL, "m", "concurrency_why")
     assert LLM(settings(), store, endpoints=endpoints, concurrency=8).capacity.limit == limit  # the next command
 
 

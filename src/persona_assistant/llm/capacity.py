@@ -12,8 +12,8 @@ here, per LLM (one run), and nowhere else (a campaign's item concurrency is only
 - **Grow.** While the wait for the first token stays near the fastest seen this run (at most
   SLOW_FACTOR times it plus SLOW_SLACK_S), each answer adds one slot, up to the ceiling (so the
   limit doubles per round of answers, like TCP's slow start).
-- **Settle.** SLOW_RUN requests in a row that waited too long for their first token (beyond that
-  bound), or one that timed out waiting for it, while k requests were in flight (the fewest of
+- **Settle.** SLOW_RUN of the last SLOW_WINDOW requests waiting too long for their first token
+  (beyond that bound), or one timing out waiting for it, while k requests were in flight (the fewest of
   them) show the server holds fewer than k: the limit becomes k - 1 (at least 1) for the rest of
   the run, is remembered for the endpoint, and never grows again. A single late answer is a
   hiccup, and so is a late answer while nothing else was answered on time: a server queueing
@@ -42,7 +42,8 @@ DEFAULT_CONCURRENCY = 16  # the ceiling of a campaign run (--concurrency)
 LOCAL_START = 2  # requests at a time a local endpoint starts with
 SLOW_FACTOR = 1.5  # a first token later than this many times the fastest one seen means queueing...
 SLOW_SLACK_S = 0.05  # ...plus this much (scheduling noise on tiny waits)
-SLOW_RUN = 3  # late first tokens in a row that show queueing (one timeout is enough)
+SLOW_RUN = 3  # late first tokens among the last SLOW_WINDOW answers that show queueing (one timeout is enough)
+SLOW_WINDOW = 5
 PROBE_S = 0.01  # the event-loop lateness probe's tick
 
 
@@ -76,7 +77,7 @@ class Capacity:
     _probe: object = field(default=None, repr=False)
     _tick_due: float | None = field(default=None, repr=False)
     _last_late: tuple = field(default=(0.0, 0.0), repr=False)  # (when, seconds late) of the last tick
-    _slow: list = field(default_factory=list, repr=False)  # started_with of the late first tokens in a row
+    _recent: deque = field(default_factory=lambda: deque(maxlen=SLOW_WINDOW), repr=False)  # started_with if late, else 0
     _on_time_at: float = field(default=0.0, repr=False)  # when an answer last had its first token on time
 
     @classmethod
@@ -138,13 +139,14 @@ class Capacity:
                 self.fastest = measured
             if first_token_s > self.fastest * SLOW_FACTOR + SLOW_SLACK_S:
                 if sent_at is None or self._on_time_at >= sent_at:  # else nothing was on time: the machine
-                    self._slow.append(started_with)
-                if len(self._slow) >= SLOW_RUN:  # persistent, not a hiccup of a busy machine
-                    self._lower(min(self._slow), f"{len(self._slow)} first tokens in a row after up to "
-                                                 f"{first_token_s:.2f} s, fastest {self.fastest:.2f} s")
-                    self._slow.clear()
+                    self._recent.append(started_with)
+                late = [k for k in self._recent if k]
+                if len(late) >= SLOW_RUN:  # persistent, not a hiccup of a busy machine
+                    self._lower(min(late), f"{len(late)} of the last {len(self._recent)} first tokens late (up to "
+                                           f"{first_token_s:.2f} s, fastest {self.fastest:.2f} s)")
+                    self._recent.clear()
             else:
-                self._slow.clear()
+                self._recent.append(0)  # on time
                 self._on_time_at = time.monotonic()
                 if not self.settled and self.limit < self.ceiling:
                     self.limit += 1
