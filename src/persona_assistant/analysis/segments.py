@@ -172,12 +172,16 @@ def _segment_rows(con, dims: list[str], *, pairs: bool, min_support: int) -> lis
     cols = ", ".join(f"{_q(d)} AS d{i}" for i, d in enumerate(dims))
     names = ", ".join(f"d{i}" for i in range(len(dims)))
     sets = [(d,) for d in dims] + (list(combinations(dims, 2)) if pairs else [])
-    cube = f"""SELECT {names}, {_counts()} FROM (SELECT deal_id, outcome, amount, {cols} FROM deals
-               WHERE {_CLOSED}) GROUP BY ALL"""
+    duck = getattr(con, "dialect", "duckdb") == "duckdb"
+    cube = f"""SELECT {names}, {_counts(receipts=duck)} FROM (SELECT deal_id, outcome, amount, {cols} FROM deals
+               WHERE {_CLOSED}) AS s GROUP BY {names}"""
     counts = _grouped(con, cube, _ROLLUP, dims, sets, having=f"{{grouped}} = 1 OR sum(closed) >= {int(min_support)}")
-    ids = f"""WITH c AS ({cube}) SELECT {names}, unnest(won_ids) AS id, true AS won FROM c
-              UNION ALL SELECT {names}, unnest(lost_ids) AS id, false AS won FROM c"""
-    receipts = _grouped(con, ids, _RECEIPTS, dims, sets)
+    if duck:
+        ids = f"""WITH c AS ({cube}) SELECT {names}, unnest(won_ids) AS id, true AS won FROM c
+                  UNION ALL SELECT {names}, unnest(lost_ids) AS id, false AS won FROM c"""
+        receipts = _grouped(con, ids, _RECEIPTS, dims, sets)
+    else:
+        receipts = _ranked_receipts(con, cols, names, dims, sets)
     won = f"SELECT amount, cycle_days, {cols} FROM deals WHERE outcome = 'won'"
     medians: dict = {}
     for i in range(0, len(sets), SETS_PER_QUERY):
@@ -188,6 +192,32 @@ def _segment_rows(con, dims: list[str], *, pairs: bool, min_support: int) -> lis
         won_ids, lost_ids = receipts.get(key, (None, None))
         out.append((dict(key), (int(closed), int(won_n), int(lost), total, *med, won_ids, lost_ids)))
     return out
+
+
+def _ranked_receipts(con, cols: str, names: str, dims: list[str], sets: list[tuple[str, ...]]) -> dict:
+    """The same receipts as `_RECEIPTS` (the first SAMPLE_IDS won and lost ids by text order, per segment)
+    for engines without DuckDB's min(x, n): ranked at the finest grain, then per grouping set."""
+    alias = {d: f"d{i}" for i, d in enumerate(dims)}
+    order = 'id COLLATE "C"' if con.dialect == "postgres" else "id"  # byte order, as DuckDB sorts text
+    first = f"""SELECT {names}, won, id FROM (SELECT {names}, outcome = 'won' AS won, CAST(deal_id AS VARCHAR) AS id,
+        row_number() OVER (PARTITION BY {names}, outcome ORDER BY {order.replace("id", "CAST(deal_id AS VARCHAR)", 1)})
+        AS r FROM (SELECT deal_id, outcome, {cols} FROM deals WHERE {_CLOSED}) AS s) AS k WHERE r <= {SAMPLE_IDS}"""
+    flags = ", ".join(f"GROUPING({alias[d]}) AS g{i}" for i, d in enumerate(dims))
+    grouped = ", ".join("(" + ", ".join([*(alias[d] for d in s), "won", "id"]) + ")" for s in sets)
+    part = ", ".join([*(f"g{i}" for i in range(len(dims))), names, "won"])
+    sql = f"""SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {part} ORDER BY {order}) AS r
+        FROM (SELECT {names}, won, id, {flags} FROM ({first}) AS f GROUP BY GROUPING SETS ({grouped})) AS g) AS h
+        WHERE r <= {SAMPLE_IDS} ORDER BY {order}"""
+    n = len(dims)
+    out: dict = {}
+    for row in con.execute(sql).fetchall():
+        values, won, ident, flags_ = row[:n], row[n], row[n + 1], row[n + 2:2 * n + 2]
+        key = tuple((d, values[i]) for i, d in enumerate(dims) if flags_[i] == 0)
+        if any(v is None for _, v in key):
+            continue
+        ids = out.setdefault(key, ([], []))
+        ids[0 if won else 1].append(ident)
+    return {k: (w or None, lo or None) for k, (w, lo) in out.items()}
 
 
 def sufficiency(won: int, lost: int) -> DataSufficiency:
@@ -371,17 +401,20 @@ def workspace_min_support(ws) -> int:
 
 def analyze_workspace(ws, files: Sequence[Path] | None = None, *, mapping_file: Path | None = None,
                       min_support: int | None = None, dimensions: Sequence[str] | None = None,
-                      pairs: bool = True) -> Analysis:
+                      pairs: bool = True, source=None) -> Analysis:
     """Load a workspace's CRM exports (or the given files) and analyse them with its settings.
 
     The one place that applies the defaults `analyze`, drafting and chat share: the workspace's
     crm/ files, its mapping.toml when present, and [analysis].min_support.
     """
+    source = source or workspace_source(ws, files)
+    if files and source is not None:
+        raise UsageError("FILES and --source: analyse either exports or a warehouse table")
     if files:
         for path in files:
             if not Path(path).is_file():
                 raise UsageError(f"FILES: {path} is not a file")
-    else:
+    elif source is None:
         files = ws.crm_files()
         if not files:
             raise UsageError(f"no CRM files in {ws.crm_dir}: put CSV/XLSX exports there or pass FILES")
@@ -391,22 +424,40 @@ def analyze_workspace(ws, files: Sequence[Path] | None = None, *, mapping_file: 
     if min_support is None:
         min_support = workspace_min_support(ws)
     check_min_support(min_support)
-    crm = load_history(ws, files, mapping_file=mapping_file)
+    crm = load_history(ws, files, mapping_file=mapping_file, source=source)
     return analyze(crm, min_support=min_support, dimensions=dimensions or None, pairs=pairs)
 
 
-def load_history(ws, files: Sequence[Path] | None = None, *, mapping_file: Path | None = None) -> "CrmData":
-    """A workspace's CRM exports (or `files`) with every column, planned with its [analysis] settings.
+def workspace_source(ws, files: Sequence[Path] | None = None):
+    """The workspace's warehouse table ([source] url and table in its settings) when no FILES are named."""
+    if files:
+        return None
+    from persona_assistant.warehouse.source import source_from
+
+    return source_from(None, None, ws.config())
+
+
+def load_history(ws, files: Sequence[Path] | None = None, *, mapping_file: Path | None = None,
+                 source=None) -> "CrmData":
+    """A workspace's CRM exports (or `files`, or the warehouse table `source`, or the one its [source] settings
+    name) with every column, planned with its [analysis] settings.
 
     The one loader behind `analyze`, `draft icp`, `score`, `backtest` and chat, so they all judge the
     same dimensions.
     """
     from persona_assistant.ingest.crm import load_crm
 
-    files = list(files) if files else ws.crm_files()
+    source = source or workspace_source(ws, files)
     if mapping_file is None:
         mapping_file = ws.mapping_file()  # None, with a notice, when it leads outside the workspace
     settings = workspace_settings(ws)
+    if source is not None:
+        from persona_assistant.warehouse.tables import open_table
+
+        crm = open_table(source, mapping_file=mapping_file)
+        plan_dimensions(crm, settings)
+        return crm
+    files = list(files) if files else ws.crm_files()
     crm = load_crm(files, mapping_file=mapping_file, all_columns=True)
     plan_dimensions(crm, settings)
     return crm

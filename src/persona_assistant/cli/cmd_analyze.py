@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from persona_assistant.cli.app import JsonOpt, WorkspaceOpt, app, emit_json, notice
+from persona_assistant.cli.warehouse_opts import SourceOpt, TableOpt, cli_source
 
 
 @app.command()
@@ -26,6 +27,8 @@ def analyze(
         "--map", metavar="FILE", help="Column/stage mapping file (default: the workspace's mapping.toml if present).",
         show_default=False)] = None,
     no_pairs: Annotated[bool, typer.Option("--no-pairs", help="Only single dimensions, no pairs.")] = False,
+    source: SourceOpt = None,
+    table: TableOpt = None,
     wait: Annotated[bool, typer.Option("--wait", help="If a draft or campaign is running on the workspace, wait "
                                        "for it to finish instead of stopping.")] = False,
 ) -> None:
@@ -37,13 +40,15 @@ def analyze(
     from persona_assistant.workspace_lock import writer_lock
 
     ws = open_workspace(workspace)
+    named = cli_source(ws, source, table)  # a table named on the command line saves nothing, like FILES
+    saves = not files and named is None
     # The workspace's own data is kept as a version (so export and chat show the same figures):
     # a writer, holding the workspace lock like draft and campaign. Named FILES save nothing.
-    with writer_lock(ws, "analyze", wait=wait) if not files else contextlib.nullcontext():
-        notice("reading CRM exports ...")
+    with writer_lock(ws, "analyze", wait=wait) if saves else contextlib.nullcontext():
+        notice("reading CRM exports ..." if named is None else f"querying {named.where()} ...")
         result = analyze_workspace(ws, files or None, mapping_file=map_file, min_support=min_support,
-                                   dimensions=dimension or None, pairs=not no_pairs)
-        if not files:  # save_version keeps the latest version when nothing changed
+                                   dimensions=dimension or None, pairs=not no_pairs, source=named)
+        if saves:  # save_version keeps the latest version when nothing changed
             version = ws.save_version("analysis", result)
             if not version.unchanged:
                 notice(f"saved analysis {version.label}: {version.path}")
