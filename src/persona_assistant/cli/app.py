@@ -121,6 +121,8 @@ def main(
 ) -> None:
     STATE["debug"] = debug
     show_progress()
+    if debug:  # e.g. the rows each warehouse query fetched (warehouse/query.py)
+        logging.getLogger("persona_assistant").setLevel(logging.DEBUG)
 
 
 class _NoticeHandler(logging.Handler):

@@ -1,0 +1,236 @@
+"""A warehouse table gives the figures the same exports give: DuckDB on CSV against a real Postgres server.
+
+The server is Debian's postgresql, started once per session in a temporary directory on a free port
+(`tests/pg_server.py`; `.ci/postgres.sh` installs it in CI). Tests skip, saying why, only when it cannot start.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import pg_server
+
+pytest.importorskip("sqlglot")
+pytest.importorskip("psycopg")
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "fixtures" / "sample-workspace" / "crm"
+MAVEN = ROOT.parent / "shared" / "datasets" / "maven-crm"
+SAMPLE_VIEW = '''CREATE VIEW sample_deals AS SELECT d.*, c."Industry", c."Number of Employees", c."Annual Revenue",
+    c."Country/Region" FROM sample_d d LEFT JOIN sample_c c ON lower(c."Company name") = lower(d."Associated Company")'''
+MAVEN_VIEW = '''CREATE VIEW maven_deals AS SELECT p.*, a.sector, a.year_established, a.revenue, a.employees,
+    a.office_location, a.subsidiary_of FROM maven_p p LEFT JOIN maven_a a ON lower(a.account) = lower(p.account)'''
+
+
+def planted_rows(n: int = 1200, seed: int = 7) -> list[list[str]]:
+    """Deals where Healthcare wins 60% and Retail 15% against ~35% elsewhere, with blanks and placeholders."""
+    rng = random.Random(seed)
+    rows = [["Deal ID", "Stage", "Amount", "Created", "Closed", "Industry", "Employees", "Region", "Seats"]]
+    for i in range(n):
+        industry = rng.choice(["Healthcare", "Retail", "Software", "Finance", "Logistics", "", "unknown"])
+        p = {"Healthcare": 0.6, "Retail": 0.15}.get(industry, 0.35)
+        stage = rng.choice(["Closed Won" if rng.random() < p else "Closed Lost"] * 9 + ["Negotiation"])
+        day = rng.randrange(0, 700)
+        rows.append([f"D-{i:05d}", stage, str(rng.randrange(10, 900) * 100), f"2023-{1 + day % 12:02d}-{1 + day % 28:02d}",
+                     "" if stage == "Negotiation" else f"2024-{1 + (day * 7) % 12:02d}-{1 + (day * 3) % 28:02d}",
+                     industry, str(rng.choice([8, 40, 150, 400, 2500])), rng.choice(["EMEA", "NA", "APAC"]),
+                     str(rng.randrange(1, 400))])
+    return rows
+
+
+@pytest.fixture(scope="session")
+def planted_csv(tmp_path_factory) -> Path:
+    import csv
+
+    path = tmp_path_factory.mktemp("planted") / "deals.csv"
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows(planted_rows())
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg(planted_csv):
+    try:
+        server = pg_server.start()
+    except RuntimeError as exc:
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    try:
+        with server.connect() as c:
+            pg_server.load_csv(c, SAMPLE / "deals.csv", "sample_d",
+                               {"Amount": "numeric", "Create Date": "date", "Close Date": "date"})
+            pg_server.load_csv(c, SAMPLE / "companies.csv", "sample_c",
+                               {"Number of Employees": "numeric", "Annual Revenue": "numeric"})
+            c.execute(SAMPLE_VIEW)
+            pg_server.load_csv(c, planted_csv, "planted",
+                               {"Amount": "numeric", "Created": "date", "Closed": "date", "Employees": "numeric"})
+            if MAVEN.is_dir():
+                pg_server.load_csv(c, MAVEN / "sales_pipeline.csv", "maven_p",
+                                   {"close_value": "numeric", "engage_date": "date", "close_date": "date"})
+                pg_server.load_csv(c, MAVEN / "accounts.csv", "maven_a", {"revenue": "numeric", "employees": "numeric"})
+                c.execute(MAVEN_VIEW)
+        yield server
+    finally:
+        server.stop()
+
+
+def _both(files: list[Path], pg, table: str, *, local: bool = True):
+    from persona_assistant.analysis.columns import plan_dimensions
+    from persona_assistant.ingest.crm import load_crm
+    from persona_assistant.warehouse.source import Source
+    from persona_assistant.warehouse.tables import open_table
+
+    if local:
+        local = load_crm(files, all_columns=True)
+        plan_dimensions(local)
+    remote = open_table(Source(pg.url, table))
+    plan_dimensions(remote)
+    return local, remote
+
+
+def _figures(analysis, *, joined: bool) -> dict:
+    data = analysis.model_dump(exclude={"ingest"})
+    if joined:  # two exports name the account and its id in the companies file; the view has neither
+        data["excluded"] = [x for x in data["excluded"] if "account" not in x["column"]]
+    return data
+
+
+def _assert_same(files, pg, table, *, joined=False):
+    from persona_assistant.analysis.segments import analyze
+
+    local, remote = _both(files, pg, table)
+    a, b = analyze(local), analyze(remote)
+    assert b.segments, "the warehouse analysis found no segments"
+    assert _figures(a, joined=joined) == _figures(b, joined=joined)
+    return local, remote, b
+
+
+def test_sample_crm_figures_equal_on_postgres(pg):
+    _assert_same(sorted(SAMPLE.glob("*.csv")), pg, "sample_deals", joined=True)
+
+
+def test_rows_fetched_follow_segments_not_deals(pg):
+    """Three times the deals (the same values) fetch about the same rows: aggregates and receipts only."""
+    from persona_assistant.analysis.segments import analyze
+
+    with pg.connect() as c:
+        c.execute("CREATE OR REPLACE VIEW planted3 AS SELECT * FROM planted UNION ALL SELECT * FROM planted "
+                  "UNION ALL SELECT * FROM planted")
+    fetched = []
+    for table in ("planted", "planted3"):
+        _, remote = _both([], pg, table, local=False)
+        analyze(remote)
+        fetched.append(sum(n for _, n in remote.con.fetched))
+    assert fetched[1] < 1.5 * fetched[0]
+
+
+def test_planted_fixture_figures_equal_and_the_plant_is_found(pg, planted_csv):
+    _, _, b = _assert_same([planted_csv], pg, "planted")
+    assert b.icp_candidates and b.icp_candidates[0] == "industry=Healthcare"
+    assert "industry=Retail" in b.anti_icp
+    assert any("Seats" in n for n in b.column_notices)  # a number banded into quartiles, alike on both
+
+
+def test_maven_crm_figures_equal_on_postgres(pg, shared_dir):
+    _assert_same([MAVEN / "sales_pipeline.csv", MAVEN / "accounts.csv"], pg, "maven_deals", joined=True)
+
+
+def test_backtest_and_scores_equal_on_postgres(pg, planted_csv):
+    from persona_assistant.scoring.backtest import run_backtest
+    from persona_assistant.scoring.model import explain, fit
+
+    local, remote = _both([planted_csv], pg, "planted")
+    assert local.dimensions == remote.dimensions
+    a = run_backtest(local.con, local.dimensions).to_dict()
+    b = run_backtest(remote.con, remote.dimensions).to_dict()
+    assert a == b and a["test"]["deals"] > 0
+    assert explain(fit(local.con, local.dimensions)) == explain(fit(remote.con, remote.dimensions))
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def run_cli(*args, env=None):
+    import os
+
+    return subprocess.run([sys.executable, "-m", "persona_assistant", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+
+
+def _all_text(root: Path) -> str:
+    return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in root.rglob("*") if p.is_file())
+
+
+def test_cli_analyze_json_on_postgres_equals_csv_and_prints_rows_fetched(pg, planted_csv, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    local = run_cli("analyze", str(planted_csv), "-w", str(ws), "--json")
+    remote = run_cli("--debug", "analyze", "--source", pg.url, "--table", "planted", "-w", str(ws), "--json")
+    assert remote.returncode == 0, remote.stderr
+    a, b = json.loads(local.stdout), json.loads(remote.stdout)
+    a.pop("ingest"), b.pop("ingest")
+    assert a == b
+    assert "row(s) fetched" in remote.stderr
+    assert pg_server.PASSWORD not in remote.stderr + remote.stdout + _all_text(ws)
+
+
+def test_workspace_source_saves_the_analysis_without_credentials(pg, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "persona-assistant.toml").write_text(f'[source]\nurl = "{pg.url_without_password()}"\ntable = "planted"\n')
+    out = run_cli("--debug", "analyze", "-w", str(ws), env={"PERSONA_ASSISTANT_SOURCE_PASSWORD": pg_server.PASSWORD})
+    assert out.returncode == 0, out.stderr
+    assert list((ws / "drafts" / "analysis").glob("v*.json"))
+    assert pg_server.PASSWORD not in out.stdout + out.stderr + _all_text(ws)
+
+
+def test_a_password_in_the_workspace_settings_is_refused(tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "persona-assistant.toml").write_text('[source]\nurl = "postgresql://u:hunter2@127.0.0.1/db"\ntable = "t"\n')
+    out = run_cli("analyze", "-w", str(ws))
+    assert out.returncode == 1 and "holds a password" in out.stderr and "hunter2" not in out.stderr
+
+
+def _one_line_error(out, *needles):
+    assert out.returncode == 1, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: ") and "Traceback" not in out.stderr
+    for needle in needles:
+        assert needle in lines[-1], lines[-1]
+    assert pg_server.PASSWORD not in out.stderr + out.stdout
+    return lines[-1]
+
+
+@pytest.mark.parametrize("case", ["unreachable", "credentials", "table", "column", "type"])
+def test_bad_sources_are_one_line_errors_and_write_nothing(pg, tmp_path, case):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    url, table, needles = pg.url, "planted", [pg.url_without_password().split("@")[0]]
+    if case == "unreachable":
+        url = pg.url.replace(f":{pg.port}/", f":{pg_server._free_port()}/")
+        needles += ["cannot connect"]
+    elif case == "credentials":
+        url = pg.url.replace(pg_server.PASSWORD, "wrong-password")
+        needles += ["password authentication failed"]
+    elif case == "table":
+        table, needles = "no_such_table", needles + ["table no_such_table", "no such table"]
+    else:
+        with pg.connect() as c:
+            c.execute(f"DROP TABLE IF EXISTS bad_{case}")
+            if case == "column":  # no stage or status column
+                c.execute(f'CREATE TABLE bad_{case} ("Deal ID" text, "Amount" numeric)')
+            else:  # a money column held as text
+                c.execute(f'CREATE TABLE bad_{case} ("Deal ID" text, "Stage" text, "Amount" text)')
+        table = f"bad_{case}"
+        needles += [f"table {table}"] + (["stage or status"] if case == "column" else ["column 'Amount'", "type text"])
+    (ws / "persona-assistant.toml").write_text(f'[source]\ntable = "{table}"\n')
+    out = run_cli("analyze", "-w", str(ws), "--source", url, "--json")
+    _one_line_error(out, *needles)
+    assert out.stdout == ""
+    assert not (ws / "drafts").exists()
