@@ -234,3 +234,19 @@ def test_bad_sources_are_one_line_errors_and_write_nothing(pg, tmp_path, case):
     _one_line_error(out, *needles)
     assert out.stdout == ""
     assert not (ws / "drafts").exists()
+
+
+def test_cli_backtest_and_score_learn_from_postgres_as_from_csv(pg, planted_csv, tmp_path):
+    leads = tmp_path / "leads.csv"
+    leads.write_text("Company,Industry,Employees,Region\nA,Healthcare,150,EMEA\nB,Retail,40,NA\nC,unknown,8,APAC\n")
+    local_ws, remote_ws = tmp_path / "local", tmp_path / "remote"
+    (local_ws / "crm").mkdir(parents=True)
+    remote_ws.mkdir()
+    (local_ws / "crm" / "deals.csv").write_bytes(planted_csv.read_bytes())
+    warehouse = ["--source", pg.url, "--table", "planted"]
+    for command in (["backtest"], ["score", str(leads)]):
+        a = run_cli(*command, "-w", str(local_ws), "--json")
+        b = run_cli(*command, "-w", str(remote_ws), "--json", *warehouse)
+        assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+        assert json.loads(a.stdout) == json.loads(b.stdout)
+        assert pg_server.PASSWORD not in b.stdout + b.stderr + _all_text(remote_ws)

@@ -8,16 +8,21 @@ from typing import Annotated, Any, Optional
 import typer
 
 from persona_assistant.cli.app import JsonOpt, WorkspaceOpt, app, emit_json, notice
+from persona_assistant.cli.warehouse_opts import SourceOpt, TableOpt, cli_source
 
 TOP_ROWS = 20
 
 
-def _load_history(ws: Any) -> Any:
-    """The workspace's CRM exports as the canonical deals table (the model's training data), with the
-    dimensions `analyze` judges (every column, leaks out, [analysis] settings applied)."""
-    from persona_assistant.analysis.segments import load_history
+def _load_history(ws: Any, source: Any = None) -> Any:
+    """The workspace's CRM exports (or the warehouse table `source`, or [source]) as the canonical deals table
+    (the model's training data), with the dimensions `analyze` judges (every column, leaks out, [analysis]
+    settings applied)."""
+    from persona_assistant.analysis.segments import load_history, workspace_source
     from persona_assistant.errors import UsageError
 
+    source = source or workspace_source(ws)
+    if source is not None:
+        return load_history(ws, source=source)
     if not ws.crm_files():
         raise UsageError(f"no CRM exports in {ws.crm_dir}: scoring learns its weights from won/lost deals there")
     return load_history(ws)
@@ -151,6 +156,8 @@ def score(
     json_out: JsonOpt = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write all scored rows to this CSV.")] = None,
     explain_model: Annotated[bool, typer.Option("--explain", help="Print the model: every coefficient.")] = False,
+    source: SourceOpt = None,
+    table: TableOpt = None,
 ) -> None:
     """Score accounts or contacts 0-100 against the ICP, with tier, factors, confidence and persona."""
     from persona_assistant.errors import InputError, UsageError
@@ -162,7 +169,7 @@ def score(
     ws = open_workspace(workspace)
     if not file.is_file():
         raise UsageError(f"score: {file} is not a file")
-    crm = _load_history(ws)
+    crm = _load_history(ws, cli_source(ws, source, table))
     leads, dims = _load_leads(ws, file, crm)
     if not dims:
         raise InputError(f"{file}: no column matches a dimension of the CRM history "
@@ -270,6 +277,8 @@ def backtest(
     json_out: JsonOpt = False,
     split: Annotated[float, typer.Option("--split", help="Share of closed deals (earliest by close date) "
                                                          "to learn from; the rest tests.")] = 0.7,
+    source: SourceOpt = None,
+    table: TableOpt = None,
 ) -> None:
     """Check whether the score predicts: learn on earlier closed deals, test on later ones."""
     from persona_assistant.scoring.backtest import run_backtest
@@ -280,7 +289,7 @@ def backtest(
         from persona_assistant.errors import UsageError
 
         raise UsageError(f"--split: must be between 0 and 1 (exclusive), got {split}")
-    crm = _load_history(ws)
+    crm = _load_history(ws, cli_source(ws, source, table))
     result = run_backtest(crm.con, crm.dimensions, split=split, min_support=_min_support(ws))
     if json_out:
         emit_json(result.to_dict())
