@@ -250,3 +250,31 @@ def test_cli_backtest_and_score_learn_from_postgres_as_from_csv(pg, planted_csv,
         assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
         assert json.loads(a.stdout) == json.loads(b.stdout)
         assert pg_server.PASSWORD not in b.stdout + b.stderr + _all_text(remote_ws)
+
+
+def test_cli_score_a_leads_table_writes_scores_back_as_a_table(pg, planted_csv, tmp_path):
+    leads = tmp_path / "leads.csv"
+    leads.write_text("Company,Industry,Employees,Region,Title\nA,Healthcare,150,EMEA,VP Sales\nB,Retail,40,NA,CFO\n"
+                     "C,unknown,8,APAC,\nD,Healthcare,2500,NA,VP Sales\n")
+    with pg.connect() as c:
+        c.execute("DROP TABLE IF EXISTS leads_in, leads_scored")
+    with pg.connect() as c:
+        pg_server.load_csv(c, leads, "leads_in", {"Employees": "numeric"})
+    ws = tmp_path / "ws"
+    (ws / "crm").mkdir(parents=True)
+    (ws / "crm" / "deals.csv").write_bytes(planted_csv.read_bytes())
+    local = run_cli("score", str(leads), "-w", str(ws), "--json", "--out", str(tmp_path / "local.csv"))
+    remote = run_cli("score", "-w", str(ws), "--json", "--source", pg.url, "--table", "planted",
+                     "--leads-table", "leads_in", "--out-table", "leads_scored")
+    assert local.returncode == 0 and remote.returncode == 0, local.stderr + remote.stderr
+    a, b = json.loads(local.stdout), json.loads(remote.stdout)
+    by_account = {r["account"]: (r["score"], r["tier"], r["values"]) for r in a["rows"]}
+    assert {r["account"]: (r["score"], r["tier"], r["values"]) for r in b["rows"]} == by_account
+    assert a["model"] == b["model"] and a["backtest"] == b["backtest"]
+    with pg.connect() as c:
+        rows = c.execute('SELECT "Company", "Title", score, tier FROM leads_scored ORDER BY "Company"').fetchall()
+    assert [(r[0], r[2], r[3]) for r in rows] == sorted((k, v[0], v[1]) for k, v in by_account.items())
+    assert rows[0][1] == "VP Sales"  # the leads' own columns come along as stored
+    again = run_cli("score", "-w", str(ws), "--source", pg.url, "--table", "planted", "--leads-table", "leads_in",
+                    "--out-table", "leads_scored")
+    _one_line_error(again, "leads_scored")  # the table exists: one line, nothing replaced

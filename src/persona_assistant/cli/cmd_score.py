@@ -28,17 +28,23 @@ def _load_history(ws: Any, source: Any = None) -> Any:
     return load_history(ws)
 
 
-def _load_leads(ws: Any, file: Path, crm: Any) -> tuple[Any, list[str]]:
-    """The leads file with the history's dimension columns it holds, read the way the history was
-    (placeholders blank, the same bands and codes); and the dimensions it has values for."""
+def _load_leads(ws: Any, file: Path | None, crm: Any, leads_source: Any = None) -> tuple[Any, list[str]]:
+    """The leads file (or warehouse table) with the history's dimension columns it holds, read the way the
+    history was (placeholders blank, the same bands and codes); and the dimensions it has values for."""
     from persona_assistant.analysis.columns import apply_plan
     from persona_assistant.ingest.crm import LEAD_COLUMNS, load_leads
 
     plan = crm.plan
     canonical = {c for c, _ in LEAD_COLUMNS}
     extras = [plan.labels.get(d, d) for d in plan.chosen if d not in canonical]
-    leads = load_leads(file, mapping_file=ws.mapping_file(),
-                       extra_dimensions=extras)
+    if leads_source is not None:  # beside the history, on the same connection
+        from persona_assistant.warehouse.tables import open_table
+
+        leads = open_table(leads_source, mapping_file=ws.mapping_file(), kind="leads",
+                           con=crm.con if hasattr(crm.con, "relations") else None,
+                           extras_wanted=extras)
+    else:
+        leads = load_leads(file, mapping_file=ws.mapping_file(), extra_dimensions=extras)
     apply_plan(leads.con, "leads", plan, every_blank=True)
     have = [r[0] for r in leads.con.execute("DESCRIBE leads").fetchall()]
     dims = [d for d in plan.chosen if d in have]
@@ -151,26 +157,37 @@ def _print_model(console: Any, model_info: dict) -> None:
 
 @app.command()
 def score(
-    file: Annotated[Path, typer.Argument(help="CSV/XLSX of accounts or contacts (leads) to score.")],
+    file: Annotated[Optional[Path], typer.Argument(
+        help="CSV/XLSX of accounts or contacts (leads) to score (or --leads-table).", show_default=False)] = None,
     workspace: WorkspaceOpt = Path("."),
     json_out: JsonOpt = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write all scored rows to this CSV.")] = None,
     explain_model: Annotated[bool, typer.Option("--explain", help="Print the model: every coefficient.")] = False,
     source: SourceOpt = None,
     table: TableOpt = None,
+    leads_table: Annotated[Optional[str], typer.Option(
+        "--leads-table", metavar="NAME", show_default=False,
+        help="Score this table of the --source warehouse instead of FILE.")] = None,
+    out_table: Annotated[Optional[str], typer.Option(
+        "--out-table", metavar="NAME", show_default=False,
+        help="With --leads-table: write the scored leads as this new table in the warehouse.")] = None,
 ) -> None:
     """Score accounts or contacts 0-100 against the ICP, with tier, factors, confidence and persona."""
     from persona_assistant.errors import InputError, UsageError
     from persona_assistant.schemas import ICP
     from persona_assistant.scoring.backtest import run_backtest
     from persona_assistant.scoring.model import explain, fit, icp_signal_index, score_leads
+    from persona_assistant.warehouse.scores import leads_source as leads_source_of
     from persona_assistant.workspace import open_workspace
 
     ws = open_workspace(workspace)
-    if not file.is_file():
+    history = cli_source(ws, source, table)
+    leads_source = leads_source_of(ws, file, history, leads_table, out_table)
+    if leads_source is None and not file.is_file():
         raise UsageError(f"score: {file} is not a file")
-    crm = _load_history(ws, cli_source(ws, source, table))
-    leads, dims = _load_leads(ws, file, crm)
+    crm = _load_history(ws, history)
+    leads, dims = _load_leads(ws, file, crm, leads_source)
+    file = file or leads_source.where()
     if not dims:
         raise InputError(f"{file}: no column matches a dimension of the CRM history "
                          f"({', '.join(crm.dimensions) or 'none'}); nothing to score on")
@@ -195,7 +212,12 @@ def score(
     if not signal:
         notice(f"warning: backtest {verdict}. The scores rank by resemblance to past wins, but the history "
                f"does not show that they predict outcomes.")
-    if out is not None:
+    if leads_source is not None and (out or out_table):
+        from persona_assistant.warehouse.scores import write_scores
+
+        written = write_scores(leads.con, scored, _factor_text, out_table=out_table, out_csv=out)
+        notice(f"wrote {written} rows to {out or f'table {out_table} in {leads_source.shown}'}")
+    elif out is not None:
         _write_scored(out, file, leads.con, scored)
         notice(f"wrote {out}")
     model_info = explain(model)

@@ -57,9 +57,9 @@ def _kind(sql_type: str) -> str:
     return "text" if t.startswith(("character", "varchar", "text", "string", "char", "enum", "uuid")) else t
 
 
-def table_columns(con: WarehouseCon) -> list[tuple[str, str]]:
+def table_columns(con: WarehouseCon, source: Source) -> list[tuple[str, str]]:
     """(column, type) of the source's table, in order; a missing table is one line naming it."""
-    schema, _, name = con.source.table.rpartition(".")
+    schema, _, name = source.table.rpartition(".")
     where = f"table_name = {qs(name)} AND " + (f"table_schema = {qs(schema)}" if schema else
                                                "table_schema = current_schema()")
     if con.dialect == "bigquery":  # INFORMATION_SCHEMA is per dataset there
@@ -67,7 +67,7 @@ def table_columns(con: WarehouseCon) -> list[tuple[str, str]]:
     rows = con.run(f"SELECT column_name, data_type FROM information_schema.columns WHERE {where} "
                    "ORDER BY ordinal_position", what="the table's columns").fetchall()
     if not rows:
-        raise InputError(f"{con.source.where()}: no such table (or no columns visible to this user)")
+        raise InputError(f"{source.where()}: no such table (or no columns visible to this user)")
     return [(str(c), str(t)) for c, t in rows]
 
 
@@ -101,12 +101,15 @@ def _typed(source: Source, canon: str, col: str, types: dict[str, str]) -> str:
 
 def open_table(source: Source, *, mapping_file: Path | None = None, kind: str = "deals",
                con: WarehouseCon | None = None, extras_wanted: Sequence[str] | None = None):
-    """`CrmData` whose `con` is a `WarehouseCon` with the relation `deals` (or `leads`) defined."""
+    """`CrmData` whose `con` is a `WarehouseCon` with the relation `deals` (or `leads`) defined.
+
+    `con`: a connection that already holds the history (the leads to score live beside it); `extras_wanted`:
+    only these unmapped columns come along (a leads table keeps every column as stored too, as "r:<name>")."""
     from persona_assistant.ingest.crm import CrmData
 
     mapping = load_mapping(mapping_file)
     con = con or WarehouseCon(source, connect(source), source.dialect)
-    columns = table_columns(con)
+    columns = table_columns(con, source)
     types = dict(columns)
     fields = _fields(columns, kind, mapping, source.table)
     report = IngestReport()
@@ -119,13 +122,15 @@ def open_table(source: Source, *, mapping_file: Path | None = None, kind: str = 
     for canon, h in fields.items():
         inner.append(f"{_typed(source, canon, h, types) if canon in MONEY + DATES else _blank(h)} AS {qi(canon)}")
     inner += [f"{_blank(x)} AS {qi('x:' + x)}" for x in extras]
+    raw = [c for c, _ in columns] if kind == "leads" else []  # as stored, for scores written back beside them
+    inner += [f"{qi(c)} AS {qi('r:' + c)}" for c in raw]
     base = f"SELECT {', '.join(inner) or '1 AS _none'} FROM {source.table}"
     if kind == "deals":
         outer, out_columns, relation = _deal_columns(con, source, fields, mapping, base, report)
     else:
         outer, out_columns, relation = _lead_columns(con, fields, mapping, base, report)
-    outer += [f"{qi('x:' + x)} AS {qi(x)}" for x in extras]
-    out_columns += [(x, "VARCHAR") for x in extras]
+    outer += [f"{qi('x:' + x)} AS {qi(x)}" for x in extras] + [qi("r:" + c) for c in raw]
+    out_columns += [(x, "VARCHAR") for x in extras] + [("r:" + c, types[c]) for c in raw]
     con.define(kind, f"SELECT {', '.join(outer)} FROM ({relation}) AS t", out_columns)
     names = list(BASE_DIMENSIONS) + extras
     counts = con.execute(f"SELECT {', '.join(f'count({qi(n)})' for n in names)} FROM {kind}").fetchone()
