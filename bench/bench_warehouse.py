@@ -58,7 +58,7 @@ def run(args: list[str], env: dict | None = None) -> tuple[float, float, str, st
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "persona_assistant", *args], stdout=out, stderr=err,
                                 text=True, env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(proc.pid, 0)
+        _, status, usage = os.wait4(proc.pid, 0)  # the child's own peak RSS
         seconds = time.perf_counter() - start
         out.seek(0), err.seek(0)
         stdout, stderr = out.read(), err.read()
@@ -89,12 +89,10 @@ def main() -> None:
                 with csv_path.open("wb") as fh, c.cursor().copy("COPY deals TO STDOUT WITH (FORMAT csv, HEADER)") as cp:
                     for block in cp:
                         fh.write(block)
-        if not duck_path.exists():
-            import duckdb
-
-            d = duckdb.connect(str(duck_path))
-            d.execute(f"CREATE TABLE deals AS SELECT * FROM read_csv('{csv_path}', header = true)")
-            d.close()
+        if not duck_path.exists():  # in a child: a child's peak RSS starts at its parent's, so the parent stays small
+            subprocess.run([sys.executable, "-c", "import duckdb, sys; d = duckdb.connect(sys.argv[1]); d.execute("
+                            "\"CREATE TABLE deals AS SELECT * FROM read_csv('\" + sys.argv[2] + \"', header = true)\")",
+                            str(duck_path), str(csv_path)], check=True)
         print(f"CSV {csv_path.stat().st_size / 2**20:.0f} MB, DuckDB file {duck_path.stat().st_size / 2**20:.0f} MB")
         ws = OUT / "wh_ws"
         ws.mkdir(exist_ok=True)

@@ -278,3 +278,15 @@ def test_cli_score_a_leads_table_writes_scores_back_as_a_table(pg, planted_csv, 
     again = run_cli("score", "-w", str(ws), "--source", pg.url, "--table", "planted", "--leads-table", "leads_in",
                     "--out-table", "leads_scored")
     _one_line_error(again, "leads_scored")  # the table exists: one line, nothing replaced
+
+
+def test_the_password_can_come_from_the_keys_file(pg, tmp_path, monkeypatch):
+    from persona_assistant.llm.settings import write_keys_file
+    from persona_assistant.warehouse.source import Source
+
+    write_keys_file({"source_password": pg_server.PASSWORD})  # XDG_CONFIG_HOME is the test's tmp_path
+    source = Source(pg.url_without_password(), "planted")
+    assert source.password == pg_server.PASSWORD and pg_server.PASSWORD not in source.where()
+    from persona_assistant.warehouse.tables import open_table
+
+    assert "industry" in open_table(source).dimensions

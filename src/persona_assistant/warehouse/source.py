@@ -2,7 +2,8 @@
 
 `--source URL --table NAME` (or `[source] url / table` in persona-assistant.toml). Credentials come from the
 URL, else the environment (PERSONA_ASSISTANT_SOURCE_PASSWORD, or the driver's own: PGPASSWORD, PGUSER ...),
-never from the workspace settings file, and they are never shown: every message names the source by
+else `source_password` in the user's keys file (outside any workspace, mode 0600), never from the workspace
+settings file, and they are never shown: every message names the source by
 `Source.shown` (the URL with the password replaced) and any text a driver returns is masked again.
 
 Schemes: postgresql:// (psycopg), duckdb:///path/to.db (a DuckDB database file), bigquery://project/dataset
@@ -41,8 +42,15 @@ class Source:
 
     @property
     def password(self) -> str | None:
+        """From the URL, else PASSWORD_ENV, else the user's keys file (`source_password`), as for the model."""
         pw = urlsplit(self.url).password
-        return unquote(pw) if pw else os.environ.get(PASSWORD_ENV) or None
+        if pw:
+            return unquote(pw)
+        if os.environ.get(PASSWORD_ENV):
+            return os.environ[PASSWORD_ENV]
+        from persona_assistant.llm.settings import read_keys_file
+
+        return read_keys_file().get("source_password") or None
 
     @property
     def shown(self) -> str:

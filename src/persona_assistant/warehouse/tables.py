@@ -64,8 +64,16 @@ def table_columns(con: WarehouseCon, source: Source) -> list[tuple[str, str]]:
                                                "table_schema = current_schema()")
     if con.dialect == "bigquery":  # INFORMATION_SCHEMA is per dataset there
         where = f"table_name = {qs(name)}"
-    rows = con.run(f"SELECT column_name, data_type FROM information_schema.columns WHERE {where} "
-                   "ORDER BY ordinal_position", what="the table's columns").fetchall()
+    query = (f"SELECT column_name, data_type FROM information_schema.columns WHERE {where} "
+             "ORDER BY ordinal_position")
+    if con.dialect == "spark":  # no information_schema for Spark's views
+        try:
+            query = f"DESCRIBE {source.table}"
+            rows = [r[:2] for r in con.run(query, what="the table's columns").fetchall()]
+        except InputError:
+            rows = []
+    else:
+        rows = con.run(query, what="the table's columns").fetchall()
     if not rows:
         raise InputError(f"{source.where()}: no such table (or no columns visible to this user)")
     return [(str(c), str(t)) for c, t in rows]
