@@ -84,10 +84,11 @@ class WarehouseCon:
             if rel is not None:
                 sub = sqlglot.parse_one(rel.select, read="duckdb").subquery(table.alias_or_name)
                 table.replace(sub)
-        tree = tree.transform(self._portable)
+        names = iter(range(1_000_000))
+        tree = tree.transform(lambda node: self._portable(node, names))
         return tree.sql(dialect=self.dialect)
 
-    def _portable(self, node):
+    def _portable(self, node, names):
         from sqlglot import exp
 
         if self.dialect == "duckdb":
@@ -100,7 +101,7 @@ class WarehouseCon:
             test = exp.RegexpLike(this=text, expression=exp.Literal.string(pattern))
             return exp.Case(ifs=[exp.If(this=test, true=exp.Cast(this=node.this, to=node.to))])
         if isinstance(node, exp.Subquery) and not node.alias and isinstance(node.parent, (exp.From, exp.Join)):
-            node.set("alias", exp.TableAlias(this=exp.to_identifier(f"_q{id(node) % 100000}")))
+            node.set("alias", exp.TableAlias(this=exp.to_identifier(f"_q{next(names)}")))
         return node
 
     def execute(self, duck_sql: str, params: Sequence | None = None) -> Result:
@@ -113,7 +114,10 @@ class WarehouseCon:
 
     def run(self, target_sql: str, *, what: str = "") -> Result:
         """Target-dialect SQL as it is; its rows counted and logged; a failure as one line naming the source."""
+        import time
+
         cur = self.conn.cursor()
+        start = time.perf_counter()
         try:
             cur.execute(target_sql)
             rows = [tuple(r) for r in cur.fetchall()] if cur.description is not None else []
@@ -122,7 +126,8 @@ class WarehouseCon:
         finally:
             cur.close()
         self.fetched.append((what, len(rows)))
-        log.debug("%s: %d row(s) fetched for %s", self.source.shown, len(rows), what or target_sql[:70])
+        log.debug("%s: %d row(s) fetched in %.1f s for %s", self.source.shown, len(rows),
+                  time.perf_counter() - start, what or target_sql[:70])
         return Result(rows)
 
     def close(self) -> None:

@@ -4,6 +4,8 @@ Each distinct combination of the leads' planned values is scored once in Python 
 new table is one CREATE TABLE AS over the leads table joined to those combinations (and the persona of each
 distinct title) sent as VALUES, so the leads never travel to be written back. Every column of the leads
 table comes along as stored, then SCORE_COLUMNS (a name the table already uses gets a "pa_" prefix).
+Nothing of the notes or the brief goes to the warehouse: a disqualifier is named by its gate (the CRM values
+it matches), never by the drafted ICP's reason text; persona names and confidences only, no reasons.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def _scored_select(con: Any, scored: Any, factor_text) -> tuple[str, list[str]]:
     values = ", ".join(
         "(" + ", ".join([*(_lit(v) for v in combo), _lit(r["score"]), _lit(r["tier"]), _lit(r["win_probability"]),
                          _lit(r["confidence"]),
-                         _lit("; ".join(f"{g['gate']}: {g['reason']}" for g in r["disqualified_by"])),
+                         _lit("; ".join(g["gate"] for g in r["disqualified_by"])),
                          _lit(factor_text(r))]) + ")"
         for combo, r in combos.items())
     s_cols = ", ".join([*keys, "score", "tier", "win_probability", "confidence", "disqualified_by", "factors"])
