@@ -207,6 +207,15 @@ def _one_line_error(out, *needles):
     return lines[-1]
 
 
+def test_a_mapped_column_missing_from_the_table_is_one_line(pg, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "mapping.toml").write_text('[columns]\namount = "Net value"\n')
+    out = run_cli("analyze", "-w", str(ws), "--source", pg.url, "--table", "planted")
+    _one_line_error(out, "table planted", "column 'Net value'", "no such column", "amount")
+    assert not (ws / "drafts").exists()
+
+
 @pytest.mark.parametrize("case", ["unreachable", "credentials", "table", "column", "type"])
 def test_bad_sources_are_one_line_errors_and_write_nothing(pg, tmp_path, case):
     ws = tmp_path / "ws"

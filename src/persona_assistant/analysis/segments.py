@@ -1,8 +1,10 @@
 """Which CRM segments win more (or less) often than the rest, and how sure we are.
 
-Everything is computed by DuckDB GROUP BYs over the canonical `deals` table that
-ingestion builds, so a million-deal export never becomes Python objects; Python
-only sees one row per segment. The result is deterministic for the same input.
+Everything is computed by DuckDB GROUP BYs (`analysis.grouped`) over the canonical `deals`
+table that ingestion builds, so a million-deal export never becomes Python objects; Python
+only sees one row per segment. On a warehouse table the same SQL runs there (`warehouse/`)
+and the statistics below are computed here over the returned aggregates, so the figures and
+verdicts are the same whatever the engine. The result is deterministic for the same input.
 
 Method, in short (the words also land in `Analysis.correction` and `.verdict`):
 - Only closed deals (won or lost) count. Win rate = won / closed. Median value and

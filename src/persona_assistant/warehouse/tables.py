@@ -120,6 +120,14 @@ def open_table(source: Source, *, mapping_file: Path | None = None, kind: str = 
     columns = table_columns(con, source)
     types = dict(columns)
     fields = _fields(columns, kind, mapping, source.table)
+    if kind == "deals":  # a column the mapping names for this table must be there
+        for canon, spec in mapping.columns.items():
+            file, sep, name = spec.partition(":")  # "file:header" as `MappingFile.column_for` reads it
+            file, name = (file, name) if sep else ("", spec)
+            if canon in KIND_FIELDS[kind] and canon not in fields and (
+                    not file or file.strip().lower() == source.table.lower()):
+                raise InputError(f"{source.where(name.strip())}: no such column (named for {canon} in "
+                                 f"{mapping.path.name if mapping.path else 'the mapping file'})")
     report = IngestReport()
     for canon, h in fields.items():
         report.mapping[canon] = f"{source.table}:{h}"
