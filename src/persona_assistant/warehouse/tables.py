@@ -124,7 +124,8 @@ def open_table(source: Source, *, mapping_file: Path | None = None, kind: str = 
         for canon, spec in mapping.columns.items():
             file, sep, name = spec.partition(":")  # "file:header" as `MappingFile.column_for` reads it
             file, name = (file, name) if sep else ("", spec)
-            if canon in KIND_FIELDS[kind] and canon not in fields and (
+            found = mapping.column_for(canon, Path(source.table), list(types))
+            if canon in KIND_FIELDS[kind] and found is None and (
                     not file or file.strip().lower() == source.table.lower()):
                 raise InputError(f"{source.where(name.strip())}: no such column (named for {canon} in "
                                  f"{mapping.path.name if mapping.path else 'the mapping file'})")
