@@ -186,17 +186,14 @@ def test_without_an_icp_the_analysis_anti_icp_segments_gate(con, model):
 
 
 def test_fit_is_identical_whatever_order_the_rows_come_in():
-    import duckdb
-
+    from crm_builder import deals_table
     from persona_assistant.scoring.model import explain, fit
 
     rows = [(f"d{i}", ["Software", "Retail", "Finance", None][i % 4], ["US", "DE", "FR"][i % 3],
              "won" if (i * 7) % 5 < 2 + (i % 4 == 0) else "lost") for i in range(600)]
     models = []
     for ordered in (rows, rows[::-1], rows[1::2] + rows[::2]):
-        con = duckdb.connect()
-        con.execute("CREATE TABLE deals (deal_id VARCHAR, industry VARCHAR, country VARCHAR, outcome VARCHAR)")
-        con.executemany("INSERT INTO deals VALUES (?, ?, ?, ?)", ordered)
+        con = deals_table({"deal_id": d, "industry": i, "country": c, "outcome": o} for d, i, c, o in ordered)
         models.append(explain(fit(con, ["industry", "country"])))
     assert models[0] == models[1] == models[2]
 

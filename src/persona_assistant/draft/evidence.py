@@ -64,10 +64,11 @@ class _Index:
 
 
 def _index(source) -> _Index:
-    """Normalised text of one interview with line offsets; built once per source."""
-    cached = source._cache.get("evidence_index")
-    if cached is not None:
-        return cached
+    """Normalised text of one interview with line offsets; built once per source (`Source.derived`)."""
+    return source.derived(_build_index)
+
+
+def _build_index(source) -> _Index:
     parts: list[str] = []
     starts: list[int] = []
     numbers: list[int] = []
@@ -93,9 +94,7 @@ def _index(source) -> _Index:
         numbers.append(n)
         parts.append(norm)
         pos += len(norm)
-    idx = _Index("".join(parts), starts, numbers)
-    source._cache["evidence_index"] = idx
-    return idx
+    return _Index("".join(parts), starts, numbers)
 
 
 def find_quote(text: str, source, near: int | None = None) -> tuple[int, int] | None:
