@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from persona_assistant.errors import UsageError
-from persona_assistant.ingest.csvfile import quote_ident as qi, quote_str as qs
+from persona_assistant.ingest.sqlnames import quote_ident as qi, quote_str as qs
 from persona_assistant.warehouse.source import _NAME
 
 SCORE_COLUMNS = ("score", "tier", "win_probability", "confidence", "persona", "persona_confidence",

@@ -16,36 +16,20 @@ from pathlib import Path
 from typing import Sequence
 
 from persona_assistant.bands import EMPLOYEE_BANDS, REVENUE_BANDS, band_sql
-from persona_assistant.dimensions import BASE_DIMENSIONS
+from persona_assistant.dimensions import DEAL_COLUMNS, LEAD_COLUMNS
 from persona_assistant.errors import InputError
-from persona_assistant.ingest.csvfile import quote_ident as qi, quote_str as qs
+from persona_assistant.ingest.classify import KIND_FIELDS
 from persona_assistant.ingest.mapping import infer_field, load_mapping, stage_outcome
+from persona_assistant.ingest.sqlnames import quote_ident as qi, quote_str as qs
+from persona_assistant.ingest.sqlvalues import DATE_FIELDS as DATES, MONEY_FIELDS as MONEY
+from persona_assistant.ingest.staging import REVENUE_MILLIONS_BELOW
 from persona_assistant.schemas import IngestReport
 from persona_assistant.warehouse.query import WarehouseCon
 from persona_assistant.warehouse.source import Source, connect
 
-KIND_FIELDS = {
-    "deals": ("deal_id", "account", "status", "stage", "amount", "created", "closed", "won_time", "lost_time",
-              "industry", "employees", "revenue", "region", "country", "product", "lead_source", "owner",
-              "technologies"),
-    "leads": ("account", "industry", "employees", "revenue", "region", "country", "product", "lead_source",
-              "technologies", "title", "contact_name", "first_name", "last_name", "email", "phone"),
-}
-MONEY = ("amount", "employees", "revenue")
-DATES = ("created", "closed", "won_time", "lost_time")
-REVENUE_MILLIONS_BELOW = 100_000  # as ingestion: every revenue value below it reads as millions
 NUMBER_TYPES = ("smallint", "integer", "bigint", "int", "numeric", "decimal", "real", "double", "float", "hugeint",
                 "tinyint", "ubigint", "uinteger", "usmallint", "utinyint", "number", "int64", "float64", "bignumeric")
 DATE_TYPES = ("date", "timestamp", "datetime")
-DEALS = (("deal_id", "VARCHAR"), ("account", "VARCHAR"), ("stage", "VARCHAR"), ("outcome", "VARCHAR"),
-         ("amount", "DOUBLE"), ("created", "DATE"), ("closed", "DATE"), ("cycle_days", "INTEGER"),
-         ("industry", "VARCHAR"), ("employees", "DOUBLE"), ("employee_band", "VARCHAR"), ("revenue", "DOUBLE"),
-         ("revenue_band", "VARCHAR"), ("region", "VARCHAR"), ("country", "VARCHAR"), ("product", "VARCHAR"),
-         ("lead_source", "VARCHAR"), ("owner", "VARCHAR"), ("technologies", "VARCHAR"))
-LEADS = (("account", "VARCHAR"), ("industry", "VARCHAR"), ("employees", "DOUBLE"), ("employee_band", "VARCHAR"),
-         ("revenue", "DOUBLE"), ("revenue_band", "VARCHAR"), ("region", "VARCHAR"), ("country", "VARCHAR"),
-         ("product", "VARCHAR"), ("lead_source", "VARCHAR"), ("technologies", "VARCHAR"), ("title", "VARCHAR"),
-         ("contact_name", "VARCHAR"), ("email", "VARCHAR"), ("phone", "VARCHAR"))
 
 
 def _kind(sql_type: str) -> str:
@@ -113,7 +97,7 @@ def open_table(source: Source, *, mapping_file: Path | None = None, kind: str = 
 
     `con`: a connection that already holds the history (the leads to score live beside it); `extras_wanted`:
     only these unmapped columns come along (a leads table keeps every column as stored too, as "r:<name>")."""
-    from persona_assistant.ingest.crm import CrmData
+    from persona_assistant.ingest.crmdata import CrmData, present_dimensions
 
     mapping = load_mapping(mapping_file)
     con = con or WarehouseCon(source, connect(source), source.dialect)
@@ -137,7 +121,8 @@ def open_table(source: Source, *, mapping_file: Path | None = None, kind: str = 
     extras = [c for c, _ in columns if c not in used and (extras_wanted is None or c in extras_wanted)]
     inner = []
     for canon, h in fields.items():
-        inner.append(f"{_typed(source, canon, h, types) if canon in MONEY + DATES else _blank(h)} AS {qi(canon)}")
+        inner.append(f"{_typed(source, canon, h, types) if canon in MONEY or canon in DATES else _blank(h)} "
+                     f"AS {qi(canon)}")
     inner += [f"{_blank(x)} AS {qi('x:' + x)}" for x in extras]
     raw = [c for c, _ in columns] if kind == "leads" else []  # as stored, for scores written back beside them
     inner += [f"{qi(c)} AS {qi('r:' + c)}" for c in raw]
@@ -149,9 +134,7 @@ def open_table(source: Source, *, mapping_file: Path | None = None, kind: str = 
     outer += [f"{qi('x:' + x)} AS {qi(x)}" for x in extras] + [qi("r:" + c) for c in raw]
     out_columns += [(x, "VARCHAR") for x in extras] + [("r:" + c, types[c]) for c in raw]
     con.define(kind, f"SELECT {', '.join(outer)} FROM ({relation}) AS t", out_columns)
-    names = list(BASE_DIMENSIONS) + extras
-    counts = con.execute(f"SELECT {', '.join(f'count({qi(n)})' for n in names)} FROM {kind}").fetchone()
-    return CrmData(con, report, [n for n, c in zip(names, counts) if c])
+    return CrmData(con, report, present_dimensions(con, kind, extras))
 
 
 def _col(fields: dict[str, str], canon: str, typ: str = "VARCHAR") -> str:
@@ -212,10 +195,10 @@ def _deal_columns(con: WarehouseCon, source: Source, fields: dict[str, str], map
                "cycle_days": f"CASE WHEN c >= {created} THEN CAST(date_diff('day', {created}, c) AS INTEGER) END",
                "created": created,
                **_firmographics(con, fields, mapping, base, report)}
-    select = [f"CAST({special.get(n, _col(fields, n, t))} AS {t}) AS {qi(n)}" for n, t in DEALS]
+    select = [f"CAST({special.get(n, _col(fields, n, t))} AS {t}) AS {qi(n)}" for n, t in DEAL_COLUMNS]
     # the outcome and the close date once per row, under short names the outer SELECT reads
     relation = f"SELECT *, {closed} AS c FROM (SELECT *, {outcome} AS o FROM ({base}) AS b) AS s"
-    return select, list(DEALS), relation
+    return select, list(DEAL_COLUMNS), relation
 
 
 def _lead_columns(con: WarehouseCon, fields: dict[str, str], mapping, base: str, report: IngestReport
@@ -223,5 +206,5 @@ def _lead_columns(con: WarehouseCon, fields: dict[str, str], mapping, base: str,
     name = (f"COALESCE({_col(fields, 'contact_name')}, NULLIF(concat_ws(' ', {_col(fields, 'first_name')}, "
             f"{_col(fields, 'last_name')}), ''))")
     special = {"contact_name": name, **_firmographics(con, fields, mapping, base, report)}
-    select = [f"CAST({special.get(n, _col(fields, n, t))} AS {t}) AS {qi(n)}" for n, t in LEADS]
-    return select, list(LEADS), base
+    select = [f"CAST({special.get(n, _col(fields, n, t))} AS {t}) AS {qi(n)}" for n, t in LEAD_COLUMNS]
+    return select, list(LEAD_COLUMNS), base  # row_number NULL: a table's rows have no order
