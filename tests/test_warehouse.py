@@ -341,3 +341,14 @@ def test_a_duckdb_database_table_gives_the_csv_figures(planted_csv, tmp_path):
     assert a == b and a["icp_candidates"]
     missing = run_cli("analyze", "-w", str(ws), "--source", f"duckdb:///{tmp_path / 'nope.duckdb'}", "--table", "t")
     _one_line_error(missing, "nope.duckdb", "no such DuckDB database file")
+
+
+@pytest.mark.parametrize("url, secret", [("postgresql://u:p%40ss@h:5/db", "p@ss"),
+                                         ("postgresql://u@h/db?sslmode=require&password=sekrit", "sekrit")])
+def test_a_password_in_the_url_is_never_shown(url, secret):
+    from persona_assistant.warehouse.source import Source
+
+    source = Source(url, "deals")
+    assert source.password == secret
+    shown = source.where("Amount") + source.mask(f"driver said: {url} rejected {secret}")
+    assert secret not in shown and "p%40ss" not in shown and "***" in shown

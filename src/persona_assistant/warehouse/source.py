@@ -41,11 +41,18 @@ class Source:
         return DIALECTS[self.scheme]
 
     @property
+    def _url_password(self) -> str | None:
+        """The password written in the URL: user:password@host, or ?password=... (libpq reads both)."""
+        parts = urlsplit(self.url)
+        if parts.password:
+            return unquote(parts.password)
+        return (parse_qs(parts.query).get("password") or [None])[0]
+
+    @property
     def password(self) -> str | None:
         """From the URL, else PASSWORD_ENV, else the user's keys file (`source_password`), as for the model."""
-        pw = urlsplit(self.url).password
-        if pw:
-            return unquote(pw)
+        if self._url_password:
+            return self._url_password
         if os.environ.get(PASSWORD_ENV):
             return os.environ[PASSWORD_ENV]
         from persona_assistant.llm.settings import read_keys_file
@@ -56,14 +63,15 @@ class Source:
     def shown(self) -> str:
         """The URL without its password (what messages, logs and saved analyses may carry)."""
         parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        host = parts.netloc.rsplit("@", 1)[1]
-        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+        if parts.password is not None:
+            parts = parts._replace(netloc=f"{parts.username}:***@{parts.netloc.rsplit('@', 1)[1]}")
+        if "password=" in parts.query:
+            parts = parts._replace(query=re.sub(r"(^|&)password=[^&]*", r"\1password=***", parts.query))
+        return urlunsplit(parts)
 
     def mask(self, text: str) -> str:
         """`text` with the password (as written and decoded) replaced, for anything a driver says."""
-        for secret in {urlsplit(self.url).password, self.password} - {None, ""}:
+        for secret in {urlsplit(self.url).password, self._url_password, self.password} - {None, ""}:
             text = text.replace(secret, "***")
         return text.replace(self.url, self.shown)
 
@@ -90,7 +98,7 @@ def source_from(url: str | None, table: str | None, config: dict | None = None, 
                          f"(postgresql://, duckdb:///file.db, bigquery://, snowflake://)")
     if not _NAME.match(table):
         raise UsageError(f"{what} {table}: a table name is [schema.]name of letters, digits and _")
-    if section.get("password") or urlsplit(section.get("url", "") or "").password:
+    if section.get("password") or Source(section.get("url", "") or "", "")._url_password:
         raise InputError("[source] in persona-assistant.toml holds a password: keep credentials out of the "
                          f"workspace (the URL on the command line or {PASSWORD_ENV})")
     return source
@@ -112,7 +120,7 @@ def connect(source: Source):
             import psycopg
 
             parts = urlsplit(source.url)
-            kwargs = {"password": source.password} if source.password and not parts.password else {}
+            kwargs = {"password": source.password} if source.password and not source._url_password else {}
             url = urlunsplit(parts._replace(scheme="postgresql"))
             return psycopg.connect(url, autocommit=True, connect_timeout=10, **kwargs)
         if dialect == "bigquery":
