@@ -274,8 +274,8 @@ def test_segment_lookup_on_the_real_crm_export(ws, shared_dir):
 
 def test_message_writes_offline_copy_that_names_what_it_addresses(ws):
     shown = offline(ws, "/message maya email", "/message maya fax", "/message maya email later", "/draft foo")
-    assert "## cold_email for Maya, the CFO (awareness, pain angle, offline)" in shown
-    assert "addresses: pains[0] Manual bank reconciliation takes three days" in shown
+    assert "## Maya, the CFO: cold_email, awareness, variant 1 (pain)" in shown  # draft.markdown's asset
+    assert "Addresses: pains[0] “Manual bank reconciliation takes three days" in shown
     assert "error: /message: unknown channel 'fax'" in shown and "cold_email" in shown
     assert "error: /message: stage 'later': expected awareness, consideration or decision" in shown
     assert "error: /draft: expected icp or personas, got 'foo'" in shown

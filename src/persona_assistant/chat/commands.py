@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from persona_assistant.draft.markdown import icp_markdown, persona_markdown
+from persona_assistant.draft.markdown import asset_markdown, icp_markdown, persona_markdown
 from persona_assistant.errors import PersonaError, UsageError
 
 
@@ -208,24 +208,7 @@ def _message(chat, args):
                       known=known_text(brief, ps.personas, icp), icp=icp)
     generate = offline_generator(ctx) if chat.offline else llm_generator(ctx, chat.llm(), ws)
     asset = chat.runner.run(generate(ItemSpec(p.id, name, stage, 1)))
-    chat.markdown(asset_markdown(asset, p))
-
-
-def asset_markdown(asset, persona) -> str:
-    """An asset with the persona items it addresses and its lint findings."""
-    out = [f"## {asset.channel} for {persona.name} ({asset.stage}, {asset.angle} angle, {asset.engine})"]
-    for key, value in asset.fields.items():
-        if isinstance(value, list):
-            out += [f"**{key}**:", *(f"- {v}" for v in value)]
-        else:
-            out.append(f"**{key}**: {value}")
-    if asset.addresses:
-        out += ["", "addresses: " + "; ".join(f"{r.field}[{r.index}] {r.text}".strip() for r in asset.addresses)]
-    for f in asset.lint:
-        out.append(f"- lint {f.severity}: {f.field}: {f.message}")
-    for c in asset.unsupported_claims:
-        out.append(f"- unsupported claim: {c}")
-    return "\n".join(out)
+    chat.markdown(asset_markdown(asset, p.name))
 
 
 @command("/score FILE", "score the accounts or leads in a CSV/XLSX file of the workspace")

@@ -38,18 +38,20 @@ def export(
     # --out is the user's explicit choice; output/ in the workspace must stay inside it.
     within = None if out is not None else ws.root
 
+    also: list[Path] = []  # files written beside `path` (the message maps beside the assets CSV)
+
     def write(text: str) -> None:
         atomic_write(path, text, within=within)
     if format == "csv":
-        from persona_assistant.export.csv_assets import write_assets_csv
+        from persona_assistant.export.csv_assets import write_campaign_csv
 
         if parts["campaign"] is None:
             raise UsageError("--format csv: no campaign yet; run `persona-assistant campaign` first")
-        write_assets_csv(path, parts["campaign"], personas, within=within)
+        also = write_campaign_csv(path, parts["campaign"], personas, within=within)[1:]
     elif format == "json":
         write(json_text(export_json(parts), indent=2) + "\n")
     elif format == "md":
-        from persona_assistant.export.markdown import playbook_markdown
+        from persona_assistant.draft.markdown import playbook_markdown
 
         write(playbook_markdown(parts["icp"], personas, parts["campaign"], parts["analysis"]))
     else:
@@ -57,6 +59,6 @@ def export(
 
         write(render_report(parts["icp"], personas, parts["campaign"], parts["analysis"]))
     if json_out:
-        emit_json({"format": format, "path": str(path)})
+        emit_json({"format": format, "path": str(path), "also": [str(p) for p in also]})
     else:
-        notice(f"wrote {path}")
+        notice(f"wrote {path}" + "".join(f" and {p}" for p in also))

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from persona_assistant.draft.evidence import verify_claims
+from persona_assistant.draft.evidence import fabricated_quotes, map_evidence, verify_claims
 from persona_assistant.draft.personas import (
-    _parts, extract_evidence, fabricated_quotes, load_notes, make_llm, without_text,
+    _parts, extract_evidence, load_notes, make_llm, without_text,
 )
 from persona_assistant.llm.answers import check_once
 from persona_assistant.errors import UsageError
@@ -39,7 +39,7 @@ def _fill_stats(icp: ICP, analysis: Analysis | None) -> ICP:
                 return ev.model_copy(update={"deal_ids": list(seg.deal_ids[:MAX_DEAL_IDS])})
         return ev
 
-    return _map_evidence(icp, fill)
+    return map_evidence(icp, lambda ev, _where: fill(ev))
 
 
 def _snap_stats(icp: ICP, analysis: Analysis) -> ICP:
@@ -56,26 +56,7 @@ def _snap_stats(icp: ICP, analysis: Analysis) -> ICP:
                 return ev.model_copy(update={n: getattr(seg, n) for n in names})
         return ev
 
-    return _map_evidence(icp, snap)
-
-
-def _map_evidence(icp: ICP, fill) -> ICP:
-    """The ICP with `fill` applied to every evidence item."""
-    def claim(c: Claim) -> Claim:
-        return c.model_copy(update={"evidence": [fill(e) for e in c.evidence]})
-
-    f = icp.firmographics
-    firmo = f.model_copy(update={n: [claim(c) for c in getattr(f, n)] for n in type(f).model_fields})
-    return icp.model_copy(update={
-        "firmographics": firmo,
-        **{n: [claim(c) for c in getattr(icp, n)] for n in ("challenges", "goals", "traits")},
-        "long_term_value": claim(icp.long_term_value),
-        "advocacy_potential": claim(icp.advocacy_potential),
-        "qualification_signals": [s.model_copy(update={"evidence": [fill(e) for e in s.evidence]})
-                                  for s in icp.qualification_signals],
-        "disqualifiers": [d.model_copy(update={"evidence": [fill(e) for e in d.evidence]})
-                          for d in icp.disqualifiers],
-    })
+    return map_evidence(icp, lambda ev, _where: snap(ev))
 
 
 def _scrub(icp: ICP, fabricated: list[str], notes: list[str]) -> ICP:

@@ -13,9 +13,7 @@ import re
 from collections import defaultdict
 from typing import Any, Callable
 
-from pydantic import BaseModel
-
-from persona_assistant.draft.evidence import normalise, verify_claims, verify_quote
+from persona_assistant.draft.evidence import fabricated_quotes, normalise, verify_claims, verify_quote
 from persona_assistant.errors import UsageError
 from persona_assistant.llm.answers import NoValidAnswer, check_once
 from persona_assistant.schemas import PERSONA_ITEM_FIELDS, ICP, Claim, Persona, PersonaSet, QuoteEvidence
@@ -211,25 +209,6 @@ def group_sources(llm, ws, sources: list, evidence: list[dict], hints: dict, not
 
 
 # --------------------------------------------------------------------------- synthesis
-
-
-def fabricated_quotes(model, sources_by_id) -> list[str]:
-    """Normalised texts of every quote in `model` that is not in its cited source."""
-    out = []
-
-    def walk(obj) -> None:
-        if isinstance(obj, QuoteEvidence):
-            if verify_quote(obj, sources_by_id) is None:
-                out.append(normalise(obj.text))
-        elif isinstance(obj, list):
-            for x in obj:
-                walk(x)
-        elif isinstance(obj, BaseModel):
-            for name in type(obj).model_fields:
-                walk(getattr(obj, name))
-
-    walk(model)
-    return [t for t in out if t]
 
 
 def scrub_fabricated(persona: Persona, fabricated: list[str], notes: list[str]) -> Persona:

@@ -432,7 +432,7 @@ def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = Non
     `result.interrupted`. Holds the writer lock (`wait=True` waits for a holder); a campaign equal
     to the latest version is not saved again (`outcome.version.unchanged`).
     """
-    from persona_assistant.export.markdown import campaign_markdown
+    from persona_assistant.draft.markdown import campaign_markdown
     from persona_assistant.llm.settings import resolve_settings
 
     if variants < 1:
