@@ -38,8 +38,8 @@ def _scored_select(con: Any, scored: Any, factor_text) -> tuple[str, list[str]]:
     combos: dict[tuple, dict] = {}
     titles: dict[Any, Any] = {}
     for row in scored.rows:
-        combos.setdefault(tuple(row["values"][d] for d in dims), row["result"])
-        titles.setdefault(row["title"], row["persona"])
+        combos.setdefault(tuple(row.values[d] for d in dims), row.result)
+        titles.setdefault(row.title, row.persona)
     keys = [f"k{i}" for i in range(len(dims))]
     values = ", ".join(
         "(" + ", ".join([*(_lit(v) for v in combo), _lit(r["score"]), _lit(r["tier"]), _lit(r["win_probability"]),
