@@ -30,6 +30,8 @@ def _main(
     # only declared so typer accepts and documents it.
     show_progress()
     if debug:  # e.g. the rows each warehouse query fetched (warehouse/query.py)
+        import logging
+
         logging.getLogger("persona_assistant").setLevel(logging.DEBUG)
 
 
