@@ -240,8 +240,8 @@ def test_segment_lookup_and_prompt_use_the_analysis_figures(ws):
     assert [s["id"] for s in only["segments"]] == ["industry=Retail"]
     prompt = system_prompt(ctx)
     assert "CRM analysis: Software wins more often." in prompt
-    assert "ICP candidate industry=Software: 45/70 won, win rate 64% (95% CI 53%-75%), better" in prompt
-    assert "anti-ICP industry=Retail: 10/60 won" in prompt
+    assert "ICP candidate [segment:industry=Software]: 45/70 won, win rate 64% (95% CI 53%-75%), better" in prompt
+    assert "anti-ICP [segment:industry=Retail]: 10/60 won" in prompt
 
 
 def test_new_statistic_must_match_the_analysis(ws):
