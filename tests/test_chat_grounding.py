@@ -119,6 +119,17 @@ def test_item_segment_and_line_references_must_exist(ws):
     assert "[unverified: notes/dana.md has no line 99]" in out
 
 
+def test_a_percentage_next_to_a_segment_must_be_its_figure(ws):
+    ctx = Context(ws)
+    ctx._analysis = make_analysis()  # Software: 45/70 won, 64.3%, CI 53%-75%; baseline 40%
+    out, judged = ground(
+        "Software wins 64% of its deals (95% CI 53%-75%) against 40% overall [segment:industry=Software].\n"
+        "Software wins 64.3% of deals [segment:industry=Software].\n"
+        "Software wins 82% of deals [segment:industry=Software].\n", ctx)
+    assert [j.status for j in judged] == ["cited", "cited", "flagged"]
+    assert "[unverified: 82% is no figure of the cited segment]" in out
+
+
 def test_what_is_not_a_claim_is_not_judged(ws):
     out, judged = ground("## Pains\nIn short:\nSure.\n```\ncode that says nothing of the workspace\n```\n"
                          "(answer cut at the output limit)\n", Context(ws))

@@ -6,7 +6,7 @@ The model is asked to cite (prompts/chat.j2, and every tool result carries its c
 - an interviewee's words verbatim in double quotes followed by `(notes/a.md:12)` or `(notes/a.md:12-13)`,
 - a note line alone as `(notes/a.md:12)`.
 Whatever it writes, the check is here: an item must exist in the latest personas draft, a segment
-in the analysis, a line in the cited note; a quote (double-quoted text of QUOTE_MIN_WORDS or more
+in the analysis (and a percentage in a sentence citing segments must be one of their figures), a line in the cited note; a quote (double-quoted text of QUOTE_MIN_WORDS or more
 words, or any quoted text with a file:line after it) must be verbatim in the cited note (as in
 drafts: draft/evidence.verify_quote, line corrected) and the interviewee's words; a quote with no
 file:line must be verbatim in some note.
@@ -45,6 +45,7 @@ _ITEM = re.compile(r"(?:\bpersona\s+)?\b(?P<pid>[a-z0-9][a-z0-9-]*)(?:\.|,\s*)"
 _SEGMENT = re.compile(r"\[segment:\s*(?P<id>[^\]]+?)\s*\]")
 _LINE = re.compile(r"(?P<path>[^\s()\[\]\"“”:;,]+\.[A-Za-z0-9]{1,5}):(?P<a>\d+)(?:\s*[-–]\s*(?P<b>\d+))?")
 _QUOTE = re.compile(r"\"(?P<a>[^\"\n]+)\"|“(?P<b>[^”\n]+)”")
+_PERCENT = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d+)?)\s?%(?!\s*(?:CI\b|confiden|interval))")  # not "95% CI"
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
 _OPEN, _CLOSE = "([", ")]"
@@ -118,6 +119,23 @@ class Checker:
             return Citation("segment", m.group(0), f"no segment {_short(sid)!r} in the analysis")
         return Citation("segment", m.group(0))
 
+    def figures(self, sentence: str, segments: list[str]) -> list[Citation]:
+        """In a sentence citing segments, every percentage must be one of their figures (win rate,
+        interval, the baseline's win rate) as rounded where shown; numbers come from the analysis."""
+        if not segments:
+            return []
+        analysis = self.ctx.analysis()
+        known = [analysis.baseline.win_rate]
+        for ref in segments:
+            seg = analysis.segment(_SEGMENT.match(ref).group("id"))
+            known += [seg.win_rate, seg.ci_low, seg.ci_high]
+        out = []
+        for m in _PERCENT.finditer(sentence):
+            value, decimals = float(m.group(1)), len(m.group(1).partition(".")[2])
+            if not any(abs(value - 100 * k) <= 0.5 * 10 ** -decimals + 1e-9 for k in known):
+                out.append(Citation("figure", m.group(0), f"{m.group(0)} is no figure of the cited segment"))
+        return out
+
     def _sources_at(self, path: str) -> list:
         return [s for s in self.ctx.sources.values() if s.path == path]
 
@@ -175,6 +193,7 @@ class Checker:
                 quoted.add(after.start())
             citations.append(self.quote(text, after))
         citations += [self.line(m) for m in lines if m.start() not in quoted]
+        citations += self.figures(sentence, [c.ref for c in citations if c.kind == "segment" and not c.problem])
         words = _WORD.findall(_SEGMENT.sub(" ", _ITEM.sub(" ", sentence)))
         judged = len(words) >= CLAIM_MIN_WORDS or bool(citations)
         return Judged(sentence, judged, citations)
