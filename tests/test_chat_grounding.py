@@ -162,3 +162,22 @@ def test_every_tool_offered_to_the_model_has_a_handler(ws):
     assert json.loads(run_tool(Context(ws), "drop_tables", {}))["error"] == "unknown tool 'drop_tables'"
     persona = json.loads(run_tool(Context(ws), "get_persona", {"persona": "cfo"}))
     assert persona["pains"][0]["cite"] == "[cfo.pains[0]]"
+
+
+@respx.mock(base_url=BASE_URL)
+def test_a_recorded_small_model_answer_is_shown_as_its_own_words_sentence_by_sentence(respx_mock, ws):
+    """SmolLM2-135M's real answer (fixtures/recorded) invents figures and a segment and cites nothing."""
+    from recorded_kit import load
+
+    recorded = load("smollm2-chat-segment-answer")
+    text = recorded["content"]
+    respx_mock.post("/chat/completions").mock(return_value=sse_response(
+        text_stream(*[text[i:i + 7] for i in range(0, len(text), 7)])))  # streamed in small pieces
+    shown, chat = run_lines(ws, ["Which segment wins most often?"])
+    lines = answer_lines(shown)
+    assert lines[0] == ("Based on the data, there is an overall lower scoring segment (15%) compared to the other "
+                        f"segments. {OWN_WORDS} This can be understood by looking at the distribution of each "
+                        "segment within a persona:")
+    assert shown.count(OWN_WORDS) == 5 + 1  # every sentence but the one ending in ":", and the legend
+    assert lines[-1] == LEGEND and "unverified" not in shown.replace(LEGEND, "")
+    assert chat.session.messages[-1]["content"] == text  # saved as the model said it

@@ -118,3 +118,22 @@ def test_a_recorded_run_on_icp_with_invented_figures_is_saved_without_them(tmp_p
     assert len(claims) == 4 and all(c.evidence == [] and c.status in ("inferred", "unknown") for c in claims)
     # the data sufficiency is the analysis's, never the model's (its cut answer had none)
     assert icp.data_sufficiency.verdict == "sufficient" and icp.data_sufficiency.won == 155
+
+
+def test_a_recorded_run_on_persona_with_invented_quotes_is_saved_without_them(tmp_path):
+    """SmolLM2's persona ran on to the limit citing an invented URL and image path for its quotes:
+    the cut answer is kept item by item and its quotes dropped by code, not the whole draft failed."""
+    ws = kit.workspace(tmp_path / "ws")
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(kit.URL).mock(side_effect=kit.replay(
+            {"extract_evidence": [kit.load("smollm2-extract-empty-items")],
+             "persona_synthesis": [kit.load("smollm2-persona-run-on")]}))
+        pset, version, notes = draft_personas(ws, kit.settings())
+    assert version.number == 1
+    (persona,) = pset.personas
+    assert persona.id == "finance-c-level"  # the tool's id, not the model's uuid
+    # its only claim rested on invented quotes: kept as unknown, with no evidence
+    assert [(c.evidence, c.status) for c in persona.demographics] == [([], "unknown")] and persona.quotes == []
+    assert "finance-c-level: answer cut at max_tokens=4000: kept what was complete" in notes
+    assert sum(n.startswith("finance-c-level: dropped demographics") for n in notes) == 3
+    assert len(requests_of(route, "persona_synthesis")) == 1  # not re-asked: it would run on again

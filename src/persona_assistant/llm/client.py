@@ -334,7 +334,9 @@ class LLM(ChatStreaming):
                     raise self._fail(task, f"{task}: the model refused: {message.refusal}", **fail)
                 if choice.finish_reason == "length":  # salvaged item by item, never re-asked (it would run on again)
                     limit = f"{self._limit_param}={max_tokens}"
-                    verdict = self._judge(close_truncated(message.content or "") or "", response_model, check)
+                    # judged without `check`: a cut answer is not re-asked, so what the check would ask to
+                    # fix is dropped by the caller's own checks (verify_claims) instead of losing it all
+                    verdict = self._judge(close_truncated(message.content or "") or "", response_model, None)
                     if verdict.usable:
                         verdict.notes.append(f"answer cut at {limit}: kept what was complete")
                         return self._accept(task, verdict.better(best), usage, started, modes, attempts, key,
