@@ -1,6 +1,9 @@
 """Copy quality of the offline campaign, scored asset by asset, on two workspaces.
 
-    python bench/bench_copy.py [--variants N] [--keep DIR]
+    python bench/bench_copy.py [--variants N] [--keep DIR] [--sample FILE]
+
+--sample writes 20 assets of the second workspace (every channel, stages in turn, picked with a
+fixed seed) to FILE as markdown, for a cold read by a marketer.
 
 Runs `draft icp`, `draft personas` and `campaign --allow-lint-failures` (offline, through the CLI,
 in a temporary copy) on the demo workspace (fixtures/sample-workspace) and on the second sample
@@ -18,17 +21,26 @@ asset again, independently of the lint findings saved with it:
   one CTA           assets of channels with a CTA field holding exactly one call to action
   map-only          assets the engine left as message-map entries (no good copy)
   lint errors       assets saved with any lint error (all rules, as `campaign` reports them)
+  headline carried  assets whose subject/headline the copy under it says (quality.carried)
+  doubt headlines   subjects/headlines that put an objection to the reader (quality.raises_doubt)
+  distinct openings distinct first sentences (after the greeting) among written assets with prose
+  top proof share   share of written assets showing the campaign's most used proof point
+  answer strength   mean similarity (by meaning, message_map.similarity, computed now, so runs of
+                    older code compare) between the map items the written assets use and the value
+                    propositions the map answers them with; the share at or above message_map.ANSWERS
 
-Targets: 0 fragments, 0 misattributions, 0 repeated headline sets.
+Targets: 0 fragments, 0 misattributions, 0 repeated headline sets, 0 doubt headlines.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import shutil
 import subprocess
+from collections import Counter
 import sys
 import tempfile
 from pathlib import Path
@@ -40,7 +52,10 @@ from persona_assistant.messaging.attribution import attribution_findings, public
 from persona_assistant.messaging.channels import lint_config, load_channels  # noqa: E402
 from persona_assistant.messaging.lint import count_ctas, lint_fields  # noqa: E402
 from persona_assistant.messaging.phrasing import insight  # noqa: E402
-from persona_assistant.messaging.quality import fragment_problem, is_headline_field, repetition_findings  # noqa: E402
+from persona_assistant.messaging.message_map import ANSWERS, similarity  # noqa: E402
+from persona_assistant.messaging.quality import (  # noqa: E402
+    carried, fragment_problem, headline_fields, is_headline_field, opening, prose, raises_doubt, repetition_findings,
+)
 from persona_assistant.schemas import Campaign, PersonaSet  # noqa: E402
 from persona_assistant.workspace import Workspace, load_brief  # noqa: E402
 
@@ -94,6 +109,15 @@ def score(ws: Workspace) -> dict:
         clauses = [said.clause for r in a.addresses if (said := insight(r.text))]
         if any(c in s and brief.product in s for s in sentences for c in clauses):
             connected += 1
+    heads = [(a, h) for a in written for h in headline_fields(a)]
+    carried_n = sum(1 for a in written if headline_fields(a) and all(carried(h, prose(a)) for h in headline_fields(a)))
+    doubts = [(a.id, h) for a, h in heads if raises_doubt(h)]
+    openings = [o for a in written if (o := opening(a))]
+    proof_use = Counter(p for a in written for p in a.proof_points)
+    maps = {m.persona_id: m for m in camp.message_maps}
+    used = {(a.persona_id, e) for a in written for e in a.map_entries}
+    strengths = [similarity(entry.item.text, entry.value_proposition) for pid, eid in used
+                 if (entry := maps[pid].entry(eid)) is not None and entry.value_proposition]
     entries = [e for m in camp.message_maps for e in m.entries]
     failing = sorted({f.rule for a in camp.assets for f in a.lint if f.severity == "error"})
     return {"assets": len(camp.assets), "written": len(written), "map_only": len(camp.assets) - len(written),
@@ -102,7 +126,11 @@ def score(ws: Workspace) -> dict:
             "connected": connected, "entries": len(entries),
             "answered": sum(1 for e in entries if e.match > 0),
             "lint_failing": sum(1 for a in camp.assets if any(f.severity == "error" for f in a.lint)),
-            "lint_rules": failing}
+            "lint_rules": failing, "with_headline": sum(1 for a in written if headline_fields(a)),
+            "carried": carried_n, "doubts": doubts, "openings": len(openings), "distinct_openings": len(set(openings)),
+            "top_proof": proof_use.most_common(1)[0] if proof_use else ("", 0),
+            "strength": sum(strengths) / len(strengths) if strengths else 0.0,
+            "strong": sum(1 for x in strengths if x >= ANSWERS), "addressed": len(strengths)}
 
 
 def report(name: str, s: dict) -> None:
@@ -116,26 +144,67 @@ def report(name: str, s: dict) -> None:
     print(f"  over channel limits  {len(s['limits'])}")
     print(f"  exactly one CTA      {s['cta_ok']}/{s['cta_total']}")
     print(f"  saved with lint errors {s['lint_failing']} {s['lint_rules'] or ''}")
-    for kind in ("fragments", "misattributed", "repeated"):
+    print(f"  headline carried     {s['carried']}/{s['with_headline']} ({100 * s['carried'] / max(1, s['with_headline']):.0f}%)")
+    print(f"  doubt headlines      {len(s['doubts'])}")
+    print(f"  distinct openings    {s['distinct_openings']}/{s['openings']} "
+          f"({100 * s['distinct_openings'] / max(1, s['openings']):.0f}%)")
+    claim, n = s["top_proof"]
+    print(f"  top proof share      {100 * n / w:.0f}% ({n}/{s['written']}: {claim[:50]!r})")
+    print(f"  answer strength      mean {s['strength']:.2f}; {s['strong']}/{s['addressed']} items addressed "
+          f"at or above {ANSWERS}")
+    for kind in ("fragments", "misattributed", "repeated", "doubts"):
         for item in s[kind][:5]:
             print(f"    {kind}: {item}")
+
+
+def sample(ws: Workspace, path: Path, n: int = 20, seed: int = 14) -> None:
+    """`n` assets of `ws`'s campaign across channels and stages, as markdown (see module doc)."""
+    assets = ws.load_version("campaign", Campaign).assets
+    personas = {p.id: p for p in ws.load_version("personas", PersonaSet).personas}
+    rng, stages = random.Random(seed), ("awareness", "consideration", "decision")
+    channels = sorted({a.channel for a in assets})
+    picked: list = []
+    for k in range(n):
+        channel, stage = channels[k % len(channels)], stages[(k // len(channels) + k) % 3]
+        pool = [a for a in assets if a.channel == channel and a.stage == stage and a not in picked]
+        if pool:
+            picked.append(rng.choice(pool))
+    out = [f"# {len(picked)} offline assets from the second sample workspace ({load_brief(ws).product})", ""]
+    for i, a in enumerate(picked, 1):
+        p = personas[a.persona_id]
+        out += [f"## {i}. `{a.id}`", "", f"- channel: {a.channel}; stage: {a.stage}; angle: {a.angle}; "
+                f"persona: {p.id} ({p.role})", ""]
+        if a.map_only:
+            out += [f"(map-only) {a.note}", ""]
+        for name, value in a.fields.items():
+            if isinstance(value, list):
+                out += [f"**{name}**", ""] + [f"- {v}" for v in value] + [""]
+            else:
+                out += [f"**{name}**", "", "> " + value.replace("\n", "\n> "), ""]
+    path.write_text("\n".join(out), encoding="utf-8")
+    print(f"wrote {len(picked)} assets to {path}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="generate the workspaces here and keep them")
+    ap.add_argument("--sample", type=Path, help="write 20 assets of the second workspace here (markdown)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
-        total = {"fragments": 0, "misattributed": 0, "repeated_sets": 0}
+        total = {"fragments": 0, "misattributed": 0, "repeated_sets": 0, "doubts": 0}
         for name, src in WORKSPACES.items():
-            s = score(generate(src, base / name, args.variants))
+            ws = generate(src, base / name, args.variants)
+            s = score(ws)
+            if name == "second" and args.sample:
+                sample(ws, args.sample)
             report(name, s)
             for k in total:
                 total[k] += len(s[k])
         ok = all(v == 0 for v in total.values())
-        print(f"targets (0 fragments, 0 misattributions, 0 repeated headline sets): {'met' if ok else 'NOT met'}")
+        print(f"targets (0 fragments, 0 misattributions, 0 repeated headline sets, 0 doubt headlines): "
+              f"{'met' if ok else 'NOT met'}")
         sys.exit(0 if ok else 1)
 
 

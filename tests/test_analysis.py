@@ -12,37 +12,21 @@ import statistics
 from datetime import date, timedelta
 from types import SimpleNamespace
 
-import duckdb
 import pytest
 
+from crm_builder import deals_table
 from persona_assistant.analysis.segments import analyze, sufficiency
 from persona_assistant.analysis.stats import score_test_p, wilson_interval
 from persona_assistant.errors import UsageError
 from persona_assistant.schemas import IngestReport
 
-COLUMNS = [
-    ("deal_id", "VARCHAR"), ("account", "VARCHAR"), ("stage", "VARCHAR"), ("outcome", "VARCHAR"),
-    ("amount", "DOUBLE"), ("created", "DATE"), ("closed", "DATE"), ("cycle_days", "INTEGER"),
-    ("industry", "VARCHAR"), ("employees", "DOUBLE"), ("employee_band", "VARCHAR"), ("revenue", "DOUBLE"),
-    ("revenue_band", "VARCHAR"), ("region", "VARCHAR"), ("country", "VARCHAR"), ("product", "VARCHAR"),
-    ("lead_source", "VARCHAR"), ("owner", "VARCHAR"), ("technologies", "VARCHAR"),
-]
-
-
 def make_crm(rows: list[dict], dimensions: list[str] | None = None, extra: tuple[str, ...] = ()):
     """A CrmData look-alike: an in-memory `deals` table with the canonical columns, from dicts."""
-    con = duckdb.connect()
-    cols = COLUMNS + [(name, "VARCHAR") for name in extra]
-    con.execute("CREATE TABLE deals (" + ", ".join('"' + n.replace('"', '""') + f'" {t}' for n, t in cols) + ")")
-    names = [n for n, _ in cols]
-    data = []
-    for i, row in enumerate(rows):
-        row = {"deal_id": f"D{i:05d}", **row}
+    rows = [{"deal_id": f"D{i:05d}", **row} for i, row in enumerate(rows)]
+    for row in rows:
         if row.get("created") and row.get("closed"):
             row.setdefault("cycle_days", (row["closed"] - row["created"]).days)
-        data.append([row.get(n) for n in names])
-    if data:
-        con.executemany(f"INSERT INTO deals VALUES ({', '.join('?' * len(names))})", data)
+    con = deals_table(rows, extra=extra)
     if dimensions is None:
         dimensions = [n for n in ("industry", "employee_band", "region", "product", *extra)
                       if any(r.get(n) is not None for r in rows)]

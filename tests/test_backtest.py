@@ -5,9 +5,9 @@ import importlib.util
 import itertools
 import random
 
-import duckdb
 import pytest
 
+from crm_builder import deals_table
 from persona_assistant.errors import InputError, UsageError
 from persona_assistant.scoring.backtest import (
     NO_SIGNAL, auc_from_groups, calibration, hanley_mcneil, run_backtest, top_share_win_rate,
@@ -80,14 +80,10 @@ def test_planted_signal_is_found_on_the_later_period(fixtures_dir):
 def _random_history(n=3000, seed=7):
     """Outcomes independent of the dimensions: a backtest must report no signal."""
     rng = random.Random(seed)
-    con = duckdb.connect()
-    con.execute("CREATE TABLE deals (deal_id VARCHAR, outcome VARCHAR, closed DATE, industry VARCHAR, "
-                "employee_band VARCHAR)")
     start = dt.date(2020, 1, 1)
-    rows = [(f"D{i}", "won" if rng.random() < 0.6 else "lost", start + dt.timedelta(days=rng.randint(0, 700)),
-             rng.choice("ABCDEFG"), rng.choice(["1-10", "11-50", "51-200"])) for i in range(n)]
-    con.executemany("INSERT INTO deals VALUES (?, ?, ?, ?, ?)", rows)
-    return con
+    return deals_table({"deal_id": f"D{i}", "outcome": "won" if rng.random() < 0.6 else "lost",
+                        "closed": start + dt.timedelta(days=rng.randint(0, 700)), "industry": rng.choice("ABCDEFG"),
+                        "employee_band": rng.choice(["1-10", "11-50", "51-200"])} for i in range(n))
 
 
 def test_no_signal_is_said_plainly():

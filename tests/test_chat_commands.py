@@ -35,7 +35,7 @@ def test_help_lists_every_command(ws):
 def test_export_help_names_exactly_the_formats_export_takes(ws):
     import re
 
-    from persona_assistant.cli.cmd_export import FORMATS
+    from persona_assistant.services.export import FORMATS
 
     line = next(row for row in offline(ws, "/help").splitlines() if row.startswith("/export"))
     assert set(re.findall(r"\b(md|markdown|json|csv|html|xlsx|pdf|docx)\b", line)) == set(FORMATS)
@@ -256,8 +256,8 @@ def test_segment_lookup_on_the_real_crm_export(ws, shared_dir):
 
 def test_message_writes_offline_copy_that_names_what_it_addresses(ws):
     shown = offline(ws, "/message maya email", "/message maya fax", "/message maya email later", "/draft foo")
-    assert "## cold_email for Maya, the CFO (awareness, pain angle, offline)" in shown
-    assert "addresses: pains[0] Manual bank reconciliation takes three days" in shown
+    assert "## Maya, the CFO: cold_email, awareness, variant 1 (pain)" in shown  # draft.markdown's asset
+    assert "Addresses: pains[0] “Manual bank reconciliation takes three days" in shown
     assert "error: /message: unknown channel 'fax'" in shown and "cold_email" in shown
     assert "error: /message: stage 'later': expected awareness, consideration or decision" in shown
     assert "error: /draft: expected icp or personas, got 'foo'" in shown

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from crm_builder import deals_csv
 from persona_assistant.errors import InputError, UsageError
 from persona_assistant.ingest.crm import (
     CATEGORY_COLUMNS, DEAL_COLUMNS, LEAD_COLUMNS, date_sql, load_crm, load_leads, money_sql, near_duplicates,
@@ -45,9 +46,11 @@ def test_deals_table_always_has_the_contract_columns():
 
 
 def test_category_columns_are_enums_that_behave_as_text(tmp_path, monkeypatch):
-    import persona_assistant.ingest.crm as crm_mod
+    import persona_assistant.ingest.deals as crm_mod
 
-    f = write(tmp_path / "d.csv", "deal_id,stage,industry,owner\n1,Won,beta,Ann\n2,Lost,Alpha,Bob\n3,Won,,Cy\n")
+    f = deals_csv(tmp_path / "d.csv", [dict(deal_id=1, stage="Won", industry="beta", owner="Ann"),
+                                       dict(deal_id=2, stage="Lost", industry="Alpha", owner="Bob"),
+                                       dict(deal_id=3, stage="Won", owner="Cy")])
     monkeypatch.setattr(crm_mod, "ENUM_MAX", 2)  # owner has 3 values: it stays text
     crm = load_crm([f])
     types = dict((r[0], r[1]) for r in rows(crm, "DESCRIBE deals"))
@@ -285,8 +288,8 @@ def test_maven_crm_acceptance(shared_dir):
 
 def test_day_first_evidence_after_the_sniffed_sample_still_decides_the_order(tmp_path):
     # Every date in the first 25,000 rows fits M/D; only the last row proves D/M.
-    body = "".join(f"D{i},Won,01/02/2024\n" for i in range(25_000)) + "DLAST,Won,25/02/2024\n"
-    f = write(tmp_path / "late.csv", "deal_id,stage,closed\n" + body)
+    f = deals_csv(tmp_path / "late.csv", [*(dict(deal_id=f"D{i}", stage="Won", closed="01/02/2024") for i in range(25_000)),
+                                          dict(deal_id="DLAST", stage="Won", closed="25/02/2024")])
     crm = load_crm([f])
     assert deal(crm, "DLAST")["closed"] == dt.date(2024, 2, 25)
     assert deal(crm, "D0")["closed"] == dt.date(2024, 2, 1)  # read day-first like the rest of the column

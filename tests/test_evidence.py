@@ -164,3 +164,38 @@ def test_clean_model_passes_unchanged(samples):
     p = persona(pains=[Claim(text="alert fatigue", evidence=[fixed], confidence="low", status="supported")])
     cleaned, failures = verify_claims(p, sources)
     assert cleaned == p and failures == []
+
+
+# --------------------------------------------------------------------------- the one walk over evidence
+
+
+def test_the_walk_reaches_every_evidence_item_with_its_name_and_copies_nothing_it_does_not_change():
+    from persona_assistant.draft.evidence import evidence_items, map_evidence
+
+    a = analysis()
+    fig = stat()
+    icp = ICP(id="i", name="n", summary="s", crm_singles_out_segment=True,
+              firmographics={"industries": [Claim(text="software", evidence=[fig])]},
+              long_term_value=Claim(text="ltv", evidence=[q("s", "we renew every year", 4)]),
+              disqualifiers=[{"criterion": "retail", "reason": "r", "evidence": [fig]}],
+              data_sufficiency=a.sufficiency)
+    named = [(where, ev.kind) for where, ev in evidence_items(icp)]
+    assert named == [("firmographics.industries[0]", "statistic"), ("long_term_value", "quote"),
+                     ("disqualifiers[0]", "statistic")]
+    p = persona(pains=[Claim(text="x", evidence=[q("s", "one two three")])], quotes=[q("s", "four five six")])
+    assert [w for w, _ in evidence_items(PersonaSet(personas=[p]))] == ["personas[0].pains[0]", "personas[0].quotes[0]"]
+    assert map_evidence(p, lambda ev, _w: ev) is p  # nothing changed, nothing copied
+    dropped = map_evidence(p, lambda ev, _w: None if ev.text == "four five six" else ev)
+    assert dropped.quotes == [] and dropped.pains == p.pains and p.quotes  # the original is untouched
+
+
+def test_fabricated_quotes_are_found_wherever_the_model_put_them(samples):
+    from persona_assistant.draft.evidence import fabricated_quotes
+
+    sources = by_id(samples / "frontmatter-turns.md")
+    real = q("frontmatter-turns", "Our close takes nine days and it is a constant scramble.", 3)
+    fake = q("frontmatter-turns", "We love our current close process.", 3)
+    icp = ICP(id="i", name="n", summary="s", crm_singles_out_segment=False,
+              qualification_signals=[QualificationSignal(criterion="c", weight=0.2, evidence=[real, fake])],
+              data_sufficiency=analysis().sufficiency)
+    assert fabricated_quotes(icp, sources) == ["We love our current close process."]

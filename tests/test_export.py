@@ -21,7 +21,7 @@ import respx
 from typer.testing import CliRunner
 
 from persona_assistant.export.html import CSP, render_report
-from persona_assistant.export.markdown import playbook_markdown
+from persona_assistant.draft.markdown import playbook_markdown
 from persona_assistant.messaging.campaign import assemble, offline_generator, plan_items, run_items
 from persona_assistant.schemas import Campaign, PersonaSet
 
@@ -135,9 +135,9 @@ def test_html_chart_draws_intervals_from_the_analysis(tmp_path):
                         verdict="Retail wins more")
     page = render_report(make_icp(), make_personas(), None, analysis)
     svg = page[page.index("<svg"):page.index("</svg>")]
-    # 75% with [60%, 86%] on a 400px plot starting at x=230
-    assert 'cx="530.0"' in svg and 'x1="470.0"' in svg and 'x2="574.0"' in svg
-    assert 'x1="390.0"' in svg  # dashed baseline at 40%
+    # 75% with [60%, 86%] on a 440px plot starting at x=310, axis 0-100% (86% rounds up to 100%)
+    assert 'cx="640.0"' in svg and 'x1="574.0"' in svg and 'x2="688.4"' in svg
+    assert 'x1="486.0"' in svg  # dashed baseline at 40%
     assert "&lt;b&gt;Retail&lt;/b&gt;" in page and "<b>Retail" not in page
 
 

@@ -9,8 +9,8 @@ import respx
 import recorded_kit as kit
 from test_campaign import make_workspace as campaign_workspace
 
-from persona_assistant.draft.personas import draft_personas
-from persona_assistant.messaging.campaign import run_campaign
+from persona_assistant.services.drafting import draft_personas
+from persona_assistant.services.campaign import run_campaign
 from persona_assistant.schemas import PersonaSet
 
 NOTE_PATH = f"notes/{kit.NOTE}"
@@ -99,7 +99,7 @@ def test_a_hand_written_run_on_asset_keeps_its_complete_field_and_reports_the_re
 def test_a_recorded_run_on_icp_with_invented_figures_is_saved_without_them(tmp_path):
     """SmolLM2's ICP ran on to the limit inventing figures (win rate 0.0 of 3569/4179 won, ci_low 356
     above ci_high 82): the draft keeps what was complete, drops every figure, and is saved."""
-    from persona_assistant.draft.icp import draft_icp
+    from persona_assistant.services.drafting import draft_icp
     from persona_assistant.schemas import ICP
 
     ws = kit.workspace(tmp_path / "ws")

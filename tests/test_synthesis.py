@@ -45,6 +45,9 @@ def test_eval_set_meets_its_targets(eval_run):
     assert r.purity == 1.0, r.persona_families
     assert r.host_share == 0.0
     assert r.off_topic <= 0.05
+    # Themes join only statements labelled as saying the same thing (pairwise precision);
+    # at least one theme is shared by two interviewees.
+    assert r.theme_precision >= 0.9 and r.joined_pairs >= 1 and r.shared_themes >= 1
     # One persona per role family, except revenue operations, whose two heads and seven
     # managers are split into leaders and practitioners (grouping.MIN_SPLIT): 5 for 4 families.
     assert r.personas == 5 and r.families == 4
@@ -168,7 +171,92 @@ def test_cue_scores_skip_by_literal_without_changing_any_score(eval_run):
     assert required_literal(r"[^.]{0,40}\bconcern") == "concern" and required_literal(r"\b(?:I|we) spend") == " spend"
     root, sources, labels, ps = eval_run
     texts = [s.text for src in sources for s in src.sentences(respondents_only=False)]
-    texts += ["Weeks late again.", "I’d like it, we can’t wait", "alleviate some of those concerns", "97% of KPIs"]
+    texts += ["Weeks late again.", "I’d like it, we can’t wait", "alleviate some of those concerns", "97% of KPIs",
+              "We cannot wait, I can’t see it and can’t  say", "burned and burnt out, the breaker broke"]
     for text in texts:
         brute = {f: float(sum(w for rx, w in pats if rx.search(text))) for f, pats in compiled().items()}
         assert cue_scores(text, list(CUES)) == {f: s for f, s in brute.items() if s > 0}, text
+
+
+def test_themes_are_complete_linkage_across_blocks(monkeypatch):
+    """Block-wise theme building gives what the rule says, row by row, at any block size."""
+    from persona_assistant.synthesis import themes
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(6, 16))
+    vec = np.concatenate([c + rng.normal(scale=s, size=(9, 16)) for c in centres for s in (0.3,)])
+    vec = (vec / np.linalg.norm(vec, axis=1, keepdims=True))[rng.permutation(len(vec))].astype(np.float32)
+
+    def reference(threshold):
+        groups = []
+        for p in range(len(vec)):
+            scored = [(float(np.mean(vec[g] @ vec[p])), -k) for k, g in enumerate(groups)
+                      if min(vec[g] @ vec[p]) >= threshold]
+            if scored:
+                groups[-max(scored)[1]].append(p)
+            else:
+                groups.append([p])
+        return groups
+
+    for threshold in (0.5, 0.8):
+        want = reference(threshold)
+        assert 6 <= len(want) < len(vec)
+        for block in (5, 512):
+            monkeypatch.setattr(themes, "BLOCK", block)
+            assert themes._complete_linkage(vec, threshold) == want
+
+
+def test_contact_details_are_found_and_plain_sentences_are_not():
+    from persona_assistant.synthesis.topics import is_contact
+
+    for text in ("Mail me at jo.smith@example.org", "Call +44 20 7946 0958 any time", "You can reach me at the booth",
+                 "Just call my assistant"):
+        assert is_contact(text), text
+    for text in ("We close the books on day twelve.", "Leads sit unassigned over the weekend", "Q3 is busy"):
+        assert not is_contact(text), text
+
+
+def test_only_a_question_that_asks_for_a_field_files_an_answer_by_itself():
+    from persona_assistant.synthesis.statements import question_kind
+
+    assert question_kind("What frustrates you most?") == ("pains", True)
+    # remarks before the question do not decide; "metrics" alone is telemetry, not a KPI
+    assert question_kind("Maybe the signals for metrics and logs aren't mature yet? Is that the reason?") == (None, True)
+    assert question_kind("Are you using the span metrics connector?")[0] is None
+    assert question_kind("Which metrics do you report to the board?")[0] == "success_metrics"
+    assert question_kind("Stephen, do you want to introduce yourself?")[0] == "role"
+    assert question_kind("And finally, Joel?")[0] is None
+    assert question_kind("What made the company finally invest in it?")[0] == "triggers"
+    assert question_kind("That sounds painful.") == ("pains", False)
+
+
+def test_a_remark_files_only_answers_whose_content_agrees_and_empty_answers_are_dropped(tmp_path):
+    sources = write(tmp_path, "t.md", (
+        "**Host:** Welcome! That sounds painful.\n\n"
+        "**Guest:** We run one collector per pod and it scales nicely. Our alerts are broken and slow every night.\n\n"
+        "**Host:** What frustrates you most?\n\n"
+        "**Guest:** No, not at the moment.\n"))
+    syn = synthesize(sources)
+    assert [(s.text, s.field) for s in syn.statements] == [("Our alerts are broken and slow every night.", "pains")]
+
+
+def test_themes_said_by_as_many_people_rank_by_how_surely_they_state_the_field(tmp_path):
+    sources = write(tmp_path, "q.txt", (
+        "Q: What are you trying to achieve?\nA: We rewrote the billing service last year.\n"
+        "Q: And what is your goal for next year?\nA: I want a forecast that is within five percent of actuals.\n"))
+    syn = synthesize(sources)
+    goals = [th for th in syn.themes_for(syn.people) if th.field == "goals"]
+    assert [th.representative.text for th in goals][0] == "I want a forecast that is within five percent of actuals."
+    assert goals[0].members[0].weight > goals[-1].members[0].weight
+
+
+def test_audience_logistics_and_holiday_plans_are_never_statements(tmp_path):
+    sources = write(tmp_path, "t.md", (
+        "**Host:** Where do you learn about new tools?\n\n"
+        "**Guest:** For those who joined us later, pop your questions into the live chat on YouTube or LinkedIn. "
+        "I learn most from the CNCF Slack and KubeCon talks.\n\n"
+        "**Host:** Any fun Christmas plans?\n\n"
+        "**Guest:** We will be traveling to see family, which should be hectic but lovely.\n"))
+    syn = synthesize(sources)
+    assert [(s.text, s.field) for s in syn.statements] == [
+        ("I learn most from the CNCF Slack and KubeCon talks.", "channels")]

@@ -1,25 +1,49 @@
-"""The canonical deals table's columns: which are dimensions (segments, scoring) and which are not, and why.
+"""The CRM tables' shape: their names, their columns, and which columns are dimensions (segments, scoring),
+which are not, and why.
 
-One list for ingestion (`ingest.crm`: which mapped columns count as dimensions with data, which get typo
-hints), analysis (`analysis.columns`: the plan of every column) and scoring. A column of an export
+One owner for ingestion (`ingest.deals` and `ingest.leads` build the tables to these columns) and tests
+(`tests/crm_builder.py`), and one dimension list (`CANONICAL_DIMENSIONS`, the others are views of it) for
+ingestion (which mapped columns count as dimensions with data, which get typo hints), analysis (`analysis.columns`: the plan of every column) and scoring. A column of an export
 that maps to none of these canonical fields still becomes a candidate dimension: `analysis.columns`
 profiles it (category, number banded by quantiles, small-integer codes, id, free text, date, leak).
 """
 
 from __future__ import annotations
 
-# Text categories mapped from the export, analysed as they are.
-CATEGORY_DIMENSIONS = ("industry", "region", "country", "product", "lead_source", "technologies")
-# Numbers with a known banding (`bands.py`): the band column is the dimension.
-BANDED_DIMENSIONS = {"employee_band": "employees", "revenue_band": "revenue"}
-# The dimensions of the canonical table, in display order.
+# The tables a CRM load builds (`ingest.crm.load_crm`, `ingest.leads.load_leads`), with their columns in order;
+# extra dimensions follow the canonical columns under their own names.
+DEALS_TABLE = "deals"
+LEADS_TABLE = "leads"
+DEAL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("deal_id", "VARCHAR"), ("account", "VARCHAR"), ("stage", "VARCHAR"), ("outcome", "VARCHAR"),
+    ("amount", "DOUBLE"), ("created", "DATE"), ("closed", "DATE"), ("cycle_days", "INTEGER"),
+    ("industry", "VARCHAR"), ("employees", "DOUBLE"), ("employee_band", "VARCHAR"), ("revenue", "DOUBLE"),
+    ("revenue_band", "VARCHAR"), ("region", "VARCHAR"), ("country", "VARCHAR"), ("product", "VARCHAR"),
+    ("lead_source", "VARCHAR"), ("owner", "VARCHAR"), ("technologies", "VARCHAR"),
+)
+LEAD_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("row_number", "INTEGER"), ("account", "VARCHAR"), ("industry", "VARCHAR"), ("employees", "DOUBLE"),
+    ("employee_band", "VARCHAR"), ("revenue", "DOUBLE"), ("revenue_band", "VARCHAR"), ("region", "VARCHAR"),
+    ("country", "VARCHAR"), ("product", "VARCHAR"), ("lead_source", "VARCHAR"), ("technologies", "VARCHAR"),
+    ("title", "VARCHAR"), ("contact_name", "VARCHAR"), ("email", "VARCHAR"), ("phone", "VARCHAR"),
+)
+# Text columns of `deals` stored as ENUMs when they hold few enough values (`ingest.deals`).
+CATEGORY_COLUMNS = ("stage", "industry", "region", "country", "product", "lead_source", "owner", "technologies")
+
+# THE dimension list: the canonical table's dimensions, in display order. The lists below are views of it.
 CANONICAL_DIMENSIONS = ("industry", "employee_band", "revenue_band", "region", "country", "product",
                         "lead_source", "owner", "technologies")
-# The subset `load_crm` reports as `CrmData.dimensions` by default (technologies joins once the analysis
-# plans every column). `owner` is listed for `--dimension owner`; by default it is not a dimension.
-BASE_DIMENSIONS = ("industry", "employee_band", "revenue_band", "region", "country", "product", "lead_source")
+# Numbers with a known banding (`bands.py`): the band column is the dimension.
+BANDED_DIMENSIONS = {"employee_band": "employees", "revenue_band": "revenue"}
+# Dimensions only on request: `owner` (`--dimension owner`; who sold, not who bought) and `technologies`
+# (it joins once the analysis plans every column).
+OPT_IN_DIMENSIONS = ("owner", "technologies")
+# What `load_crm` reports as `CrmData.dimensions` by default.
+BASE_DIMENSIONS = tuple(d for d in CANONICAL_DIMENSIONS if d not in OPT_IN_DIMENSIONS)
+# Text categories mapped from the export, analysed as they are.
+CATEGORY_DIMENSIONS = tuple(d for d in CANONICAL_DIMENSIONS if d not in BANDED_DIMENSIONS and d != "owner")
 # Text fields whose values get near-duplicate (typo) hints at ingestion.
-TYPO_FIELDS = ("industry", "region", "country", "product", "lead_source")
+TYPO_FIELDS = tuple(d for d in CATEGORY_DIMENSIONS if d != "technologies")
 
 # Canonical columns that are never dimensions, with the reason `analyze` prints.
 NOT_DIMENSIONS = {

@@ -3,9 +3,9 @@
 Layout of a template `prompts/<task>.j2`:
 - first line `{# version: N #}` (required; it goes into the log and the cache key),
 - `{% block system %}...{% endblock %}` and `{% block user %}...{% endblock %}`.
-Bundled templates live in the top-level prompts/ folder (the package sees it through the
-persona_assistant/prompts symlink; a wheel ships them as package data); a workspace's
-prompts/<task>.j2 overrides the bundled one of the same name.
+Bundled templates live in the package, persona_assistant/prompts/ (package data a wheel ships;
+the repository's top-level prompts/ is a link to it); a workspace's prompts/<task>.j2 overrides
+the bundled one of the same name.
 
 Untrusted text (notes, CRM values, model output) enters ONLY as template variables and is
 shown to the model inside `data_block(...)` delimiters; it is never template source, so

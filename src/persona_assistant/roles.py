@@ -2,7 +2,9 @@
 
 One table serves the offline persona engine (roles from front matter or the text)
 and scoring (contact titles matched to personas), so a "Controller" is the same
-kind of buyer in a persona and in a scored lead.
+kind of buyer in a persona and in a scored lead. The words and phrases by which an
+interviewee states a role (`TITLE_WORDS`, `ROLE_PATTERNS`) live here too: one role
+vocabulary for notes, synthesis and scoring.
 """
 
 from __future__ import annotations
@@ -94,3 +96,44 @@ def canonical_function(function: str | None) -> str:
     return parse_title(function)[1] if text not in ("", "unknown") else "unknown"
 
 
+# --------------------------------------------------------------------------- roles in an interviewee's words
+# Words that make a phrase a job title ("staff engineer", "homeowner"): a role hint read from a note
+# (`ingest.notes.find_role`, `synthesis.profile`) must contain one, so "it has to" is never a role.
+TITLE_WORDS = (
+    r"cfo|ceo|coo|cto|cio|ciso|cmo|cro|vp|founder|president|chief|director|head|manager|controller|"
+    r"comptroller|accountant|bookkeeper|treasurer|analyst|engineer|engineering|developer|sre|architect|"
+    r"advocate|lead|officer|designer|consultant|administrator|admin|specialist|scientist|maintainer|"
+    r"owner|partner|programmer|evangelist|recruiter|marketer|strategist|coordinator|supervisor|"
+    r"student|parent|teacher|nurse|physician|freelancer|homeowner|retiree"
+)
+TITLE_RE = re.compile(rf"\b(?:{TITLE_WORDS})s?\b", re.I)
+# How people state their role: "my title is ...", "I'm Ana, the CFO at ...", "I lead the X team".
+ROLE_PATTERNS = [
+    re.compile(r"\bmy (?:job )?title(?: at work)? is (?P<role>[^.,;!?]{2,60})", re.I),
+    re.compile(r"\bI(?:'m| am|’m) (?P<name>[A-Z][\w-]+(?: [A-Z][\w-]+)?), (?:the |a |an )?(?P<role>[^.,;!?]{2,60}?)"
+               r"(?=\s+(?:at|for|working|on|in|with|here|of)\b|[.,;!?]|$)"),
+    re.compile(r"\bI(?:'m| am|’m)\s+(?:currently\s+|now\s+)?(?:the |a |an )(?P<role>[^.,;!?]{2,60}?)"
+               r"(?=\s+(?:at|for|with|in|on|of|here|and|who|working)\b|[.,;!?]|$)", re.I),
+    re.compile(r"\bI lead (?:the )?(?P<team>[\w &/-]{2,40}?) team\b", re.I),
+    re.compile(r"\bI(?:'m| am|’m) on the (?P<member>[\w &/-]{2,40}?) team\b", re.I),
+    re.compile(r"\b(?:as|I've been|I have been|I was hired as|I work as) (?:the |a |an )?"
+               r"(?P<role>(?:[\w/&-]+ ){0,3}(?:CFO|CEO|COO|CTO|CIO|controller|accountant|engineer|manager|director))\b",
+               re.I),
+]
+# The company named right after a stated role ("... at Acme").
+COMPANY_AFTER_ROLE = re.compile(r"^\s+(?:here\s+)?(?:working\s+|based\s+)?(?:at|for)\s+"
+                                r"(?P<c>[A-Z][\w&'-]*(?:[ .][A-Z][\w&'-]*){0,3})")
+# A structured note's "Who" section, and the role phrase its first line opens with.
+WHO_HEADING = re.compile(r"^(?:who|interviewee|participant|about them)\b", re.I)
+WHO_ROLE = re.compile(r"^(?:an?|the)\s+(?P<role>[^,.;]{2,60}?)(?=\s+(?:on|at|for|in|with|who|and)\b|[,.;]|$)", re.I)
+
+
+def clean_role(role: str) -> str | None:
+    """A stated role cut to end at its last title word; None when it names no title word."""
+    role = re.sub(r"[*_`]", "", role).strip()
+    role = re.sub(r"^(?:senior|staff|lead|principal|junior)?\s*$", "", role, flags=re.I)
+    if not role or not TITLE_RE.search(role) or len(role.split()) > 7:
+        return None
+    # End the role at its last title word ("staff engineer working on X" -> "staff engineer").
+    last = list(TITLE_RE.finditer(role))[-1]
+    return role[:last.end()].strip()

@@ -131,9 +131,6 @@ class Version:
         return f"v{self.number:04d}"
 
 
-CRM_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".xlsx"})
-
-
 def _stderr_notice(message: str) -> None:
     from persona_assistant.safe_text import write_notice
 
@@ -246,7 +243,9 @@ class Workspace:
         return sorted(found)
 
     def crm_files(self) -> list[Path]:
-        """CSV/TSV/TXT/XLSX exports in crm/ (not its subfolders) that stay inside the workspace."""
+        """CSV/TSV/TXT/XLSX/XLSM exports in crm/ (not its subfolders) that stay inside the workspace."""
+        from persona_assistant.ingest.csvfile import CRM_SUFFIXES
+
         return self._listing(self.crm_dir, CRM_SUFFIXES, recursive=False)
 
     def note_files(self) -> list[Path]:

@@ -16,7 +16,7 @@ import json
 import re
 from typing import Any, Callable
 
-from persona_assistant.chat.context import Context, load_analysis  # noqa: F401  (chat's import point)
+from persona_assistant.chat.context import Context  # noqa: F401  (chat's import point)
 from persona_assistant.chat.system_prompt import system_prompt  # noqa: F401  (chat's import point)
 from persona_assistant.chat.tool_schemas import TOOL_NAMES, TOOLS  # noqa: F401  (chat's import point)
 from persona_assistant.draft.persona_edit import Edit, EditRejected, prepare_edit

@@ -73,11 +73,12 @@ CUES: dict[str, list[tuple[str, int]]] = {
     ],
     "triggers": [
         (r"\b(?:board|bank|auditors?|investors?|CEO|CRO|customer|regulator)s? (?:asked|told|wanted|required|demanded|cut)", 3),
-        (r"\bafter we\b", 2), (r"\blast (?:year|spring|summer|autumn|fall|winter|quarter|month)\b", 1),
+        (r"\bafter we\b", 1), (r"\blast (?:year|spring|summer|autumn|fall|winter|quarter|month)\b", 1),
         (r"\bstarts next\b|\bwe(?:'re| are) (?:moving|preparing)\b", 2), (r"\bfroze\b|\bdoubled\b", 2),
-        (r"\bwhen we\b", 2), (r"\bafter the\b|\bafter our\b", 2), (r"\bonce we\b", 2), (r"\bthe moment\b", 3),
+        (r"\bwhen we\b", 1), (r"\bafter the\b|\bafter our\b", 1), (r"\bonce we\b", 2),
+        (r"(?<!at )\bthe moment (?:we|I|our|they|the|it|a)\b", 3),  # "the moment we hit", not "at the moment"
         (r"\bthat'?s when\b|\bwhich is when\b|\bthat’s when\b", 3), (r"\bstart(?:ed)? looking\b", 3),
-        (r"\bfinally\b", 1), (r"\bmigrat", 2), (r"\bnew (?:ERP|system|CFO|auditors?|vendor)\b", 3),
+        (r"\bfinally\b", 1), (r"\bmigrat", 1),  # a migration is what happened; alone, not why (r"\bnew (?:ERP|system|CFO|auditors?|vendor)\b", 3),
         (r"\baudit finding|\bmaterial weakness", 3), (r"\bIPO\b", 2), (r"\bacqui(?:red|sition)", 2),
         (r"\bhiring freeze\b|\bheadcount freeze\b", 3), (r"\bwe switched\b|\bwe moved\b", 2),
         (r"\bdeadline\b", 1), (r"\bkicked off\b|\bdecided to\b", 2),
@@ -163,20 +164,26 @@ SECTION_HINTS: dict[str, str] = {
 # the person's role is their day in the life (except the sentence naming the role itself).
 QUESTION_CUES: list[tuple[str, str]] = [
     ("smalltalk", r"weekend|how'?s your (?:week|day)|how was (?:the|your)|by the way|can you hear|side projects?|"
-                  r"holiday|vacation|weather|how are you(?: doing)?\?|recording|hiring|anything else"),
+                  r"holiday|vacation|weather|how are you(?: doing)?\?|recording|hiring|anything else|christmas|"
+                  r"new year|any fun|fun plans|plans for the (?:holidays?|break|summer)"),
     ("objections", r"stop you|hesitat|worr|concern|say no|cautious|put you off|hold you back|risk|nervous|"
                    r"make you (?:hesitate|doubt)"),
     ("triggers", r"why now|made you start|start(?:ed)? looking|pushed|forc(?:e|ing)|urgent|happened|got this started|"
-                 r"finally|started the project|trigger|what changed|put this on|made you act"),
+                 r"finally (?:\w+ )?(?:invest|act|buy|decid|mov|start|switch|chang|look)|started the project|trigger|"
+                 r"what changed|put this on|made you act"),
     ("channels", r"hear about|learn|find (?:tools|vendors|software|out about)|look for ideas|keep up|stay on top|"
                  r"where do you (?:go|look)|who do you (?:ask|trust|follow)"),
     ("motivations", r"matter(?:s)? to you|personally|motivat|drives you|why do you care"),
     ("success_metrics", r"measured on|on the hook|how (?:will|would|do) you (?:know|measure|judge whether|tell)|"
-                        r"measure|report on|judge whether|look at after|success|kpi|metric"),
+                        r"measure|report on|judge whether|look at after|success|kpi|"
+                        # "metric" alone is telemetry to an observability team ("the span metrics connector")
+                        r"(?:what|which|key|success|business) metrics?|metrics? (?:do|does|would|will) you|metrics? that matter"),
     ("decision_criteria", r"pick|choos|select|evaluat|judge|compar|trust|convince|say yes|need from|have to do|"
                           r"need to have|look for|check first|mattered|must.have|requirement|buy"),
     ("goals", r"achieve|trying to|instead|like to be able|like them to|hoping|aim|working towards|goal|"
-              r"change first|would change|good look like|ideal|get to\b|set out|want"),
+              r"change first|would change|good look like|ideal|get to\b|set out|"
+              # "do you want to introduce yourself?" is a request, not a goal question
+              r"want(?! to (?:introduce|add|share|mention|say|talk|jump|kick|start|go|take|hear))"),
     ("pains", r"frustrat|keeps? you up|slows? you down|hard|hurt|headache|struggl|pain|bother|broken|annoy|"
               r"problem|challeng|wrong|hand over|get rid of|worst"),
     ("day_in_life", r"normal day|typical (?:day|week)|your (?:day|week)|takes? most of|eats? most|"
@@ -200,6 +207,15 @@ OFF_TOPIC: list[str] = [
     r"\bjoined (?:us )?(?:a little )?(?:bit )?later\b|\bif you have (?:any )?questions\b|\bthe calendar\b",
     r"\benjoy the rest\b|\bhave a (?:great|good|nice)\b|\b(?:great|excited|happy|glad|nice) to (?:be here|meet)\b",
 ]
+# Talk to the audience about the session itself: off-topic whatever else the sentence says
+# ("for those who joined us later, pop your questions into the live chat on YouTube or
+# LinkedIn" names channels, but it is the session's logistics, not how anyone learns).
+AUDIENCE_LOGISTICS = (
+    r"\b(?:those|anyone|folks|people) (?:who|that) (?:just )?joined\b|\bjoined us\b|"
+    r"\bpop (?:them|it|those|that|your (?:questions?|comments?)|the questions?) (?:in|into)\b|\blive chat\b|"
+    r"\b(?:drop|put|leave) (?:them|your questions?|a comment) in the (?:chat|comments)\b"
+)
+
 # Labels of a note-taker's own sections: never a statement.
 ASIDE_LABELS = r"^(?:misc|other|small talk|next steps|follow[- ]?up|context|who|notes?|action items|about)\b"
 
@@ -292,15 +308,37 @@ def requirement(branch: str) -> tuple[str, ...] | None:
 @dataclass(frozen=True)
 class _CueIndex:
     cues: tuple[tuple[str, re.Pattern[str], int], ...]  # (field, regex, weight)
-    literals: tuple[str, ...]  # every required literal, lower case
+    finder: re.Pattern[str]  # finds, at each position, the longest required literal there
+    prefixes: dict[str, tuple[str, ...]]  # literal -> the literals it starts with (itself too)
     by_literal: dict[str, tuple[int, ...]]  # literal -> cues needing it (or another of theirs)
     always: frozenset[int]  # cues without a required literal: always searched
 
 
+def _trie(words) -> str:
+    """A regex matching the longest of `words` that starts at a position (a trie: one branch
+    per next character, so a position costs a few steps instead of one test per word)."""
+    root: dict = {}
+    for w in words:
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        kids = sorted(k for k in node if k)
+        if not kids:
+            return ""
+        alts = [re.escape(k) + build(node[k]) for k in kids]
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(root)
+
+
 @lru_cache(maxsize=1)
 def _indexed() -> _CueIndex:
-    """Each cue with the literals one of which a text must contain for it to match: a substring
-    test of each literal, once per sentence, skips most regex searches, exactly."""
+    """Each cue with the literals one of which a text must contain for it to match: one scan
+    of the sentence for all literals at once skips most regex searches, exactly."""
     cues, by_literal, always = [], {}, set()
     for fld, pats in CUES.items():
         for p, w in pats:
@@ -312,7 +350,10 @@ def _indexed() -> _CueIndex:
                 continue
             for lit in {s for r in reqs for s in r}:
                 by_literal.setdefault(lit, []).append(cid)
-    return _CueIndex(tuple(cues), tuple(by_literal), {k: tuple(v) for k, v in by_literal.items()},
+    literals = sorted(by_literal)
+    finder = re.compile("(?=(" + _trie(literals) + "))")
+    prefixes = {lit: tuple(m for m in literals if lit.startswith(m)) for lit in literals}
+    return _CueIndex(tuple(cues), finder, prefixes, {k: tuple(v) for k, v in by_literal.items()},
                      frozenset(always))
 
 
@@ -321,8 +362,10 @@ def cue_scores(text: str, fields) -> dict[str, float]:
     index = _indexed()
     low = text.lower()
     candidates = set(index.always)
-    for lit in [lit for lit in index.literals if lit in low]:
-        candidates.update(index.by_literal[lit])
+    # Every literal found at a position is a prefix of the longest one there: exact, one pass.
+    for m in index.finder.finditer(low):
+        for lit in index.prefixes[m.group(1)]:
+            candidates.update(index.by_literal[lit])
     wanted = set(fields)
     scores: dict[str, float] = {}
     for cid in candidates:
@@ -335,4 +378,5 @@ def cue_scores(text: str, fields) -> dict[str, float]:
 SECTION_RES = {f: re.compile(p, re.I) for f, p in SECTION_HINTS.items()}
 QUESTION_RES = [(kind, re.compile(p, re.I)) for kind, p in QUESTION_CUES]
 OFF_TOPIC_RES = [re.compile(p, re.I) for p in OFF_TOPIC]
+AUDIENCE_LOGISTICS_RE = re.compile(AUDIENCE_LOGISTICS, re.I)
 ASIDE_RE = re.compile(ASIDE_LABELS, re.I)

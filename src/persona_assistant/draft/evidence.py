@@ -25,16 +25,14 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Mapping, TypeVar
+from typing import Callable, Mapping, TypeVar
 
 from pydantic import BaseModel
 
-from persona_assistant.schemas import (
-    ICP, Analysis, Claim, Disqualifier, Persona, PersonaSet, QualificationSignal, QuoteEvidence,
-    StatEvidence,
-)
+from persona_assistant.schemas import ICP, Analysis, Claim, Persona, PersonaSet, QuoteEvidence, StatEvidence
 
 M = TypeVar("M", bound=BaseModel)
+N = TypeVar("N")
 
 _TRANS = str.maketrans({
     "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'", "´": "'",
@@ -64,10 +62,11 @@ class _Index:
 
 
 def _index(source) -> _Index:
-    """Normalised text of one interview with line offsets; built once per source."""
-    cached = source._cache.get("evidence_index")
-    if cached is not None:
-        return cached
+    """Normalised text of one interview with line offsets; built once per source (`Source.derived`)."""
+    return source.derived(_build_index)
+
+
+def _build_index(source) -> _Index:
     parts: list[str] = []
     starts: list[int] = []
     numbers: list[int] = []
@@ -93,9 +92,7 @@ def _index(source) -> _Index:
         numbers.append(n)
         parts.append(norm)
         pos += len(norm)
-    idx = _Index("".join(parts), starts, numbers)
-    source._cache["evidence_index"] = idx
-    return idx
+    return _Index("".join(parts), starts, numbers)
 
 
 def find_quote(text: str, source, near: int | None = None) -> tuple[int, int] | None:
@@ -153,81 +150,102 @@ def _short(text: str, n: int = 80) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+EvidenceItem = QuoteEvidence | StatEvidence
+# item(ev, where) -> the evidence to keep in its place, or None to drop it
+ItemFn = Callable[[EvidenceItem, str], "EvidenceItem | None"]
+# holder(before, after, where) -> the holder to keep, given its evidence before and after `item`
+HolderFn = Callable[[BaseModel, BaseModel, str], BaseModel]
+
+
+def map_evidence(node: N, item: ItemFn, holder: HolderFn | None = None, where: str = "") -> N:
+    """The one walk over evidence: `node` (any contract, or a list of them) with `item` applied to
+    every QuoteEvidence and StatEvidence inside it, in field order; an item mapped to None is dropped.
+
+    `where` names each item for messages: an item in a claim's (or signal's) `evidence` is named by
+    its holder ("personas[0].pains[2]"), an item in a bare list by its index ("quotes[1]"). After a
+    holder's evidence is mapped, `holder(before, after, where)` may adjust the rest of it (status,
+    confidence). Unchanged parts are returned as the same objects, so a walk that changes nothing
+    copies nothing."""
+    if isinstance(node, (QuoteEvidence, StatEvidence)):
+        return item(node, where)  # type: ignore[return-value]
+    if isinstance(node, list):
+        out = [map_evidence(x, item, holder, f"{where}[{i}]") for i, x in enumerate(node)]
+        kept = [x for x in out if x is not None]
+        return node if len(kept) == len(node) and all(a is b for a, b in zip(kept, node)) else kept
+    if not isinstance(node, BaseModel):
+        return node
+    update = {}
+    for name in type(node).model_fields:
+        value = getattr(node, name)
+        if isinstance(value, (list, BaseModel)):
+            if name == "evidence":  # items are named by their holder
+                new = [x for i, e in enumerate(value) if (x := item(e, where)) is not None]
+                new = value if len(new) == len(value) and all(a is b for a, b in zip(new, value)) else new
+            else:
+                new = map_evidence(value, item, holder, f"{where}.{name}" if where else name)
+            if new is not value:
+                update[name] = new
+    after = node.model_copy(update=update) if update else node
+    if holder is not None and "evidence" in type(node).model_fields:
+        return holder(node, after, where)  # type: ignore[return-value]
+    return after
+
+
+def evidence_items(node) -> list[tuple[str, EvidenceItem]]:
+    """Every evidence item inside `node` with its name (see `map_evidence`), in field order."""
+    found: list[tuple[str, EvidenceItem]] = []
+
+    def keep(ev, where):
+        found.append((where, ev))
+        return ev
+
+    map_evidence(node, keep)
+    return found
+
+
+def interviewees(claim) -> int:
+    """How many distinct interviewees (sources) a claim's quotes come from."""
+    return len({e.source_id for e in claim.evidence if isinstance(e, QuoteEvidence)})
+
+
+def fabricated_quotes(model, sources_by_id) -> list[str]:
+    """Normalised texts of every quote in `model` that is not in its cited source."""
+    return [t for _, ev in evidence_items(model) if isinstance(ev, QuoteEvidence)
+            and verify_quote(ev, sources_by_id) is None and (t := normalise(ev.text))]
+
+
 class _Checker:
+    """What verification does to each item (`item`) and to the claim or signal holding it (`holder`)."""
+
     def __init__(self, sources_by_id, analysis):
         self.sources = sources_by_id
         self.analysis = analysis
         self.failures: list[str] = []
 
-    def evidence(self, items: list, where: str, *, indexed: bool = False) -> list:
-        """The items that check out; `indexed` names each item (for a bare list of quotes)."""
-        kept = []
-        for i, ev in enumerate(items):
-            here = f"{where}[{i}]" if indexed else where
-            if isinstance(ev, QuoteEvidence):
-                ok = verify_quote(ev, self.sources)
-                if ok is None:
-                    self.failures.append(f"{here}: quote not found in {ev.path}: '{_short(ev.text)}'")
-                else:
-                    kept.append(ok)
-            else:
-                problem = _stat_problem(ev, self.analysis)
-                if problem:
-                    self.failures.append(f"{here}: {problem}")
-                else:
-                    kept.append(ev)
-        return kept
+    def item(self, ev, where: str):
+        if isinstance(ev, QuoteEvidence):
+            ok = verify_quote(ev, self.sources)
+            if ok is None:
+                self.failures.append(f"{where}: quote not found in {ev.path}: '{_short(ev.text)}'")
+            return ok
+        problem = _stat_problem(ev, self.analysis)
+        if problem:
+            self.failures.append(f"{where}: {problem}")
+            return None
+        return ev
 
-    def claim(self, c: Claim, where: str) -> Claim:
-        if not c.evidence:
-            return c
-        kept = self.evidence(c.evidence, where)
-        if len(kept) == len(c.evidence):
-            return c.model_copy(update={"evidence": kept})
-        if kept:
-            return c.model_copy(update={"evidence": kept, "confidence": _CONF_DOWN[c.confidence]})
-        # Nothing behind it any more: never shown as fact.
-        status = "inferred" if c.status == "supported" else c.status
-        conf = "low" if c.confidence in ("high", "medium") else "unknown"
-        return c.model_copy(update={"evidence": [], "status": status, "confidence": conf})
-
-    def claims(self, items: list[Claim], where: str) -> list[Claim]:
-        return [self.claim(c, f"{where}[{i}]") for i, c in enumerate(items)]
-
-    def weighted(self, item: QualificationSignal | Disqualifier, where: str):
-        if not item.evidence:
-            return item
-        kept = self.evidence(item.evidence, where)
-        if len(kept) == len(item.evidence):
-            return item.model_copy(update={"evidence": kept})
-        conf = _CONF_DOWN[item.confidence] if kept else (
-            "low" if item.confidence in ("high", "medium") else "unknown")
-        return item.model_copy(update={"evidence": kept, "confidence": conf})
-
-    def persona(self, p: Persona, prefix: str = "") -> Persona:
-        from persona_assistant.schemas import PERSONA_ITEM_FIELDS
-
-        update = {f: self.claims(getattr(p, f), prefix + f) for f in ("demographics", *PERSONA_ITEM_FIELDS)}
-        update["day_in_life"] = self.claim(p.day_in_life, prefix + "day_in_life")
-        update["quotes"] = self.evidence(p.quotes, prefix + "quotes", indexed=True)
-        return p.model_copy(update=update)
-
-    def icp(self, icp: ICP) -> ICP:
-        f = icp.firmographics
-        firmo = f.model_copy(update={
-            name: self.claims(getattr(f, name), f"firmographics.{name}")
-            for name in ("industries", "employee_bands", "revenue_bands", "regions", "technographics", "other")})
-        return icp.model_copy(update={
-            "firmographics": firmo,
-            "challenges": self.claims(icp.challenges, "challenges"),
-            "goals": self.claims(icp.goals, "goals"),
-            "traits": self.claims(icp.traits, "traits"),
-            "long_term_value": self.claim(icp.long_term_value, "long_term_value"),
-            "advocacy_potential": self.claim(icp.advocacy_potential, "advocacy_potential"),
-            "qualification_signals": [self.weighted(s, f"qualification_signals[{i}]")
-                                      for i, s in enumerate(icp.qualification_signals)],
-            "disqualifiers": [self.weighted(d, f"disqualifiers[{i}]") for i, d in enumerate(icp.disqualifiers)],
-        })
+    @staticmethod
+    def holder(before, after, where: str):
+        """Losing some evidence drops one confidence step; losing all of it makes a supported
+        claim 'inferred' (never shown as fact) with low/unknown confidence."""
+        if len(after.evidence) == len(before.evidence):
+            return after
+        if after.evidence:
+            return after.model_copy(update={"confidence": _CONF_DOWN[before.confidence]})
+        update = {"confidence": "low" if before.confidence in ("high", "medium") else "unknown"}
+        if isinstance(before, Claim) and before.status == "supported":
+            update["status"] = "inferred"
+        return after.model_copy(update=update)
 
 
 def verify_claims(model: M, sources_by_id: Mapping[str, object],
@@ -237,16 +255,8 @@ def verify_claims(model: M, sources_by_id: Mapping[str, object],
     Claims that lose all evidence become 'inferred' with low/unknown confidence; claims
     that lose some drop one confidence step. `failures` says what was dropped and why,
     one line each, for a re-ask or the draft's notes."""
-    check = _Checker(sources_by_id, analysis)
-    if isinstance(model, PersonaSet):
-        personas = [check.persona(p, f"personas[{i}].") for i, p in enumerate(model.personas)]
-        out = model.model_copy(update={"personas": personas})
-    elif isinstance(model, Persona):
-        out = check.persona(model)
-    elif isinstance(model, ICP):
-        out = check.icp(model)
-    elif isinstance(model, Claim):
-        out = check.claim(model, "claim")
-    else:
+    if not isinstance(model, (PersonaSet, Persona, ICP, Claim)):
         raise TypeError(f"verify_claims: cannot check a {type(model).__name__}")
+    check = _Checker(sources_by_id, analysis)
+    out = map_evidence(model, check.item, check.holder, "claim" if isinstance(model, Claim) else "")
     return out, check.failures

@@ -1,28 +1,27 @@
-"""The Markdown saved beside each draft version: readable, with every citation (file:lines or
-segment figures) and the status of claims that are not supported. Untrusted text is escaped
-(safe_text.md_escape); the one renderer for drafts, exports and chat so a viewer never renders it as HTML."""
+"""The one Markdown renderer: ICP, personas, campaigns (message maps, journeys, assets) and the
+playbook that joins them, for the files saved beside each draft version, `export --format md` and
+the chat. Readable, with every citation (file:lines or segment figures) and the status of claims
+that are not supported. Untrusted text is escaped (safe_text.md_escape, md_cell) so a viewer never
+renders it as HTML; persona fields come from the schema through draft/view."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from persona_assistant.draft.view import cite, label, persona_fields
 from persona_assistant.safe_text import md_cell, md_escape as esc
 from persona_assistant.schemas import (
-    ICP, PERSONA_ITEM_FIELDS, Analysis, Claim, Persona, PersonaSet, QuoteEvidence, segment_text,
+    ICP, Analysis, Asset, Campaign, Claim, MessageMap, Persona, PersonaSet, segment_text,
 )
 
 
-def cite(ev) -> str:
-    if isinstance(ev, QuoteEvidence):
-        lines = f"{ev.line_start}" + (f"-{ev.line_end}" if ev.line_end != ev.line_start else "")
-        return f"{ev.path}:{lines}"
-    deals = f"; deals {', '.join(ev.deal_ids)}" if ev.deal_ids else ""
-    return (f"{ev.segment_id}: {ev.won}/{ev.closed} won, {ev.win_rate:.0%} "
-            f"[{ev.ci_low:.0%}-{ev.ci_high:.0%}]{deals}")
+def _cites(evidence: list) -> str:
+    return f" [{'; '.join(esc(cite(e)) for e in evidence)}]" if evidence else ""
 
 
 def claim_line(c: Claim) -> str:
     status = "" if c.status == "supported" else f" _({c.status})_"
-    cites = f" [{'; '.join(esc(cite(e)) for e in c.evidence)}]" if c.evidence else ""
-    return f"- {esc(c.text)}{status} (confidence {c.confidence}){cites}"
+    return f"- {esc(c.text)}{status} (confidence {c.confidence}){_cites(c.evidence)}"
 
 
 def _section(title: str, claims: list[Claim]) -> list[str]:
@@ -30,17 +29,28 @@ def _section(title: str, claims: list[Claim]) -> list[str]:
 
 
 def persona_markdown(p: Persona) -> str:
-    out = [f"## {esc(p.name)} ({esc(p.id)})", "", f"_{esc(p.archetype)}_", "",
-           f"- role: {esc(p.role)} ({p.seniority}, {esc(p.function)})", f"- buying role: {p.buying_role}",
-           f"- ICP: {esc(p.icp_id or 'none')}", f"- sources: {esc(', '.join(p.sources) or 'none')}"]
-    for name in ("demographics", *PERSONA_ITEM_FIELDS):
-        out += _section(name.replace("_", " ").capitalize(), getattr(p, name))
-    if p.day_in_life.text != "unknown":
-        out += _section("Day in the life", [p.day_in_life])
-    if p.vocabulary:
-        out += ["", f"Vocabulary: {esc(', '.join(p.vocabulary))}"]
-    if p.quotes:
-        out += ["", "### Quotes", *(f"> {esc(q.text)} ({esc(cite(q))})" for q in p.quotes)]
+    """Every field of the persona schema (draft/view), facts first, then claims, words and quotes."""
+    fields = persona_fields(p)
+    items = {c.text for f in fields if f.kind == "claims" for c in f.value}
+    out = [f"## {esc(p.name)} ({esc(p.id)})", ""]
+    for f in fields:
+        if f.kind == "fact":
+            out.append(f"- {f.label.lower()}: {esc(f.value if f.value is not None else 'none')}")
+        elif f.kind == "words" and f.name != "vocabulary":
+            out.append(f"- {f.label.lower()}: {esc(', '.join(f.value) or 'none')}")
+    for f in fields:
+        if f.kind == "claims":
+            out += _section(f.label, f.value)
+        elif f.kind == "claim" and not f.empty:
+            out += _section(f.label, [f.value])
+        elif f.kind == "words" and f.name == "vocabulary" and f.value:
+            out += ["", f"{f.label}: {esc(', '.join(f.value))}"]
+        elif f.kind == "quotes" and f.value:  # a quote that is already an item's text is not repeated
+            rest = [q for q in f.value if q.text not in items]
+            out += ["", f"### {f.label}", *(f"> {esc(q.text)} ({esc(cite(q))})" for q in rest)] if rest else []
+    missing = [f.label.lower() for f in fields if f.kind == "claims" and f.empty]
+    if missing:
+        out += ["", f"_Not in the notes: {', '.join(missing)}._"]
     return "\n".join(out) + "\n"
 
 
@@ -67,18 +77,80 @@ def icp_markdown(icp: ICP, analysis: Analysis | None = None) -> str:
                     f"{s.ci_low:.0%}-{s.ci_high:.0%} | {s.verdict} |" for s in analysis.segments]
     f = icp.firmographics
     for name in type(f).model_fields:
-        out += _section(name.replace("_", " ").capitalize(), getattr(f, name))
+        out += _section(label(name), getattr(f, name))
     for name in ("challenges", "goals", "traits"):
-        out += _section(name.capitalize(), getattr(icp, name))
+        out += _section(label(name), getattr(icp, name))
     out += _section("Long-term value", [icp.long_term_value]) + _section("Advocacy potential", [icp.advocacy_potential])
     if icp.qualification_signals:
         out += ["", "### Qualification signals"]
-        out += [f"- {esc(s.criterion)} (weight {s.weight:.2f}, confidence {s.confidence})"
-                + (f" [{'; '.join(esc(cite(e)) for e in s.evidence)}]" if s.evidence else "")
+        out += [f"- {esc(s.criterion)} (weight {s.weight:.2f}, confidence {s.confidence}){_cites(s.evidence)}"
                 for s in icp.qualification_signals]
     if icp.disqualifiers:
         out += ["", "### Anti-ICP (disqualifiers)"]
-        out += [f"- {esc(d.criterion)}: {esc(d.reason)} (confidence {d.confidence})"
-                + (f" [{'; '.join(esc(cite(e)) for e in d.evidence)}]" if d.evidence else "")
+        out += [f"- {esc(d.criterion)}: {esc(d.reason)} (confidence {d.confidence}){_cites(d.evidence)}"
                 for d in icp.disqualifiers]
     return "\n".join(out) + "\n"
+
+
+def asset_markdown(a: Asset, persona_name: str, heading: str = "##") -> str:
+    """One asset: its fields, the persona items and map entries it uses, proof, lint findings."""
+    out = [f"{heading} {esc(persona_name)}: {esc(a.channel)}, {a.stage}, variant {a.variant} ({a.angle})", ""]
+    if a.map_only:
+        out += [f"_Message map only: {esc(a.note)}_", ""]
+    for name, value in a.fields.items():
+        body = [f"- {esc(v)}" for v in value] if isinstance(value, list) else [esc(line) for line in value.splitlines()]
+        out += [f"**{esc(name)}**", "", *body, ""]
+    if a.addresses:
+        out.append("Addresses: " + "; ".join(f"{r.field}[{r.index}] “{esc(r.text)}”" for r in a.addresses))
+    if a.map_entries:
+        out.append("Message map entries: " + ", ".join(esc(e) for e in a.map_entries))
+    if a.proof_points:
+        out.append("Proof: " + "; ".join(esc(p) for p in a.proof_points))
+    out += [f"- unsupported claim: {esc(c)}" for c in a.unsupported_claims]
+    out += [f"- lint {f.severity}: {esc(f.field)}: {esc(f.rule)}: {esc(f.message)}" for f in a.lint]
+    return "\n".join(out + [f"_engine: {esc(a.engine)}_", ""])
+
+
+def message_map_markdown(m: MessageMap, persona_name: str) -> str:
+    """A persona's message map: per item the answer, its proof and source; per stage the CTA."""
+    out = [f"## Message map: {esc(persona_name)}", "",
+           "| Item | Interviewees | Value proposition | Proof point | Proof source |", "|---|---|---|---|---|"]
+    out += [f"| {md_cell(e.id)}: {md_cell(e.item.text)} | {e.interviewees} | {md_cell(e.value_proposition)} | "
+            f"{md_cell(e.proof_point)} | {md_cell(e.proof_source)} |" for e in m.entries]
+    out += ["", *(f"- {s.stage}: leads with {esc(', '.join(s.entries) or 'all entries')}; "
+                  f"call to action: {esc(s.call_to_action or 'none')}" for s in m.stages)]
+    if m.vocabulary:
+        out.append(f"- their words: {esc(', '.join(m.vocabulary))}")
+    return "\n".join(out + [""])
+
+
+def campaign_markdown(campaign: Campaign, personas: Iterable[Persona] = ()) -> str:
+    names = {p.id: p.name for p in personas}
+    out = [f"# Campaign {esc(campaign.id)}", "",
+           f"Channels: {esc(', '.join(campaign.channels))}; stages: {esc(', '.join(campaign.stages))}; "
+           f"variants: {campaign.variants}", ""]
+    out += [message_map_markdown(m, names.get(m.persona_id, m.persona_id)) for m in campaign.message_maps]
+    for j in campaign.journeys:
+        out += [f"## Journey: {esc(names.get(j.persona_id, j.persona_id))}", "",
+                "| Stage | Their question | Content | Message | Channel |", "|---|---|---|---|---|"]
+        out += [f"| {s.stage} | {md_cell(s.question)} | {md_cell(s.content)} | {md_cell(s.message)} | "
+                f"{md_cell(s.channel)} |" for s in j.steps]
+        out.append("")
+    if campaign.content_ideas:
+        out += ["## Content ideas", ""] + [f"- **{esc(i.format)}**: {esc(i.topic)} (angle: {esc(i.angle)})"
+                                            for i in campaign.content_ideas] + [""]
+    out += [asset_markdown(a, names.get(a.persona_id, a.persona_id)) for a in campaign.assets]
+    return "\n".join(out)
+
+
+def playbook_markdown(icp: ICP | None, personas: list[Persona], campaign: Campaign | None,
+                      analysis: Analysis | None = None) -> str:
+    """The whole playbook as one Markdown document."""
+    out = ["# Persona playbook", ""]
+    out.append(icp_markdown(icp, analysis) if icp else "## ICP\n\nNo ICP draft yet (`persona-assistant draft icp`).\n")
+    out += ["# Personas", ""] + [persona_markdown(p) for p in personas]
+    if not personas:
+        out.append("No personas yet (`persona-assistant draft personas`).\n")
+    out.append(campaign_markdown(campaign, personas) if campaign is not None
+               else "# Campaign\n\nNo campaign yet (`persona-assistant campaign`).\n")
+    return "\n".join(out)

@@ -164,9 +164,14 @@ def _stem(word: str) -> str:
     return w
 
 
-def content_stems(text: str) -> frozenset[str]:
+def content_words(text: str):
+    """The words of `text` that carry content (lower case; no stop words, none under 3 letters)."""
     words = (w.lower().replace("’", "'") for w in _WORD.findall(text))  # "I’m" is the stop word "i'm"
-    return frozenset(_stem(w) for w in words if w not in STOP and len(w) > 2)
+    return (w for w in words if w not in STOP and len(w) > 2)
+
+
+def content_stems(text: str) -> frozenset[str]:
+    return frozenset(_stem(w) for w in content_words(text))
 
 
 def _field_scores(sent: Sentence) -> dict[str, float]:

@@ -26,7 +26,7 @@ from persona_assistant.schemas import Claim, Persona, PersonaSet, QuoteEvidence
 from persona_assistant.synthesis.grouping import Group, role_family
 from persona_assistant.synthesis.outcomes import themes_against_outcomes
 from persona_assistant.synthesis.pipeline import Synthesis, synthesize
-from persona_assistant.synthesis.statements import FIELDS, Statement, content_scores
+from persona_assistant.synthesis.statements import FIELDS, Statement
 from persona_assistant.synthesis.themes import Theme
 
 LIMIT = 10  # themes per list field
@@ -99,7 +99,7 @@ def persona_of(g: Group, syn: Synthesis, icp_id: str | None, taken: set[str], no
     day = Claim(text="unknown")
     if day_members:
         # The sentence that most plainly describes a day ("My day starts ...") represents them all.
-        rep = max(day_members, key=lambda s: content_scores(s.text).get("day_in_life", 0.0))  # earliest on ties
+        rep = max(day_members, key=lambda s: s.scores.get("day_in_life", 0.0))  # earliest on ties
         day = theme_claim(Theme("day_in_life", day_members, [], rep))
     titles = Counter(title_case(p.role) for p in g.people if p.role)
     top_title, top_n = (titles.most_common(1)[0] if titles else (g.role_label, 0))

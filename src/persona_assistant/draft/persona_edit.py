@@ -81,23 +81,6 @@ def _set(doc: dict, steps: list[str | int], value: Any, path: str) -> None:
         node[last] = value
 
 
-def _evidence_nodes(node: Any):
-    """Every evidence object (quote or statistic) inside a dumped persona, with its container."""
-    if isinstance(node, dict):
-        for key, val in node.items():
-            if isinstance(val, list):
-                for i, item in enumerate(val):
-                    if isinstance(item, dict) and item.get("kind") in ("quote", "statistic"):
-                        yield val, i
-                    else:
-                        yield from _evidence_nodes(item)
-            elif isinstance(val, dict):
-                yield from _evidence_nodes(val)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _evidence_nodes(item)
-
-
 def not_interviewees_line(q, sources: dict) -> int | None:
     """The first cited line of quote `q` outside the interviewee's turns (a persona quotes
     interviewees: the interviewer's words are not evidence); None when all are theirs."""
@@ -113,8 +96,8 @@ def prepare_edit(persona_set, persona_id: str, path: str, value: Any, *, sources
     """Validate a proposed change and build its diff; EditRejected says why it cannot be applied."""
     from pydantic import ValidationError
 
-    from persona_assistant.draft.evidence import verify_claims
-    from persona_assistant.schemas import Claim, Persona, PersonaSet, QuoteEvidence, StatEvidence
+    from persona_assistant.draft.evidence import evidence_items, map_evidence, verify_claims
+    from persona_assistant.schemas import Claim, Persona, PersonaSet, QuoteEvidence
 
     if persona_set is None:
         raise EditRejected("there is no personas draft to edit (run /draft personas first)")
@@ -139,13 +122,11 @@ def prepare_edit(persona_set, persona_id: str, path: str, value: Any, *, sources
         raise EditRejected(f"does not fit the persona schema: {first_error(exc)}") from None
 
     # Evidence the persona did not have before must be found by code.
-    known_ev = {json.dumps(n[i], sort_keys=True) for n, i in _evidence_nodes(old_doc)}
-    new_doc = new.model_dump(mode="json")
-    for container, i in _evidence_nodes(new_doc):
-        item = container[i]
-        if json.dumps(item, sort_keys=True) in known_ev:
-            continue
-        ev = (QuoteEvidence if item["kind"] == "quote" else StatEvidence).model_validate(item)
+    known_ev = [ev for _, ev in evidence_items(old)]
+
+    def check(ev, _where):
+        if ev in known_ev:
+            return ev
         checked, failures = verify_claims(Claim(text="edit", evidence=[ev], status="supported"),
                                           sources, analysis)
         if failures:
@@ -153,8 +134,9 @@ def prepare_edit(persona_set, persona_id: str, path: str, value: Any, *, sources
         found = checked.evidence[0]
         if isinstance(found, QuoteEvidence) and (line := not_interviewees_line(found, sources)) is not None:
             raise EditRejected(f"evidence not verified: {found.path}:{line} is not the interviewee's words")
-        container[i] = found.model_dump(mode="json")  # lines corrected to the source
-    new = Persona.model_validate(new_doc)
+        return found  # lines corrected to the source
+
+    new = map_evidence(new, check)
     if new == old:
         raise EditRejected("the value is the same as the current one; nothing to change")
 

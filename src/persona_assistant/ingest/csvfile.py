@@ -45,6 +45,10 @@ be read without guessing is an `InputError` naming the file and the line or byte
 - XLSX: `ingest.xlsx` turns one sheet into a temporary CSV read by the same path
   (which sheet, empty rows, size limits, formulas and progress are decided there).
 
+Rooms: `ingest.encoding` (detection, validation, transcoding), `ingest.sniff` (delimiter, header),
+`ingest.layout` (record terminators, records), `ingest.sqlnames` (quoting, fresh names); this module
+decides DuckDB's read options and checks what each load returns.
+
 Line numbers in messages are the file's lines (the header is line 1), also in a
 file whose cells span lines (DuckDB counts records there: `CsvSource.line`). The table
 keeps file order, so `rowid + 1` is the 1-based data row.
@@ -52,9 +56,6 @@ keeps file order, so `rowid + 1` is the 1-based data row.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
 import shutil
 import tempfile
@@ -64,14 +65,17 @@ from typing import Any, Callable
 
 from persona_assistant.errors import InputError
 from persona_assistant.ingest import layout
+from persona_assistant.ingest.encoding import detect_encoding, transcode
 from persona_assistant.ingest.layout import CHUNK
-from persona_assistant.ingest.xlsx import xlsx_to_csv as _xlsx_to_csv
+from persona_assistant.ingest.sniff import clean_header, records, sample_text, sniff_delimiter
+from persona_assistant.ingest.sqlnames import quote_ident, quote_str, unique_name
+from persona_assistant.ingest.xlsx import WORKBOOK_SUFFIXES, xlsx_to_csv as _xlsx_to_csv
 from persona_assistant.schemas import FileReport
 
-SAMPLE = 1 << 20  # bytes sniffed for delimiter and header
-DELIMITERS = (",", ";", "\t", "|")
 LINE_LIMITS = (8 << 20, 64 << 20)  # bytes per line: the fast first read, then the documented maximum
 MAX_COLUMNS = 16_384  # Excel's own limit; far wider files are refused with one line (see the docstring)
+# The CRM export files a workspace lists (crm/), and the ones this module reads: one list.
+CRM_SUFFIXES = frozenset({".csv", ".tsv", ".txt"}) | WORKBOOK_SUFFIXES
 HEAD_BUFFER = 1 << 20  # read buffer (and line limit) of a read of the first rows only (`CsvSource.scan_sql`)
 
 
@@ -86,229 +90,7 @@ class RawTable:
     duplicates: dict[str, list[str]] = field(default_factory=dict)  # header -> all its column names
 
 
-def quote_ident(name: str) -> str:
-    """A quoted SQL identifier: headers may hold anything."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_str(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-# --------------------------------------------------------------------------- encoding
-
-
-@dataclass
-class _Encoding:
-    name: str  # python codec
-    label: str  # for the report
-    bom: int = 0  # bytes to skip
-    transcode: bool = False
-    nuls: int = 0
-    notices: list[str] = field(default_factory=list)
-
-
-def _utf16_without_bom(head: bytes) -> str | None:
-    """'utf-16-le'/'utf-16-be' when NULs sit in every other byte of ASCII-ish text."""
-    if len(head) < 4:
-        return None
-    even, odd = head[0::2], head[1::2]
-    if odd.count(0) > 0.7 * len(odd) and even.count(0) < 0.1 * len(even):
-        return "utf-16-le"
-    if even.count(0) > 0.7 * len(even) and odd.count(0) < 0.1 * len(odd):
-        return "utf-16-be"
-    return None
-
-
-def _line_at(path: Path, offset: int) -> int:
-    """1-based line of a byte offset (only computed on the error path)."""
-    line = 1
-    with path.open("rb") as fh:
-        done = 0
-        while done < offset:
-            chunk = fh.read(min(CHUNK, offset - done))
-            if not chunk:
-                break
-            line += chunk.count(b"\n") or 0
-            done += len(chunk)
-    return line
-
-
-def _nul_count(chunk: bytes) -> int:
-    """NUL bytes in `chunk`. The membership test (memchr) is ~10x faster than count() and files rarely have any."""
-    return chunk.count(b"\x00") if b"\x00" in chunk else 0
-
-
-def _check_stream(path: Path, codec: str, skip: int) -> tuple[int, int | None]:
-    """Decode the whole file in chunks: (NUL count, offset of the first undecodable byte or None)."""
-    decoder = codecs.getincrementaldecoder(codec)("strict")
-    ascii_valid = codec in ("utf-8", "cp1252")  # plain ASCII is valid in both: no need to decode it
-    nuls = 0
-    offset = skip
-    with path.open("rb") as fh:
-        fh.seek(skip)
-        while True:
-            chunk = fh.read(CHUNK)
-            final = not chunk
-            pending = len(decoder.getstate()[0])
-            if ascii_valid and chunk and not pending and chunk.isascii():  # ~10x faster than decoding
-                nuls += _nul_count(chunk)
-                offset += len(chunk)
-                continue
-            try:
-                decoder.decode(chunk, final)
-            except UnicodeDecodeError as exc:
-                return nuls, max(skip, offset - pending + exc.start)
-            if final:
-                return nuls, None
-            nuls += _nul_count(chunk)
-            offset += len(chunk)
-
-
-def detect_encoding(path: Path) -> _Encoding:
-    """Decide the encoding deterministically (see the module docstring)."""
-    with path.open("rb") as fh:
-        head = fh.read(4096)
-    if head.startswith(codecs.BOM_UTF8):
-        enc = _Encoding("utf-8", "utf-8 (BOM)", bom=3)
-    elif head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
-        codec = "utf-16-le" if head.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
-        enc = _Encoding(codec, codec + " (BOM)", bom=2, transcode=True)
-        enc.notices.append(f"encoding {codec} (BOM): transcoded to UTF-8")
-    elif (guess := _utf16_without_bom(head)) is not None:
-        enc = _Encoding(guess, guess, transcode=True)
-        enc.notices.append(f"encoding {guess} without BOM (NUL bytes in every other position): transcoded to UTF-8")
-    else:
-        enc = _Encoding("utf-8", "utf-8")
-    nuls, bad = _check_stream(path, enc.name, enc.bom)
-    if bad is not None and enc.name == "utf-8":
-        nuls, bad_cp = _check_stream(path, "cp1252", enc.bom)
-        if bad_cp is not None:
-            raise InputError(f"{path}: byte {bad_cp} (line {_line_at(path, bad_cp)}) is neither UTF-8 nor "
-                             "cp1252 (Windows-1252); save the file as UTF-8")
-        enc = _Encoding("cp1252", "cp1252", transcode=True)
-        enc.notices.append(f"not valid UTF-8 (first non-UTF-8 byte at offset {bad}, line {_line_at(path, bad)}): "
-                           "read as cp1252 (Windows-1252) and transcoded to UTF-8")
-    elif bad is not None:
-        raise InputError(f"{path}: byte {bad} (line {_line_at(path, bad)}) is not valid {enc.name}")
-    if enc.name == "utf-8":
-        enc.nuls = nuls
-    else:  # count NUL characters, not NUL bytes of UTF-16 code units: done while transcoding
-        enc.nuls = 0
-    if enc.nuls:
-        enc.transcode = True
-    return enc
-
-
-def _transcode(path: Path, enc: _Encoding, dest: Path) -> int:
-    """Stream `path` into UTF-8 `dest`, stripping NULs; returns the NUL characters removed."""
-    decoder = codecs.getincrementaldecoder(enc.name)("strict")
-    removed = 0
-    with path.open("rb") as src, dest.open("w", encoding="utf-8", newline="") as out:
-        src.seek(enc.bom)
-        while True:
-            chunk = src.read(CHUNK)
-            text = decoder.decode(chunk, not chunk)
-            if "\x00" in text:
-                removed += text.count("\x00")
-                text = text.replace("\x00", "")
-            out.write(text)
-            if not chunk:
-                return removed
-
-
-# --------------------------------------------------------------------------- sniffing
-
-
-def _sample_text(path: Path, skip: int) -> tuple[str, bool]:
-    """The first SAMPLE bytes of a UTF-8 file as text, and whether that is the whole file."""
-    with path.open("rb") as fh:
-        fh.seek(skip)
-        raw = fh.read(SAMPLE + 1)
-    complete = len(raw) <= SAMPLE
-    raw = raw[:SAMPLE]
-    text = codecs.getincrementaldecoder("utf-8")("replace").decode(raw, complete)
-    return text, complete
-
-
-def _records(sample: str, delimiter: str, complete: bool, limit: int = 200) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
-                        strict=False)
-    rows: list[list[str]] = []
-    try:
-        for row in reader:
-            if row:  # csv yields [] for a blank line
-                rows.append(row)
-            if len(rows) > limit:
-                break
-    except csv.Error:
-        pass
-    if not complete and len(rows) <= limit and rows:
-        rows.pop()  # the sample may end inside the last record
-    return rows
-
-
-def sniff_delimiter(sample: str, complete: bool = True) -> str:
-    """The candidate delimiter whose records most consistently have the header's field count (>1)."""
-    best, best_key = ",", (-1.0, 0)
-    for delim in DELIMITERS:
-        rows = _records(sample, delim, complete)
-        if not rows or len(rows[0]) < 2:
-            continue
-        width = len(rows[0])
-        body = rows[1:] or rows
-        share = sum(len(r) == width for r in body) / len(body)
-        key = (share, width)
-        if key > best_key:
-            best, best_key = delim, key
-    return best
-
-
-def clean_header(names: list[str]) -> tuple[list[str], dict[str, list[str]], list[str]]:
-    """Blank names -> column_N; duplicates (case-insensitive) -> x, x_2. Returns (names, duplicates, notices)."""
-    out: list[str] = []
-    seen: dict[str, int] = {}
-    dupes: dict[str, list[str]] = {}
-    notices: list[str] = []
-    blanks = 0
-    taken = {n.strip().lower() for n in names}
-    for i, raw in enumerate(names):
-        name = raw.strip().lstrip("\ufeff").strip()
-        if not name:
-            name = f"column_{i + 1}"
-            blanks += 1
-        key = name.lower()
-        if key in seen:
-            seen[key] += 1
-            new = f"{name}_{seen[key]}"
-            while new.lower() in taken or new.lower() in seen:
-                seen[key] += 1
-                new = f"{name}_{seen[key]}"
-            first = next(o for o in out if o.lower() == key)
-            dupes.setdefault(first, [first]).append(new)
-            notices.append(f"duplicate header '{name}' (column {i + 1}): renamed to '{new}'")
-            seen[new.lower()] = 1
-            name = new
-        else:
-            seen[key] = 1
-        out.append(name)
-    if blanks:
-        notices.append(f"{blanks} blank header name(s) named column_N by position")
-    return out, dupes, notices
-
-
 # --------------------------------------------------------------------------- reading
-
-
-_counter = 0
-
-
-def unique_name(prefix: str) -> str:
-    """A name no other table, type or view of this process has: prefix_N."""
-    global _counter
-    _counter += 1
-    return f"{prefix}_{_counter}"
 
 
 def _read_csv_sql(src: CsvSource, *, padding: bool, rejects: str, checked: bool = True,
@@ -487,7 +269,7 @@ def open_csv(path: Path, table: str) -> CsvSource:
     tmpdir = Path(tempfile.mkdtemp(prefix="pa-ingest-"))
     try:
         source, skip = path, 0
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
+        if path.suffix.lower() in WORKBOOK_SUFFIXES:
             source = tmpdir / (path.stem + ".csv")
             _, notes = _xlsx_to_csv(path, source)
             report.notices += notes
@@ -500,17 +282,17 @@ def open_csv(path: Path, table: str) -> CsvSource:
             report.notices += enc.notices
             if enc.transcode:
                 source = tmpdir / (path.stem + ".utf8.csv")
-                removed = _transcode(path, enc, source)
+                removed = transcode(path, enc, source)
                 if removed:
                     report.notices.append(f"stripped {removed} NUL byte(s)")
             else:
                 skip = enc.bom
-        sample, complete = _sample_text(source, skip)
+        sample, complete = sample_text(source, skip)
         if not sample.strip():
             raise InputError(f"{path}: the file is empty (no header row)")
         delim = sniff_delimiter(sample, complete)
         report.delimiter = delim
-        first = _records(sample, delim, complete=True, limit=0)
+        first = records(sample, delim, complete=True, limit=0)
         if not first:
             raise InputError(f"{path}: no header row")
         if len(first[0]) > MAX_COLUMNS:
@@ -546,5 +328,7 @@ def read_file(path: Path) -> tuple[Any, RawTable]:
     return con, read_table(con, path, "raw")
 
 
-__all__ = ["RawTable", "CsvSource", "open_csv", "read_table", "read_file", "detect_encoding", "sniff_delimiter", "clean_header",
-           "quote_ident", "quote_str"]
+# The names callers import from here; encoding, sniffing and SQL names are defined in their own rooms
+# (`ingest.encoding`, `ingest.sniff`, `ingest.sqlnames`).
+__all__ = ["CHUNK", "CRM_SUFFIXES", "CsvSource", "RawTable", "clean_header", "detect_encoding", "open_csv",
+           "quote_ident", "quote_str", "read_file", "read_table", "sniff_delimiter", "unique_name"]

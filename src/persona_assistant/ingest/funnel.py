@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Sequence
 
 from persona_assistant.errors import InputError
-from persona_assistant.ingest.csvfile import quote_ident as qi, quote_str as qs, read_table
+from persona_assistant.ingest.csvfile import read_table
 from persona_assistant.ingest.mapping import MappingFile, infer_field, stage_outcome
+from persona_assistant.ingest.sqlnames import quote_ident as qi, quote_str as qs
 from persona_assistant.schemas import IngestReport, UnmatchedKeys
 
 EXAMPLES = 5

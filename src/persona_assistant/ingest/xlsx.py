@@ -33,6 +33,8 @@ from typing import IO, Any, Callable
 from persona_assistant.errors import InputError
 from persona_assistant.ingest.numbers import AMBIGUOUS
 
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})  # read as workbooks (a macro-enabled one: its cells, no macros)
+
 MAX_ROWS = 1_048_576  # Excel's sheet limit
 MAX_PART_BYTES = 1 << 30
 MAX_SHARED_STRINGS_BYTES = 256 << 20

@@ -25,8 +25,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from persona_assistant.draft.evidence import evidence_items
 from persona_assistant.errors import InputError
-from persona_assistant.schemas import PERSONA_ITEM_FIELDS, Brief, LintFinding, Persona, QuoteEvidence
+from persona_assistant.schemas import Brief, LintFinding, Persona, QuoteEvidence
 
 # This many consecutive words of a non-public interview quote make it a quote, not an insight.
 QUOTE_RUN_WORDS = 12
@@ -132,14 +133,7 @@ class QuotePolicy:
 
 def persona_quotes(personas: Iterable[Persona]) -> list[QuoteEvidence]:
     """Every verified quote the personas carry (items' evidence and the persona's quotes)."""
-    out: list[QuoteEvidence] = []
-    for p in personas:
-        out += p.quotes
-        for fname in PERSONA_ITEM_FIELDS:
-            for c in getattr(p, fname):
-                out += [e for e in c.evidence if isinstance(e, QuoteEvidence)]
-        out += [e for e in p.day_in_life.evidence if isinstance(e, QuoteEvidence)]
-    return out
+    return [e for _, e in evidence_items(list(personas)) if isinstance(e, QuoteEvidence)]
 
 
 def quote_policy(personas: Iterable[Persona], brief: Brief, public_sources: Iterable[str]) -> QuotePolicy:

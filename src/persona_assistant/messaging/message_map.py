@@ -10,12 +10,15 @@ consideration goals and decision criteria, decision objections.
 Every asset is written from the map (offline engine and model prompt alike) and names the
 entries it used (`Asset.map_entries`); the map is saved in the campaign version.
 
-Matching by meaning, offline and without a dependency: words are reduced to crude stems and
-then to concepts through a small table of business synonyms (CONCEPTS: "spreadsheet",
-"manual" and "by hand" are one concept; "go live", "setup" and "implementation" another), and
-an item is answered by the value proposition with the highest idf-weighted cosine over
-concepts. A lexical stand-in for embeddings: an embedding model (e.g. wordllama, being looked
-at for synthesis) could replace `similarity` without changing the map's contract.
+Matching by meaning, offline: `similarity` is the mean of two scores. One is lexical: words
+reduced to crude stems and then to concepts through a small table of business synonyms
+(CONCEPTS: "spreadsheet", "manual" and "by hand" are one concept), compared by idf-weighted
+cosine, which is precise but misses paraphrase. The other is the cosine of the two sentences'
+WordLlama embeddings (synthesis/embed.py, the one sentence embedder of the project), rescaled so
+that what two unrelated sentences share (EMBED_FLOOR) counts as nothing: it meets "plan staffing
+from the occupancy forecast" with "demand forecasts ... in one schedule" where no stem is shared.
+An item is answered by the value proposition with the highest similarity; ANSWERS is the score
+below which an answer (value proposition or proof point) does not really meet the item.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
+from persona_assistant.draft.evidence import interviewees
 from persona_assistant.errors import InputError
-
 from persona_assistant.schemas import (
-    Brief, ItemRef, MapEntry, MessageMap, Persona, QuoteEvidence, Stage, StageMessage,
+    Brief, ItemRef, MapEntry, MessageMap, Persona, Stage, StageMessage,
 )
+from persona_assistant.synthesis.embed import default_embedder
 
 STAGE_ORDER: tuple[Stage, ...] = ("awareness", "consideration", "decision")
 STAGE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -40,7 +44,9 @@ STAGE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 MAP_FIELDS = ("pains", "goals", "objections", "triggers", "decision_criteria")
 TOP_PER_FIELD = 4
-REUSE_PENALTY = 0.04  # per earlier use of a proposition or proof point: near ties go to the unused one
+ANSWERS = 0.1  # below this similarity an answer does not really meet the item it is paired with
+EMBED_FLOOR = 0.15  # WordLlama cosine of two unrelated business sentences: only what lies above it is meaning
+REUSE_PENALTY = 0.015  # per earlier use of a proposition or proof point: only near ties go to the unused one
 
 _STOP = frozenset("""
 a an the and or but so to of in on at by for with from into as than that which who this these those
@@ -66,7 +72,8 @@ CONCEPTS = (
     "payroll timesheet timesheets pay-run",
     "security secure soc compliance compliant sso nda gdpr hipaa privacy protection protect sensitive",
     "rule rules law laws legal fine fines dispute claim claims breaks predictive-scheduling regulation",
-    "audit auditor auditors evidence trail sign-off signoff approval review reviewer reviewers finding",
+    "audit auditor auditors evidence trail sign-off signoff approval review reviewer reviewers finding "
+    "record log history",
     "cost price budget expensive spend money roi save saving cheap afford fiscal license overtime wage "
     "wages labor labour",
     "headcount hire hiring staff people burn burnout workload freeze accountants employees workers "
@@ -86,6 +93,8 @@ def stem(word: str) -> str:
     """A crude suffix-stripping stem, enough to meet "reconciliations" and "reconciling"."""
     w = word.lower().strip("'’-")
     for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ed", "es", "s", "ly"):
+        if suffix == "es" and not re.search(r"(?:[sxz]|[cs]h)es$", w):
+            continue  # "phones" -> "phone" (by "s"), "matches" -> "match"
         if len(w) - len(suffix) >= 4 and w.endswith(suffix):
             return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return w
@@ -98,6 +107,8 @@ def concept_table() -> dict[str, str]:
         words = group.split()
         for w in words:
             table.setdefault(stem(w), "@" + words[0])
+            if w.endswith("e"):  # "closed" stems to "clos": it still means "close"
+                table.setdefault(w[:-1], "@" + words[0])
     return table
 
 
@@ -117,6 +128,20 @@ def concepts(text: str) -> list[str]:
 
 
 def similarity(a: str, b: str, idf: dict[str, float] | None = None) -> float:
+    """How far `a` and `b` say the same thing: the mean of the lexical concept score and the
+    rescaled embedding cosine (see module doc); 0 when they share nothing."""
+    if not a.strip() or not b.strip():
+        return 0.0
+    semantic = max(0.0, (float(_vector(a) @ _vector(b)) - EMBED_FLOOR) / (1 - EMBED_FLOOR))
+    return (lexical_similarity(a, b, idf) + semantic) / 2
+
+
+@lru_cache(maxsize=4096)
+def _vector(text: str):
+    return default_embedder().embed([text])[0]
+
+
+def lexical_similarity(a: str, b: str, idf: dict[str, float] | None = None) -> float:
     """idf-weighted cosine between the concept bags of `a` and `b` (0 when nothing is shared)."""
     ca, cb = Counter(set(concepts(a))), Counter(set(concepts(b)))  # presence: a repeated concept counts once
     if not ca or not cb:
@@ -132,10 +157,6 @@ def idf_of(texts: list[str]) -> dict[str, float]:
     docs = [set(concepts(t)) for t in texts if t.strip()]
     df = Counter(t for d in docs for t in d)
     return {t: math.log((1 + len(docs)) / (1 + n)) + 1.0 for t, n in df.items()}
-
-
-def interviewees(claim) -> int:
-    return len({e.source_id for e in claim.evidence if isinstance(e, QuoteEvidence)})
 
 
 def _usable(text: str) -> bool:

@@ -20,280 +20,120 @@ kept with its findings, and `campaign` reports it and exits 1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import combinations
 
 from persona_assistant.messaging.attribution import QuotePolicy
-from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
-from persona_assistant.messaging.lint import errors, lint_asset, lint_fields, word_count
+from persona_assistant.messaging.channels import Channel, LintConfig
+from persona_assistant.messaging.lint import errors, lint_asset, word_count
 from persona_assistant.messaging.message_map import MAP_FIELDS as MAP_ITEM_FIELDS
-from persona_assistant.messaging.message_map import build_message_map, similarity, stage_entries
+from persona_assistant.messaging.message_map import ANSWERS, similarity, stage_entries
 from persona_assistant.messaging.phrasing import (
-    Insight, bare, cta_sentence, fit_chars, fit_words, head, insight, lower_first, plural, proof_sentence,
-    sentence, tidy, upper_first, value_sentence,
+    bare, cta_sentence, fit_chars, fit_words, head, insight, lower_first, proof_sentence, sentence, tidy,
+    upper_first, value_sentence,
 )
-from persona_assistant.schemas import Angle, Asset, Brief, ItemRef, MapEntry, MessageMap, Persona, ProofPoint, Stage
+from persona_assistant.messaging.writer import ANGLES, STAGES, Writer, angle_for, slot_of
+from persona_assistant.schemas import Asset, Brief, ItemRef, MessageMap, Persona, Stage
 
-ANGLES: tuple[Angle, ...] = ("pain", "proof", "insight")
-STAGES: tuple[Stage, ...] = ("awareness", "consideration", "decision")
-LEAD_FIELDS: dict[str, tuple[str, ...]] = {
-    "pain": ("pains", "objections", "goals", "triggers", "decision_criteria"),
-    "proof": ("goals", "pains", "objections", "decision_criteria", "triggers"),
-    "insight": ("triggers", "goals", "decision_criteria", "pains", "objections"),
-}
-PROSE_FIELDS = ("pains", "goals", "objections", "triggers")
-WEAK_MATCH = 0.1  # below this similarity the value proposition does not really answer the item
 MAX_REWRITES = 2  # offline rewrites of an asset that fails lint
+PROOF_EDGE = 0.02  # an objection is answered with evidence rather than a promise when the two are near ties
 __all__ = ["ANGLES", "STAGES", "angle_for", "asset_id", "offline_asset", "fit_chars", "fit_words"]
-
-
-def angle_for(variant: int) -> Angle:
-    return ANGLES[(variant - 1) % len(ANGLES)]
 
 
 def asset_id(persona_id: str, channel: str, stage: str, variant: int) -> str:
     return f"{persona_id}/{channel}/{stage}/{variant}"
 
 
-def slot_of(stage: Stage, variant: int) -> int:
-    return (variant - 1) * len(STAGES) + STAGES.index(stage)
+class ChannelWriter(Writer):
+    """The channel forms, each from the Writer's choices: a dict of fields, or why there is no good copy."""
 
-
-def slots_up_to(stage: Stage, variant: int) -> list[tuple[Stage, int]]:
-    n = slot_of(stage, variant)
-    return [(STAGES[k % 3], k // 3 + 1) for k in range(n + 1)]
-
-
-@dataclass(frozen=True)
-class Line:
-    """A map entry the engine can say: its insight, answer and proof."""
-
-    entry: MapEntry
-    insight: Insight
-    proof: ProofPoint | None
-
-    @property
-    def proof_answers(self) -> bool:
-        """An objection or criterion the proof point answers better than the value proposition."""
-        return self.proof is not None and self.entry.item.field in ("objections", "decision_criteria") \
-            and similarity(self.entry.item.text, self.proof.claim) > max(self.entry.match, 0.1)
-
-    def opener(self, product: str, form: int, limit: int | None = None) -> str | None:
-        """Pain and answer in one sentence: "If <insight>, <product> helps you <value>."."""
-        if self.proof_answers:
-            text = (f"{self.insight.conditional()}, {product} has an answer: "
-                    f"{lower_first(proof_sentence(self.proof, with_source=False))}")
-            return text if limit is None or len(text) <= limit else None
-        if not self.entry.value_proposition:
-            return None
-        room = None if limit is None else limit - len(self.insight.conditional()) - 2
-        answer = value_sentence(self.entry.value_proposition, product, form, limit=room, product_first=True)
-        return f"{self.insight.conditional()}, {answer}" if answer else None
-
-
-class Writer:
-    """Copy for one persona from its message map; cheap to build, deterministic. `used` collects
-    the lines whose insight went into the copy, for the asset's addresses and map entries."""
-
-    def __init__(self, persona: Persona, brief: Brief, config: LintConfig, mmap: MessageMap | None = None):
-        self.persona, self.brief = persona, brief
-        self.mmap = mmap or build_message_map(persona, brief)
-        self.product = brief.product.strip() or "our product"
-        self.role = persona.role.strip() or "buyer"
-        self.roles = plural(self.role)
-        # The roles as a short prefix for subjects and headlines ("IT & ERP Systems Managers" -> "Systems Managers").
-        self.audience = self.roles if len(self.roles.split()) <= 3 else " ".join(self.roles.split()[-2:])
-        self.used: list[Line] = []
-        self.turn = 0  # a rewrite after a lint failure starts from the next line
-        probe = Channel("probe", "", (FieldRule("t"),))
-
-        def clean(text: str) -> bool:
-            found = lint_fields({"t": text}, probe, brief=brief, config=config)
-            return not any(f.rule in ("banned_phrase", "ai_phrase", "leftover_placeholder") for f in found)
-
-        self.lines: list[Line] = []
-        for e in self.mmap.entries:
-            said = insight(e.item.text) if clean(e.item.text) else None
-            if said is None:
-                continue
-            proof = brief.proof_points[e.proof_index] if e.proof_index is not None else None
-            if proof is not None and similarity(f"{e.item.text} {e.value_proposition}", proof.claim) < WEAK_MATCH:
-                proof = None  # a proof point that backs neither the item nor its answer is a non-sequitur
-            self.lines.append(Line(e, said, proof if proof and clean(proof.claim) else None))
-        self.vps = [v for v in brief.value_propositions if v.strip() and clean(v)]
-        self.proofs = [p for p in brief.proof_points if p.claim.strip() and clean(p.claim)]
-        self.ctas = [c for c in brief.calls_to_action if c.strip() and clean(c)]
-
-    def use(self, line: Line, text: str | None) -> str | None:
-        if text and line not in self.used:
-            self.used.append(line)
-        return text
-
-    # ------------------------------------------------------------------ choosing
-
-    def cta(self, stage: Stage) -> str:
-        plan = next((s for s in self.mmap.stages if s.stage == stage), None)
-        return (plan.call_to_action if plan and plan.call_to_action else "") or (self.ctas[0] if self.ctas else "")
-
-    def leads(self, stage: Stage, angle: Angle, fields: tuple[str, ...] = PROSE_FIELDS) -> list[Line]:
-        """Lines in the order this stage and angle prefer them: stage entries first, then those whose
-        answer meets the item, then by field. Decision criteria are asked about, not written around."""
-        stage_ids = [e.id for e in stage_entries(self.mmap, stage)]
-        order = LEAD_FIELDS[angle]
-
-        def key(line: Line) -> tuple:
-            in_stage = line.entry.id in stage_ids
-            weak = line.entry.match < WEAK_MATCH and not line.proof_answers  # the answer barely meets the pain
-            return (not in_stage, weak, order.index(line.entry.item.field), stage_ids.index(line.entry.id)
-                    if in_stage else 0)
-        pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields), key=key)
-        if angle == "proof":
-            pool = [ln for ln in pool if ln.proof] + [ln for ln in pool if not ln.proof]
-        return pool
-
-    def lead(self, stage: Stage, variant: int, shift: int = 0) -> Line | None:
-        pool = self.leads(stage, angle_for(variant))
-        if not pool:
-            return None
-        return pool[((variant - 1) // len(ANGLES) + shift + self.turn) % len(pool)]
-
-    def support(self, stage: Stage, lead: Line) -> Line | None:
-        """A second line for longer copy: another entry of the stage with a different answer."""
-        for ln in self.leads(stage, "insight"):
-            same_proof = ln.proof_answers and lead.proof_answers and ln.proof == lead.proof
-            if ln.entry.id != lead.entry.id and ln.entry.value_proposition != lead.entry.value_proposition \
-                    and not same_proof:
-                return ln
-        return None
-
-    def assign(self, stage: Stage, variant: int, prefs) -> str | None:
-        """The phrase for this slot: each earlier slot of the persona takes the first of its own
-        preferences not yet taken, so no two slots share one. `prefs(stage, variant)` lists them."""
-        taken: set[str] = set()
-        chosen = None
-        for st, v in slots_up_to(stage, variant):
-            chosen = next((p for p in prefs(st, v) if p and p.lower() not in taken), None)
-            if chosen:
-                taken.add(chosen.lower())
-        return chosen
-
-    # ------------------------------------------------------------------ phrases
-
-    def role_head(self, text: str, limit: int, min_words: int = 4) -> str | None:
-        """A brief phrase for this persona ("Controllers: close the books in days, not weeks"), so two
-        personas never share a subject or headline."""
-        h = head(tidy(text), limit - len(self.audience) - 2, min_words)
-        return f"{self.audience}: {upper_first(h)}" if h else None
-
-    def line_prefs(self, line: Line | None, angle: Angle, limit: int, words: int | None) -> list[str]:
-        out: list[str | None] = []
-        if line is not None:
-            q = line.insight.question()
-            proof = self.role_head(line.proof.claim, limit) if line.proof else None
-            value = self.role_head(line.entry.value_proposition, limit) if line.entry.value_proposition else None
-            out = {"pain": [q, value, proof], "proof": [proof, q, value], "insight": [q, value, proof]}[angle]
-        brief_texts = [*self.vps, *(p.claim for p in self.proofs)]
-        out += [self.role_head(t, limit) for t in brief_texts]
-        out += [ln.insight.question() for ln in self.lines]
-        out += [upper_first(h) for ln in self.lines if (h := head(ln.insight.clause, limit, 4))]
-        out += [self.role_head(c, limit, 3) for c in self.ctas]
-        return [p for p in out if p and len(p) <= limit and (words is None or word_count(p) <= words)]
-
-    def phrase(self, stage: Stage, variant: int, limit: int, *, words: int | None = None,
-               shift: int = 0) -> tuple[str, Line | None] | None:
-        """A subject or headline for this slot, and the line whose question it is (if any)."""
-        chosen = self.assign(stage, variant, lambda st, v: self.line_prefs(self.lead(st, v, shift), angle_for(v),
-                                                                           limit, words))
-        if chosen is None:
-            return None
-        return chosen, next((ln for ln in self.lines if ln.insight.question() == chosen), None)
-
-    def answer(self, line: Line, form: int, limit: int | None = None) -> str | None:
-        return self.use(line, line.opener(self.product, form, limit))
-
-    def proof_line(self, line: Line) -> str | None:
-        return proof_sentence(line.proof) if line.proof else None
-
-    def fitting(self, pool: list[Line], make) -> str | None:
-        """The first of `pool` for which `make(line)` writes something."""
-        for ln in pool:
-            text = make(ln)
-            if text:
-                return self.use(ln, text)
-        return None
-
-    # ------------------------------------------------------------------ channels
-
-    def email(self, stage: Stage, variant: int, follow_up: bool) -> dict | str:
+    def email(self, stage: Stage, variant: int, follow_up: bool, min_words: int = 0) -> dict | str:
         shift = 1 if follow_up else 0
-        line = self.lead(stage, variant, shift)
-        if line is None:
-            return "no persona item the engine can say in its own words"
         form = slot_of(stage, variant) + shift
         subject = self.phrase(stage, variant, 60, shift=shift)
         if subject is None:
             return "no whole subject line left for this slot"
-        if subject[1] is not None:
-            self.use(subject[1], subject[0])
+        line = subject[1] or self.lead(stage, variant, shift)  # the body is about what the subject says
+        if line is None:
+            return "no persona item the engine can say in its own words"
+        self.use(line, subject[0])
         opening = "Hi {{first_name}}, one more thought since my last note." if follow_up else "Hi {{first_name}},"
         paras = [self.answer(line, form), self.proof_line(line) if not line.proof_answers else
                  value_sentence(line.entry.value_proposition or self.vps[0], self.product, form)]
+        stated = self.backing(subject[0])
+        if stated is None and line.proof is None:
+            # no proof for the item: one that backs its answer (any that meets it, when the angle is proof)
+            stated = self.backer(line.entry.value_proposition, *([ANSWERS] if angle_for(variant) == "proof" else []))
+        if stated is not None and stated != line.proof:  # the subject's proof point, with its source, in the body
+            paras[1] = proof_sentence(stated)
         if angle_for(variant) == "proof":
             paras.reverse()
         other = self.support(stage, line)
-        if other is not None:
-            paras.append(self.answer(other, form + 1))
+        more = self.answer(other, form + 1) if other is not None else None
+        if more:
+            paras.append(f"And {lower_first(more)}" if more[:3] in ("If ", "Whe") else more)
         body = [opening, *[p for p in paras if p], cta_sentence(self.cta(stage), variant - 1)]
+        if word_count("\n\n".join(body)) < min_words:  # a short note: the ask says why, in the reader's terms
+            body[-1] = f"If that sounds familiar, {lower_first(bare(self.cta(stage)))}."
         while word_count("\n\n".join(body)) > 150 and len(body) > 3:
             body.pop(-2)
         return {"subject": subject[0], "body": "\n\n".join(body)}
 
     def linkedin_post(self, stage: Stage, variant: int) -> dict | str:
-        line = self.lead(stage, variant)
+        """A question (or, for the insight angle, a statement) then the answer and its proof; the proof
+        angle opens with the proof and puts pain and answer in one sentence. An objection is never
+        the hook: a post does not raise a doubt it then leaves standing."""
+        angle, form = angle_for(variant), slot_of(stage, variant)
+        line = self.lead(stage, variant, shift=1 if angle == "insight" else 0)  # not the pain angle's line again
         if line is None:
             return "no persona item the engine can say in its own words"
-        angle = angle_for(variant)
-        said = line.insight.statement(self.role) if angle == "insight" and not line.insight.personal \
-            else line.insight.question()
-        said = self.use(line, said or line.insight.statement(self.role))
-        proof = self.proof_line(line)
-        hook, rest = (proof, said) if angle == "proof" and proof and len(proof) <= 140 else (said, proof)
-        if len(hook) > 140:
+        asked = line.insight.question() if line.entry.item.field != "objections" else None
+        said = line.insight.statement(self.role) if angle == "insight" and not line.insight.personal else asked
+        vp = line.entry.value_proposition or (self.vps[0] if self.vps else self.product)
+        backer = None if line.proof else self.backer(vp, *([ANSWERS] if angle == "proof" else []))
+        proof = self.proof_line(line) or (proof_sentence(backer) if backer else None)
+        cta = cta_sentence(self.cta(stage), variant - 1)
+        answer = line.opener(self.product, form)  # pain and answer in one sentence
+        if angle == "proof" and proof and len(proof) <= 140:
+            parts = [proof, self.use(line, answer), cta]
+        elif said and len(said) <= 140:
+            parts = [self.use(line, said), value_sentence(vp, self.product, form), proof, cta]
+        elif answer and len(answer) <= 140:  # an objection: met with its answer, never left as a question
+            parts = [self.use(line, answer), proof, cta]
+        elif proof and len(proof) <= 140:
+            parts = [proof, self.use(line, answer), cta]
+        else:
             return "no hook within 140 characters"
-        value = value_sentence(line.entry.value_proposition or (self.vps[0] if self.vps else self.product),
-                               self.product, slot_of(stage, variant))
-        parts = [hook, value, rest, cta_sentence(self.cta(stage), variant - 1)]
         return {"post": "\n\n".join(p for p in parts if p)}
 
     def sponsored(self, stage: Stage, variant: int) -> dict | str:
-        pool = self.leads(stage, angle_for(variant))
-        start = (variant - 1) // len(ANGLES) + self.turn
-        intro = self.fitting(pool[start:] + pool[:start],
-                             lambda ln: ln.opener(self.product, slot_of(stage, variant), limit=150))
-        if intro is None:
-            return "no pain-and-answer sentence within 150 characters"
-        headline = self.phrase(stage, variant, 70)
+        headline = self.phrase(stage, variant, 70, payoff=True)
         if headline is None:
             return "no whole headline left for this slot"
+        pool = self.leads(stage, angle_for(variant))
+        start = (variant - 1) // len(ANGLES) + self.turn
+        pool = ([headline[1]] if headline[1] else []) + pool[start:] + pool[:start]  # the intro sets up the headline
+        intro = self.fitting(pool, lambda ln: ln.opener(self.product, slot_of(stage, variant), limit=150))
+        if intro is None:
+            return "no pain-and-answer sentence within 150 characters"
         return {"intro": intro, "headline": headline[0]}
 
     def landing(self, stage: Stage, variant: int) -> dict | str:
-        line = self.lead(stage, variant)
-        headline = self.phrase(stage, variant, 70, words=10)
+        headline = self.phrase(stage, variant, 70, words=10, payoff=True)
+        line = headline[1] or self.lead(stage, variant) if headline else None
         if line is None or headline is None:
             return "no persona item or whole headline left for this slot"
-        proof = None if line.proof_answers else self.proof_line(line)
+        stated = self.backing(headline[0])
+        proof = None if line.proof_answers else proof_sentence(stated) if stated else self.proof_line(line)
         sub = " ".join(p for p in (self.answer(line, slot_of(stage, variant)), proof) if p)
         return {"headline": headline[0], "subheadline": sub, "cta": bare(self.cta(stage)) or "Reply to book a call"}
 
     def rsa(self, stage: Stage, variant: int) -> dict | str:
-        fixed = [self.product] + [h for h in [f"{self.product} for {self.roles}", f"For {self.roles}",
-                                              f"{self.product} for {self.audience}", f"For {self.audience}"]
+        fixed = [self.product] + [h for h in [f"{self.product} for {self.audience}", f"For {self.audience}"]
                                   if len(h) <= 30][:1]
         line = self.lead(stage, variant)
         rest = list(dict.fromkeys(
             [q for ln in self.lines if (q := ln.insight.question()) and len(q) <= 30]
-            + [h for t in [*self.vps, *(p.claim for p in self.proofs)] if (h := head(tidy(t), 30))]
+            + [h for t in [*self.vps, *(p.claim for p in self.proofs)] if (h := head(tidy(t), 30, 3))]
             + [h for c in self.ctas if (h := head(c, 30))]
             + ([upper_first(h)] if (h := head(self.brief.category, 30)) else [])))
         rest = [r for r in rest if r not in fixed]
@@ -330,18 +170,25 @@ class Writer:
         return {"opener": opener, "questions": questions[:3]}
 
     def objections(self, form: int = 0) -> dict | str:
-        """One response per persona objection, in order; `form` varies the wording between slots."""
+        """One response per persona objection the brief answers (by meaning: the proof point or value
+        proposition closest to it, the proof on a near tie), in order; `form` varies the wording.
+        An objection nothing in the brief answers is met with the call to action closest to it ("see for
+        judge Rosterly on your own case: start a 14-day trial"), never with an answer to something else, and named in `gaps`."""
         responses = []
-        for c in self.persona.objections:
+        for i, c in enumerate(self.persona.objections):
             said = insight(c.text)
-            best = max(self.proofs, key=lambda p: similarity(c.text, p.claim), default=None)
-            vp = max(self.vps, key=lambda v: similarity(c.text, v))
-            if best is not None and similarity(c.text, best.claim) >= WEAK_MATCH:
+            scored = [(similarity(c.text, p.claim) + PROOF_EDGE, 1, p) for p in self.proofs] + \
+                [(similarity(c.text, v), 0, v) for v in self.vps]
+            score, is_proof, best = max(scored, key=lambda t: t[:2], default=(0.0, 0, None))
+            self.answered.append(i)
+            if best is None or score - is_proof * PROOF_EDGE < ANSWERS:
+                self.gaps.append(f"objections[{i}] has no answer in the brief (add a proof point)")
+                cta = max(self.ctas, key=lambda t: similarity(c.text, t))
+                answer = f"judge {self.product} on your own case: {lower_first(bare(cta))}."
+            elif is_proof:
                 answer = f"{self.product} has an answer: {lower_first(proof_sentence(best))}"
-            elif similarity(c.text, vp) >= WEAK_MATCH:
-                answer = value_sentence(vp, self.product, form, product_first=True)
-            else:  # say so rather than answer something else
-                answer = f"{self.product} has no documented answer to this yet: add a proof point to the brief."
+            else:
+                answer = value_sentence(best, self.product, form, product_first=True)
             if said and said.personal and form % 2:
                 responses.append(f"{upper_first(said.question() or said.conditional())} {answer}")
             elif said:
@@ -388,13 +235,14 @@ def offline_asset(persona: Persona, channel: Channel, stage: Stage, variant: int
 
 def _write(persona: Persona, channel: Channel, stage: Stage, variant: int, turn: int, *, brief: Brief,
            config: LintConfig, known: str, mmap: MessageMap | None, quotes: QuotePolicy | None) -> Asset:
-    w = Writer(persona, brief, config, mmap)
+    w = ChannelWriter(persona, brief, config, mmap)
     w.turn = turn
     builtin = "" if channel.custom else channel.name
+    body_min = (channel.rule("body").min_words or 0) if channel.rule("body") else 0
     written = "the brief has no value propositions or calls to action to write from" if not (w.vps and w.ctas) \
         else {
-            "cold_email": lambda: w.email(stage, variant, follow_up=False),
-            "follow_up_email": lambda: w.email(stage, variant, follow_up=True),
+            "cold_email": lambda: w.email(stage, variant, follow_up=False, min_words=body_min),
+            "follow_up_email": lambda: w.email(stage, variant, follow_up=True, min_words=body_min),
             "linkedin_post": lambda: w.linkedin_post(stage, variant),
             "linkedin_sponsored": lambda: w.sponsored(stage, variant),
             "google_rsa": lambda: w.rsa(stage, variant),
@@ -414,10 +262,11 @@ def _write(persona: Persona, channel: Channel, stage: Stage, variant: int, turn:
         return lint_asset(asset, channel, brief=brief, config=config, known=known, persona=persona, quotes=quotes)
     refs = [ln.entry.item for ln in w.used]
     if builtin == "objection_handling":
-        refs = [ItemRef(field="objections", index=i, text=c.text) for i, c in enumerate(persona.objections)]
+        refs = [ItemRef(field="objections", index=i, text=persona.objections[i].text) for i in w.answered]
     flat = " ".join(" ".join(v) if isinstance(v, list) else v for v in written.values())
-    proofs = [p.claim for p in w.proofs if bare(tidy(p.claim))[:40] in flat]
+    proofs = [p.claim for p in w.proofs if bare(tidy(p.claim))[:40].lower() in flat.lower()]
     entries = list(dict.fromkeys([ln.entry.id for ln in w.used] + ([lead.entry.id] if lead else [])))
     asset = Asset(**base, fields=written, addresses=list({(r.field, r.index): r for r in refs}.values()),
-                  proof_points=proofs, map_entries=entries)
+                  proof_points=proofs, map_entries=entries,
+                  note=f"offline engine: {'; '.join(w.gaps)}" if w.gaps else "")
     return lint_asset(asset, channel, brief=brief, config=config, known=known, persona=persona, quotes=quotes)

@@ -42,14 +42,14 @@ _AND_END = re.compile(r"\s(?=and\s)")
 # Boundaries an insight may be shortened at (before a trailing phrase).
 _TRIM_CLAUSE = re.compile(r",\s|\s(?=(?:and|but|because|so|when|while|which|who|until|before|after|during|"
                           r"without|since)\s)")
-_TRIM_PP = re.compile(r"\s(?=(?:in|on|at|for|with|from|every)\s)")  # only when 6+ words remain
+_TRIM_PP = re.compile(r"\s(?=(?:in|on|at|for|with|from|every|\w{3,}ing)\s)")  # only when 6+ words remain
 _SWAPS = [
     (r"\bI was\b", "you were"), (r"\bI am\b", "you are"), (r"\bI'm\b", "you're"), (r"\bI’m\b", "you're"),
     (r"\bI've\b", "you've"), (r"\bI'd\b", "you'd"), (r"\bI'll\b", "you'll"), (r"\bI\b", "you"),
     (r"\bwe're\b", "you're"), (r"\bwe've\b", "you've"), (r"\bwe'd\b", "you'd"), (r"\bwe'll\b", "you'll"),
     (r"\b[Ww]e\b", "you"), (r"\bus\b", "you"), (r"\bme\b", "you"), (r"\b[Mm]y\b", "your"),
     (r"\b[Oo]ur\b", "your"), (r"\bours\b", "yours"), (r"\bmine\b", "yours"), (r"\bmyself\b", "yourself"),
-    (r"\bourselves\b", "yourselves"), (r"\s+(?:also|really|just|honestly|basically)\b", ""),
+    (r"\bourselves\b", "yourselves"), (r"\s+(?:also|really|just|honestly|basically|actually)\b", ""),
 ]
 _FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|can|cannot|can't|will|won't|does|doesn't|do|don't|"
                      r"never|\w{3,}s|\w{3,}ed)\b")
@@ -76,10 +76,15 @@ def tidy(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+_SENTENCE_STARTS = frozenset("The A An Our My Your Their This That These Those When If And But Every Each".split())
+
+
 def lower_first(text: str) -> str:
     """First letter lower-cased unless the first word is an acronym or a name-like word (SOC, IT)."""
     parts = text.split(" ", 2)
     first = parts[0]
+    if first in _SENTENCE_STARTS:  # "The ERP migration ...": a sentence's first word, not a name
+        return text[:1].lower() + text[1:]
     if len(first) > 1 and (first[1:2].isupper() or any(c.isdigit() for c in first)) or first == "I":
         return text
     if len(parts) > 1 and parts[1][:1].isupper():
@@ -115,8 +120,9 @@ def head(text: str, limit: int, min_words: int = 2) -> str | None:
         ends = [m.start() for m in pattern.finditer(text) if m.start() <= limit]
         for end in reversed(ends):
             cand = bare(text[:end])
-            if pattern is _AND_END and len(cand.rsplit(",", 1)[-1].split()) < 3:
-                continue  # "match bank, subledger | and ERP": a list cut, not a clause
+            if pattern is _AND_END and (len(cand.rsplit(",", 1)[-1].split()) < 3 or _joins_names(text, end + 1)
+                                        or cand.split()[-2].lower() in _PREPOSITIONS):
+                continue  # "match bank, subledger | and ERP", "with predictive-scheduling | and break rules": a list
             if whole(cand) and len(cand) <= limit and len(cand.split()) >= min_words:
                 return cand
     return None
@@ -152,11 +158,16 @@ class Insight:
     def question(self) -> str | None:
         """A discovery question from the insight, or None when it does not turn into one."""
         c = self.clause
-        for pattern, form in ((r"^you(?:'re| are) (.+)$", "Are you {}?"),
-                              (r"^you (?:want|need|would like) to (.+)$", "What would it take to {}?"),
+        for pattern, form in ((r"^you(?:'re| are) not sure (.+)$", "How sure are you that {}?"),
+                              (r"^you(?:'re| are) (.+)$", "Are you {}?"),
+                              (r"^you(?:'d| would) (?:love|like) for (.+?) to (.+)$", "What if {} could {}?"),
+                              (r"^you(?: want| need| would like| would love|'d love|'d like) to (.+)$", "What would it take to {}?"),
+                              (r"^you (?:want|need) (?!to )(.+)$", "What would it take to get {}?"),
+                              (r"^you would (.+)$", "Would you {}?"),
                               (r"^you have to (.+)$", "How often do you have to {}?"),
                               (r"^your (?:goal|aim|target|plan) is to (.+)$", "What would it take to {}?"),
                               (r"^your (?:goal|aim|target|plan) is (?:a|an|the) (.+)$", "What stands between you and {}?"),
+                              (r"^your (?:goal|aim|target|plan) is (.+)$", "How close are you to {}?"),
                               (r"^your (?:\w+ )?(?:concern|worry|fear|risk) is (.+)$", "How much of a worry is {}?"),
                               (r"^you (?!can|could|will|would|should|must|do|did|were|had|'d)(\w+(?<!ed)) (.+)$",
                                "Do you still {} {}?")):
@@ -165,11 +176,24 @@ class Insight:
                 q = form.format(*m.groups())
                 return q.replace("between you and ", "between you and a ") if "stands between" in q else q
         if not self.personal:
+            for pattern, form in _SITUATION_QUESTIONS:
+                m = re.match(pattern, c)
+                if m:
+                    return form(*m.groups())
             return f"How does your team handle it when {c}?"
         if re.match(r"^you (?:\w+ed|went|had|got|made|took|began|bought|lost) ", c):
             return f"What changed when {c}?"
         return f"Would you say {c}?"
 
+
+# Discovery questions for a situation (not addressed to "you"), before the general "how does your team handle".
+_SITUATION_QUESTIONS = (
+    (r"^(.+?) (?:is|are) (?:the |a |an )?(?:real |biggest |main |constant )?(?:headache|problem|pain|issue|"
+     r"nightmare|challenge|struggle)$", lambda np: f"How does your team handle {np} today?"),
+    (r"^(.+?) (?:has|have) to be (\w+)$", lambda np, adj: f"How {adj} does {np} have to be?"),
+    (r"^(.+?) (matters?) (?:most|too|a lot)$",
+     lambda np, verb: f"How much {'does' if verb == 'matters' else 'do'} {np} matter to you?"),
+)
 
 # Verbs that need what follows: an insight never ends on one ("you need to see | which ...").
 _DANGLING = frozenset("see know show understand find tell ask get make handle do have need want figure check "
@@ -177,14 +201,25 @@ _DANGLING = frozenset("see know show understand find tell ask get make handle do
 # "The biggest pain is that X" says X: the frame goes, the situation stays.
 _FRAME = re.compile(r"^(?:the |my |our )?(?:biggest |main |real |worst |other )?(?:(?:pain|problem|challenge|issue|"
                     r"headache|worst part|frustration)(?: here)? (?:is|was)(?: that)?|(?:risk|concern|worry|fear) "
-                    r"(?:is|was) that)\s+", re.I)
+                    r"(?:is|was) that|it(?: is|'s) (?:frustrating|annoying|painful|hard) (?:because|that|when))\s+", re.I)
+# "Every Sunday I rebuild ...", "After the audit, we had to ...": the time phrase moves behind the clause.
+_LEADING_TIME = re.compile(r"^((?:every|each|after|before|since|during|on|at|last|this)\b[^,]{3,40}?),?\s+"
+                           r"((?:I|we|my|our)\b.*)$", re.I)
+# A count of things is the interviewee's detail, not the reader's: "opening six new stores" -> "opening new
+# stores". Durations ("four hours", "two weeks later") are the size of the pain and stay.
+_COUNT = re.compile(r"(?<=ing |.ed )(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d+)\s+(?=(?:new\s+)?"
+                    r"(?!(?:minutes|hours|days|weeks|months|years|times|percent)\b)[a-z]+s\b)", re.I)
+# "the break and rest rules": a determiner, a noun, "and": one noun phrase, not two clauses.
+_PREPOSITIONS = frozenset("with for of in on at by from to into about".split())
+_DETERMINERS = frozenset("the a an our my your their every each this that".split())
 
 
 def _joins_names(text: str, at: int) -> bool:
-    """A break before "and" between capitalised words ("Canadian | and US rules") splits a list."""
+    """A break before "and" inside a list, not between clauses: between capitalised words ("Canadian |
+    and US rules") or after a determiner and one word ("the break | and rest rules")."""
     before, after = text[:at].split(), text[at:].split()
-    return len(after) > 1 and after[0] == "and" and bool(before) and (before[-1][:1].isupper()
-                                                                       or after[1][:1].isupper())
+    return len(after) > 1 and after[0] == "and" and bool(before) and (
+        before[-1][:1].isupper() or after[1][:1].isupper() or len(before) > 1 and before[-2].lower() in _DETERMINERS)
 
 
 def you_form(text: str) -> str:
@@ -197,6 +232,10 @@ def insight(text: str) -> Insight | None:
     """`text` (a persona item) as an Insight, or None (see module doc)."""
     original = words(text)
     first = tidy(_FRAME.sub("", tidy(text)))
+    lead = _LEADING_TIME.match(first)
+    if lead:
+        first = tidy(f"{lead.group(2)} {lower_first(lead.group(1))}")
+    first = _COUNT.sub("", first)
     m = _STRONG_BREAK.search(first)
     clause = first[:m.start()] if m else first
     for m in _WEAK_BREAK.finditer(clause):
@@ -245,7 +284,7 @@ def value_kind(vp: str) -> str:
 VALUE_FORMS = {
     "imperative": ("{p} helps you {v}", "{p} lets your team {v}", "With {p}, you {v}"),
     "noun": ("{p} gives you {v}", "{p} gives your team {v}", "With {p}, you get {v}"),
-    "statement": ("{p} makes sure {v}", "{p} is set up so {v}", "With {p}, {v}"),
+    "statement": ("{p} can help: {v}", "{p} is built so that {v}", "With {p}, {v}"),
 }
 
 

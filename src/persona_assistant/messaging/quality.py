@@ -12,6 +12,11 @@
 
 `copy_findings` checks one asset; `repetition_findings` checks a whole campaign and is applied
 when the campaign is assembled. Attribution (quotes) is its own module, `attribution`.
+
+Measures (bench/bench_copy.py prints them; not lint rules, since one asset alone may fail them
+fairly): `carried` (the copy says what its subject or headline promises), `opening` (the first
+sentence after the greeting, to count how many assets open alike), `raises_doubt` (a subject or
+headline that puts an objection to the reader and answers nothing).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import re
 from collections import defaultdict
 
 from persona_assistant.messaging.attribution import field_texts, unbalanced_quotes
+from persona_assistant.messaging.message_map import concepts
 from persona_assistant.schemas import PERSONA_ITEM_FIELDS, Asset, Brief, LintFinding, Persona
 
 # A headline or subject must not end on one of these: it reads as cut.
@@ -39,7 +45,7 @@ FILLER = (
 _FILLER_RE = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f).replace("'", "['’]") for f in FILLER) + r")(?!\w)",
                         re.I)
 _CUT_END = re.compile(r"(?:…|\.\.\.|[,:;–—-])\s*$")
-_LAST_WORD = re.compile(r"([A-Za-z']+)[^A-Za-z']*$")
+_LAST_WORD = re.compile(r"([A-Za-z0-9'%$£€]+)[^A-Za-z0-9'%$£€]*$")  # "cut overtime by 31%" ends on "31%"
 _HANGING_ADJECTIVE = re.compile(r"\b\d+-(?:minute|hour|day|week|month|year|step|point|page|second)\s*$", re.I)
 
 
@@ -123,3 +129,39 @@ def repetition_findings(assets: list[Asset]) -> dict[str, list[LintFinding]]:
             else:
                 first[key] = a.id
     return dict(out)
+
+
+# --------------------------------------------------------------------------- measures
+
+_GREETING = re.compile(r"^\s*(?:hi|hello|hey|dear)\b|^\s*(?:one more thought|this is \{\{)", re.I)
+_DOUBT = re.compile(r"^(?:are|is) you (?:\w+ )?(?:worried|concerned|unsure|not sure)\b|^how much of a worry\b|"
+                    r"^how sure are you\b|\b(?:concern|worry|risk) (?:is|was)\b", re.I)
+
+
+def headline_fields(asset: Asset) -> list[str]:
+    """The asset's subjects and single headlines (not an ad's list of headlines)."""
+    return [v for k, v in asset.fields.items() if is_headline_field(k) and isinstance(v, str) and v.strip()]
+
+
+def prose(asset: Asset) -> str:
+    """The asset's text other than its subjects and headlines."""
+    return "\n".join(t for k, v in asset.fields.items() if not is_headline_field(k) for _, t in field_texts(v))
+
+
+def carried(headline: str, body: str) -> bool:
+    """The copy says what its subject or headline promises: at least half of the headline's concepts
+    (an audience prefix such as "HR Directors:" aside) are in the body."""
+    want = set(concepts(headline.split(": ", 1)[-1]))
+    return not want or 2 * len(want & set(concepts(body))) >= len(want)
+
+
+def opening(asset: Asset) -> str:
+    """The first sentence of the asset's prose after a greeting line, lower-cased ('' if none)."""
+    sentences = [t for t in re.split(r"(?<=[.?!])\s+|\n+", prose(asset)) if t.strip()]
+    first = next((t for t in sentences if not _GREETING.match(t)), "")
+    return " ".join(first.lower().split())
+
+
+def raises_doubt(text: str) -> bool:
+    """A subject or headline that puts a worry to the reader ("Are you worried about ...?")."""
+    return bool(_DOUBT.search(text.strip()))

@@ -40,14 +40,22 @@ class Embedder:
         self.tokenizer = Tokenizer.from_file(str(pkg / TOKENIZER))
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
+        # Without character offsets (not needed here) tokenizing takes half the CPU (tokenizers >= 0.21).
+        self.encode = getattr(self.tokenizer, "encode_batch_fast", self.tokenizer.encode_batch)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.table.shape[1]), dtype=np.float32)
         for start in range(0, len(texts), BATCH):
-            for i, enc in enumerate(self.tokenizer.encode_batch(texts[start:start + BATCH]), start=start):
-                ids = [t for t, m in zip(enc.ids, enc.attention_mask) if m]
-                if ids:
-                    out[i] = self.table[ids].mean(axis=0)
+            # No padding, so every id is a token: one gather and one segment sum per batch.
+            encs = self.encode(texts[start:start + BATCH])
+            counts = np.array([len(e.ids) for e in encs])
+            rows = np.nonzero(counts)[0]
+            if not len(rows):
+                continue
+            ids = np.fromiter((t for e in encs for t in e.ids), dtype=np.int64, count=int(counts.sum()))
+            offsets = np.concatenate(([0], np.cumsum(counts[rows])[:-1]))
+            sums = np.add.reduceat(self.table[ids], offsets, axis=0)
+            out[start + rows] = sums / counts[rows, None]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1, norms)
 

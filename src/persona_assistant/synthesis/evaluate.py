@@ -15,6 +15,13 @@ Figures
 - purity: interviewees (a person: a file's sole interviewee, or a named panel guest)
   in their persona's majority role family, over all interviewees cited.
 - personas: how many personas; families: how many role families were labelled.
+- theme_precision / theme_recall (pairwise): two labelled statements are "joined" when one
+  persona claim cites both under their labelled field (a claim is one theme: its evidence is
+  the theme's members); the label file's `themes:` groups say which pairs mean the same
+  thing. Precision: joined pairs that are labelled the same theme, over joined pairs;
+  recall: labelled same-theme pairs joined, over all labelled same-theme pairs (day in the
+  life is one claim per persona, not a theme, and is left out).
+- shared_themes: claims (list fields) citing two or more labelled interviewees.
 """
 
 from __future__ import annotations
@@ -58,6 +65,11 @@ class Report:
     families: int
     statements: int
     cited: int
+    theme_precision: float = 1.0
+    theme_recall: float = 0.0
+    theme_pairs: int = 0  # labelled same-theme pairs
+    joined_pairs: int = 0
+    shared_themes: int = 0
     missed: list[tuple] = field(default_factory=list)
     wrong: list[Cited] = field(default_factory=list)
     persona_families: dict[str, Counter] = field(default_factory=dict)
@@ -84,16 +96,21 @@ def evaluate(pset, labels: dict, notes_dir: Path) -> Report:
     files = {name: (notes_dir / name).read_text(encoding="utf-8-sig").splitlines() for name in notes}
     speakers = {name: line_speakers(lines) for name, lines in files.items()}
     cited: dict[tuple, Cited] = {}
+    claim_keys: list[list[tuple]] = []  # per list-field claim, the cited keys
     for p in pset.personas:
         for fname, short in FIELD_OF.items():
             claims = getattr(p, fname)
             for claim in claims if isinstance(claims, list) else [claims]:
+                keys = []
                 for ev in claim.evidence:
                     if getattr(ev, "kind", "") != "quote":
                         continue
                     base = Path(ev.path).name
                     key = (short, base, norm(ev.text))
                     cited.setdefault(key, Cited(short, base, ev.line_start, ev.text, p.id))
+                    keys.append(key)
+                if short != "day":
+                    claim_keys.append(keys)
     for c in cited.values():
         spec = notes.get(c.path)
         if spec is None:
@@ -137,9 +154,32 @@ def evaluate(pset, labels: dict, notes_dir: Path) -> Report:
     people = sum(sum(f.values()) for f in fam.values()) or 1
     purity = sum(max(f.values()) for f in fam.values()) / people
     families = {f for spec in notes.values() for f in spec["interviewees"].values()}
-    return Report(
+    themes = _theme_figures(labels, cited, claim_keys)
+    return Report(**themes,
         recall=len(found) / max(1, len(all_statements)), precision=len(good) / total,
         off_topic=len(off) / total, host_share=len(host) / total, purity=purity,
         personas=len(pset.personas), families=len(families), statements=len(all_statements),
         cited=len(cited), missed=missed, wrong=[c for c in cited.values() if c not in good],
         persona_families={k: v for k, v in fam.items()})
+
+
+def _theme_figures(labels: dict, cited: dict[tuple, Cited], claim_keys: list[list[tuple]]) -> dict:
+    """Pairwise theme precision and recall (see the module docstring)."""
+    def statement(c: Cited) -> tuple | None:
+        return (c.path, c.label[2]) if c.label and c.label[1] == c.field else None
+
+    group_of = {(f, snippet): i for i, g in enumerate(labels.get("themes") or []) for f, snippet in g}
+    sizes = Counter(group_of.values())
+    labelled_pairs = sum(n * (n - 1) // 2 for n in sizes.values())
+    joined: set[frozenset] = set()
+    shared = 0
+    for keys in claim_keys:
+        members = list(dict.fromkeys(s for s in (statement(cited[k]) for k in keys) if s))
+        people = {(m[0], next(lab[0] for lab in labels["notes"][m[0]]["statements"] if lab[2] == m[1]))
+                  for m in members}
+        shared += len(people) >= 2
+        joined.update(frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1:])
+    right = sum(1 for pair in joined if len({group_of.get(m, ("none", m)) for m in pair}) == 1)
+    return {"theme_precision": right / len(joined) if joined else 1.0,
+            "theme_recall": right / labelled_pairs if labelled_pairs else 0.0,
+            "theme_pairs": labelled_pairs, "joined_pairs": len(joined), "shared_themes": shared}

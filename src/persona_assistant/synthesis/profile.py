@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 
-from persona_assistant.ingest.notes import _ROLE_PATTERNS, _TITLE_RE, split_sentences
-from persona_assistant.roles import parse_title
+from persona_assistant.ingest.notes import split_sentences
+from persona_assistant.roles import ROLE_PATTERNS as _ROLE_PATTERNS, TITLE_RE as _TITLE_RE, parse_title
 from persona_assistant.synthesis.speakers import Cast, Person
 
 _NAME = r"(?P<name>[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,2})"

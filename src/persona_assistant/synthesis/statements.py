@@ -28,9 +28,11 @@ quotation marks, so code can find it at its lines (draft/evidence.py).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dc_field
+from itertools import islice
 
 from persona_assistant.draft.cues import ASIDE_RE, QUESTION_RES, SECTION_RES, cue_scores
+from persona_assistant.draft.offline import content_words
 from persona_assistant.ingest.notes import Sentence, split_sentences
 from persona_assistant.synthesis.speakers import FIELD_LABELS, Cast, Person
 from persona_assistant.synthesis.topics import STRONG, is_contact, off_topic
@@ -38,9 +40,11 @@ from persona_assistant.synthesis.topics import STRONG, is_contact, off_topic
 FIELDS = ("pains", "goals", "objections", "triggers", "decision_criteria", "channels", "success_metrics",
           "motivations", "day_in_life")
 QUESTION_FIRST, QUESTION_REST, QUESTION_LATER = 3.0, 2.0, 1.0
+LABEL_WEIGHT = QUESTION_FIRST  # an explicit label says the field at least as surely as the question just asked
 QUESTION_REACH = 3  # sentences of an answer the question still speaks for; later ones stand on content
 MIN_TOTAL = 2.0
 MIN_WORDS = 2
+MIN_CONTENT = 2  # content words (draft.offline.content_words): "No, not at the moment." says nothing
 MAX_WORDS = 70
 _PREFIX = re.compile(r"^(?P<label>[A-Za-z][\w /&'’-]{0,30}?)\s*:\s+(?=\S)")
 _WRAP = re.compile(r"^[\"“](?P<inner>.+?)[\"”](?P<tail>[.,;]?)$")
@@ -55,6 +59,8 @@ class Statement:
     field: str
     how: str  # label | question | content
     question: str | None = None
+    scores: dict[str, float] = dc_field(default_factory=dict)  # its content cues per field
+    weight: float = 0.0  # how surely it speaks to its field: content cues + question (or a label)
 
     @property
     def line_start(self) -> int:
@@ -76,20 +82,26 @@ def label_field(label: str) -> str | None:
     return None
 
 
-def question_kind(text: str | None) -> str | None:
-    """What a host's turn asks: a field, "role", "smalltalk", or None."""
+def question_kind(text: str | None) -> tuple[str | None, bool]:
+    """What a host's turn asks (a field, "role", "smalltalk", or None), and whether it asks at all.
+
+    A turn with a question is read by its last question only: a long host turn's remarks
+    ("... signals for metrics and logs aren't mature yet? Is that the reason?") do not decide.
+    A statement-prompt without a question ("That sounds painful.") is read whole, and its
+    kind counts for a sentence only when the sentence's own content speaks to it too
+    (person_statements): a remark invites an answer less surely than a question."""
     if not text:
-        return None
+        return None, False
     asks = [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
-    q = next((s for s in reversed(asks) if s.rstrip().endswith("?")), asks[-1] if asks else text)
+    q = next((s for s in reversed(asks) if s.rstrip().endswith("?")), None)
     for kind, rx in QUESTION_RES:
-        if rx.search(q):
-            return kind
-    # A statement-prompt without a question ("That sounds painful.") is read whole.
-    for kind, rx in QUESTION_RES:
-        if rx.search(text) and kind not in ("smalltalk", "role"):
-            return kind
-    return None
+        if rx.search(q or (asks[-1] if asks else text)):
+            return kind, q is not None
+    if q is None:
+        for kind, rx in QUESTION_RES:
+            if rx.search(text) and kind not in ("smalltalk", "role"):
+                return kind, False
+    return None, q is not None
 
 
 def content_scores(text: str) -> dict[str, float]:
@@ -129,7 +141,7 @@ def person_statements(c: Cast, person: Person) -> list[Statement]:
             continue
         if turn.speaker not in person.labels or src.is_excluded(turn.line_start):
             continue
-        kind = question_kind(question)
+        kind, asked = question_kind(question)
         if kind == "smalltalk":
             continue
         explicit = c.field_labels.get(turn.speaker) if turn.speaker else None
@@ -147,7 +159,8 @@ def person_statements(c: Cast, person: Person) -> list[Statement]:
                 continue
             labelled = explicit or (label_field(label) if label else None)
             words = len(text.split())
-            if is_contact(text) or words < MIN_WORDS or words > MAX_WORDS or text.rstrip().endswith("?"):
+            if is_contact(text) or words < MIN_WORDS or words > MAX_WORDS or text.rstrip().endswith("?") \
+                    or len(list(islice(content_words(text), MIN_CONTENT))) < MIN_CONTENT:
                 continue
             seen += 1
             if person.role_line is not None and sent.line_start <= person.role_line <= sent.line_end \
@@ -164,11 +177,13 @@ def person_statements(c: Cast, person: Person) -> list[Statement]:
             elif heading and label_field(heading) and kind is None:
                 fld, how = label_field(heading), "label"
             scores = content_scores(text)
+            weight = scores.get(fld, 0.0) + LABEL_WEIGHT if fld else 0.0
             if fld is None:
                 totals = dict(scores)
                 if kind in FIELDS:
                     key = (turn.speaker, question or "")
-                    weight = (0.0 if seen > QUESTION_REACH else QUESTION_LATER if key in answered
+                    weight = (0.0 if seen > QUESTION_REACH or not (asked or scores.get(kind))
+                              else QUESTION_LATER if key in answered
                               else QUESTION_FIRST if seen == 1 else QUESTION_REST)
                     totals[kind] = totals.get(kind, 0.0) + weight
                 elif kind == "role":
@@ -178,16 +193,18 @@ def person_statements(c: Cast, person: Person) -> list[Statement]:
                 if not totals:
                     continue
                 # Ties go to the field the question asked for, then to FIELDS order.
-                fld = max(FIELDS, key=lambda f: (totals.get(f, 0.0), f == kind, -FIELDS.index(f)))
+                # (A field without a total has 0 and could only win below MIN_TOTAL.)
+                fld = max(totals, key=lambda f: (totals[f], f == kind, -FIELDS.index(f)))
                 if totals[fld] < MIN_TOTAL:
                     continue
                 how = "question" if kind in FIELDS and fld == kind else "content"
+                weight = totals[fld]
                 # Topicality: without a field question its best content cue must outweigh an
                 # off-topic cue; after one, its own content for the field must say something.
                 if off_topic(text, max(scores.values(), default=0.0) if kind not in FIELDS
                              else (STRONG if scores.get(fld, 0.0) > 0 else 0.0)):
                     continue
-            out.append(Statement(person, sent, text, fld, how, question))
+            out.append(Statement(person, sent, text, fld, how, question, scores, weight))
         if kind in FIELDS:
             answered.add((turn.speaker, question or ""))
     return out

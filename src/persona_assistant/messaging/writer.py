@@ -1,0 +1,239 @@
+"""The offline engine's writer: what a persona's copy says, chosen from its message map.
+
+A `Line` is a map entry the engine can say (its insight in the company's voice, the value
+proposition that answers it, the proof point that backs it). A `Writer` orders a persona's
+lines for a stage and angle (`leads`), picks the lead and a supporting line, and gives out
+subjects and headlines per persona slot from whole phrases so that no two slots share one
+(`assign`, `phrase`). The channel forms (email, post, ad, ...) are in offline_copy.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
+from persona_assistant.messaging.lint import lint_fields, word_count
+from persona_assistant.messaging.message_map import ANSWERS, build_message_map, similarity, stage_entries
+from persona_assistant.messaging.phrasing import (
+    Insight, head, insight, lower_first, plural, proof_sentence, tidy, upper_first, value_sentence,
+)
+from persona_assistant.schemas import Angle, Brief, MapEntry, MessageMap, Persona, ProofPoint, Stage
+
+
+ANGLES: tuple[Angle, ...] = ("pain", "proof", "insight")
+STAGES: tuple[Stage, ...] = ("awareness", "consideration", "decision")
+# A proof point goes with a line when it backs the item itself or the answer to it (PROOF_BACKS); it answers
+# an objection, criterion or trigger itself when it meets it by PROOF_MARGIN more than the value proposition.
+PROOF_BACKS, PROOF_MARGIN = 0.2, 0.05
+_RESTATED = re.compile(r"^(?:your (?:\w+ )?(?:goal|aim|target|plan|concern|worry|risk)\b|you(?:'d| would) )")  # no headline
+LEAD_FIELDS: dict[str, tuple[str, ...]] = {
+    "pain": ("pains", "objections", "goals", "triggers", "decision_criteria"),
+    "proof": ("goals", "pains", "objections", "decision_criteria", "triggers"),
+    "insight": ("triggers", "goals", "decision_criteria", "pains", "objections"),
+}
+PROSE_FIELDS = ("pains", "goals", "objections", "triggers")
+
+
+def angle_for(variant: int) -> Angle:
+    return ANGLES[(variant - 1) % len(ANGLES)]
+
+
+
+def slot_of(stage: Stage, variant: int) -> int:
+    return (variant - 1) * len(STAGES) + STAGES.index(stage)
+
+
+def slots_up_to(stage: Stage, variant: int) -> list[tuple[Stage, int]]:
+    n = slot_of(stage, variant)
+    return [(STAGES[k % 3], k // 3 + 1) for k in range(n + 1)]
+
+
+@dataclass(frozen=True)
+class Line:
+    """A map entry the engine can say: its insight, answer and proof."""
+
+    entry: MapEntry
+    insight: Insight
+    proof: ProofPoint | None
+
+    @property
+    def proof_answers(self) -> bool:
+        """An objection, criterion or trigger the proof point answers better than the value proposition."""
+        return self.proof is not None and self.entry.item.field in ("objections", "decision_criteria", "triggers") \
+            and similarity(self.entry.item.text, self.proof.claim) > max(self.entry.match + PROOF_MARGIN, ANSWERS)
+
+    def opener(self, product: str, form: int, limit: int | None = None) -> str | None:
+        """Pain and answer in one sentence: "If <insight>, <product> helps you <value>."."""
+        if self.proof_answers:
+            text = (f"{self.insight.conditional()}, {product} has an answer: "
+                    f"{lower_first(proof_sentence(self.proof, with_source=False))}")
+            return text if limit is None or len(text) <= limit else None
+        if not self.entry.value_proposition:
+            return None
+        room = None if limit is None else limit - len(self.insight.conditional()) - 2
+        answer = value_sentence(self.entry.value_proposition, product, form, limit=room, product_first=True)
+        return f"{self.insight.conditional()}, {answer}" if answer else None
+
+
+class Writer:
+    """Copy for one persona from its message map; cheap to build, deterministic. `used` collects
+    the lines whose insight went into the copy, for the asset's addresses and map entries."""
+
+    def __init__(self, persona: Persona, brief: Brief, config: LintConfig, mmap: MessageMap | None = None):
+        self.persona, self.brief = persona, brief
+        self.mmap = mmap or build_message_map(persona, brief)
+        self.product = brief.product.strip() or "our product"
+        self.role = persona.role.strip() or "buyer"
+        self.roles = plural(self.role)
+        # The roles as a short prefix for subjects and headlines ("IT & ERP Systems Managers" -> "Systems Managers";
+        # a role synthesised from a department, "Finance professional", as "Finance leaders").
+        generic = re.match(r"^(.+?) professionals?$", self.role, re.I)
+        roles = f"{generic.group(1)} leaders" if generic else self.roles
+        self.audience = roles if len(roles.split()) <= 3 else " ".join(roles.split()[-2:])
+        self.used: list[Line] = []
+        self.turn = 0  # a rewrite after a lint failure starts from the next line
+        self.gaps: list[str] = []  # what the copy leaves out for want of an answer in the brief (the asset's note)
+        self.answered: list[int] = []  # objections the copy answers
+        probe = Channel("probe", "", (FieldRule("t"),))
+
+        def clean(text: str) -> bool:
+            found = lint_fields({"t": text}, probe, brief=brief, config=config)
+            return not any(f.rule in ("banned_phrase", "ai_phrase", "leftover_placeholder") for f in found)
+
+        self.lines: list[Line] = []
+        for e in self.mmap.entries:
+            said = insight(e.item.text) if clean(e.item.text) else None
+            if said is None:
+                continue
+            proof = brief.proof_points[e.proof_index] if e.proof_index is not None else None
+            if proof is not None and similarity(e.item.text, proof.claim) < PROOF_BACKS \
+                    and similarity(e.value_proposition, proof.claim) < PROOF_BACKS:
+                proof = None  # a proof point that backs neither the item nor its answer is a non-sequitur
+            self.lines.append(Line(e, said, proof if proof and clean(proof.claim) else None))
+        self.vps = [v for v in brief.value_propositions if v.strip() and clean(v)]
+        self.proofs = [p for p in brief.proof_points if p.claim.strip() and clean(p.claim)]
+        self.ctas = [c for c in brief.calls_to_action if c.strip() and clean(c)]
+
+    def use(self, line: Line, text: str | None) -> str | None:
+        if text and line not in self.used:
+            self.used.append(line)
+        return text
+
+    # ------------------------------------------------------------------ choosing
+
+    def cta(self, stage: Stage) -> str:
+        plan = next((s for s in self.mmap.stages if s.stage == stage), None)
+        return (plan.call_to_action if plan and plan.call_to_action else "") or (self.ctas[0] if self.ctas else "")
+
+    def leads(self, stage: Stage, angle: Angle, fields: tuple[str, ...] = PROSE_FIELDS) -> list[Line]:
+        """Lines in the order this stage and angle prefer them: stage entries first, then those whose
+        answer meets the item, then by field. Decision criteria are asked about, not written around."""
+        stage_ids = [e.id for e in stage_entries(self.mmap, stage)]
+        order = LEAD_FIELDS[angle]
+
+        def key(line: Line) -> tuple:
+            in_stage = line.entry.id in stage_ids
+            weak = line.entry.match < ANSWERS and not line.proof_answers  # the answer barely meets the pain
+            return (not in_stage, weak, order.index(line.entry.item.field), stage_ids.index(line.entry.id)
+                    if in_stage else 0)
+        pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields), key=key)
+        if angle == "proof":
+            pool = [ln for ln in pool if ln.proof] + [ln for ln in pool if not ln.proof]
+        return pool
+
+    def lead(self, stage: Stage, variant: int, shift: int = 0) -> Line | None:
+        pool = self.leads(stage, angle_for(variant))
+        if not pool:
+            return None
+        return pool[((variant - 1) // len(ANGLES) + shift + self.turn) % len(pool)]
+
+    def support(self, stage: Stage, lead: Line) -> Line | None:
+        """A second line for longer copy: another entry of the stage with a different answer."""
+        for ln in self.leads(stage, "insight"):
+            same_proof = ln.proof_answers and lead.proof_answers and ln.proof == lead.proof
+            if ln.entry.id != lead.entry.id and ln.entry.value_proposition != lead.entry.value_proposition \
+                    and not same_proof:
+                return ln
+        return None
+
+    def assign(self, stage: Stage, variant: int, prefs) -> tuple[str, Line | None] | None:
+        """The phrase for this slot and the line it is about: each earlier slot of the persona takes
+        the first of its own preferences not yet taken, so no two slots share one.
+        `prefs(stage, variant)` lists (phrase, line or None) pairs."""
+        taken: set[str] = set()
+        chosen = None
+        for st, v in slots_up_to(stage, variant):
+            chosen = next((p for p in prefs(st, v) if p[0].lower() not in taken), None)
+            if chosen:
+                taken.add(chosen[0].lower())
+        return chosen
+
+    # ------------------------------------------------------------------ phrases
+
+    def role_head(self, text: str, limit: int, min_words: int = 4) -> str | None:
+        """A brief phrase for this persona ("Controllers: close the books in days, not weeks"), so two
+        personas never share a subject or headline."""
+        h = head(tidy(text), limit - len(self.audience) - 2, min_words)
+        return f"{self.audience}: {upper_first(h)}" if h else None
+
+    def options(self, line: Line, angle: Angle, limit: int, payoff: bool = False) -> list[str | None]:
+        """Subjects and headlines about `line`, in the angle's order: its discovery question (never
+        an objection's: a headline does not raise a doubt), its answer, its proof; with `payoff` (an
+        ad or page whose body states the pain) the answer and proof before the question."""
+        q = line.insight.question() if line.entry.item.field != "objections" else None
+        # an ad's headline pays off the sentence under it, which states the proof only when it is the answer
+        proof = self.role_head(line.proof.claim, limit) if line.proof and (line.proof_answers or not payoff) else None
+        value = self.role_head(line.entry.value_proposition, limit) if line.entry.value_proposition else None
+        if payoff:
+            return [proof, value, q] if angle == "proof" else [value, proof, q]
+        return {"pain": [q, value, proof], "proof": [proof, q, value], "insight": [q, value, proof]}[angle]
+
+    def line_prefs(self, stage: Stage, variant: int, limit: int, words: int | None,
+                   shift: int = 0, payoff: bool = False) -> list[tuple[str, Line | None]]:
+        """What this slot would be headed with, best first: phrases about its lead line, then about the
+        lines after it (so the copy under the phrase can be about the same line), then the brief's."""
+        angle = angle_for(variant)
+        pool = self.leads(stage, angle)
+        start = ((variant - 1) // len(ANGLES) + shift + self.turn) % max(1, len(pool))
+        out = [(p, ln) for ln in pool[start:] + pool[:start] for p in self.options(ln, angle, limit, payoff)]
+        for t in [*self.vps, *(p.claim for p in self.proofs)]:  # about the first line that says it, if any
+            owner = next((ln for ln in pool if t in (ln.entry.value_proposition, ln.proof and ln.proof.claim)), None)
+            if not payoff or owner is not None and (t == owner.entry.value_proposition or owner.proof_answers):
+                out.append((self.role_head(t, limit), owner))
+        said = [ln for ln in pool if ln.entry.item.field in ("pains", "goals", "triggers")
+                and not _RESTATED.match(ln.insight.clause)]  # a pain, goal or trigger said to the reader
+        out += [(upper_first(ln.insight.clause), ln) for ln in said]
+        out += [(upper_first(h), ln) for ln in said if (h := head(ln.insight.clause, limit, 4))]
+        out += [(self.role_head(self.cta(stage), limit, 3), None)]  # the stage's own ask, never another one
+        return [(p, ln) for p, ln in out if p and len(p) <= limit and (words is None or word_count(p) <= words)]
+
+    def phrase(self, stage: Stage, variant: int, limit: int, *, words: int | None = None,
+               shift: int = 0, payoff: bool = False) -> tuple[str, Line | None] | None:
+        """A subject or headline for this slot, and the line it is about (None: a brief phrase)."""
+        return self.assign(stage, variant, lambda st, v: self.line_prefs(st, v, limit, words, shift, payoff))
+
+    def backing(self, phrase: str) -> ProofPoint | None:
+        """The proof point a subject or headline states (so the copy under it can show its source)."""
+        core = phrase.split(": ", 1)[-1].lower()
+        return next((p for p in self.proofs if tidy(p.claim).lower().startswith(core)), None)
+
+    def backer(self, answer: str, floor: float = PROOF_BACKS) -> ProofPoint | None:
+        """The brief's proof point closest in meaning to `answer`, if it meets it at least by `floor`."""
+        scored = [(similarity(answer, p.claim), -i, p) for i, p in enumerate(self.proofs)] if answer else []
+        best = max(scored, key=lambda t: t[:2], default=None)
+        return best[2] if best and best[0] >= floor else None
+
+    def answer(self, line: Line, form: int, limit: int | None = None) -> str | None:
+        return self.use(line, line.opener(self.product, form, limit))
+
+    def proof_line(self, line: Line) -> str | None:
+        return proof_sentence(line.proof) if line.proof else None
+
+    def fitting(self, pool: list[Line], make) -> str | None:
+        """The first of `pool` for which `make(line)` writes something."""
+        for ln in pool:
+            text = make(ln)
+            if text:
+                return self.use(ln, text)
+        return None

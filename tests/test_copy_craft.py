@@ -1,0 +1,151 @@
+"""Offline copy a demanding marketer would accept: the pain answered by meaning, the subject or
+headline carried by the copy under it, no headline that raises a doubt, an objection nothing in the
+brief answers met with an ask (and a note) instead of an answer to something else, and the phrasing
+and measures those checks rest on (quality.carried / raises_doubt / opening)."""
+
+from __future__ import annotations
+
+import pytest
+
+from persona_assistant.messaging.channels import BUILTIN
+from persona_assistant.messaging.message_map import build_message_map, lexical_similarity, similarity
+from persona_assistant.messaging.offline_copy import offline_asset
+from persona_assistant.messaging.phrasing import head, insight
+from persona_assistant.messaging.quality import carried, fragment_problem, headline_fields, opening, prose, raises_doubt
+from persona_assistant.schemas import Asset, Brief, Claim, ProofPoint
+from test_campaign import make_context, make_personas
+
+ROTA = Brief(
+    product="Rosterly", category="shift scheduling for multi-site restaurants",
+    value_propositions=[
+        "Build next week's rota in minutes: demand forecasts, availability and labour rules in one schedule.",
+        "See labour cost against sales for every site, every day, before overtime happens.",
+        "Staff swap and pick up shifts from their phones, and managers approve in one tap.",
+    ],
+    proof_points=[ProofPoint(claim="New sites go live in 10 days on average.", source="onboarding data")],
+    calls_to_action=["Book a 20-minute rota review", "Start a 14-day trial"])
+
+
+def every_offline_asset(ctx=None):
+    ctx = ctx or make_context()
+    for persona in ctx.personas.values():
+        for channel in BUILTIN.values():
+            for stage in ("awareness", "consideration", "decision"):
+                for variant in (1, 2, 3):
+                    yield offline_asset(persona, channel, stage, variant, brief=ctx.brief, config=ctx.config,
+                                        known=ctx.known)
+
+
+def test_a_goal_is_answered_by_the_proposition_that_means_it_not_by_shared_words():
+    goal = "We need to plan staffing from the occupancy forecast, not from last year's rota."
+    forecast, swaps = ROTA.value_propositions[0], ROTA.value_propositions[2]
+    assert similarity(goal, forecast) > similarity(goal, swaps)
+    persona = make_personas()[0].model_copy(update={"goals": [Claim(text=goal)], "pains": [], "objections": [],
+                                                     "triggers": [], "decision_criteria": []})
+    (entry,) = build_message_map(persona, ROTA).entries
+    assert entry.value_proposition == forecast
+
+
+def test_similarity_is_zero_for_empty_text_and_keeps_the_lexical_part():
+    assert similarity("", "Build next week's rota") == 0.0
+    a, b = "We rebuild the rota by hand", "Build the rota automatically"
+    assert similarity(a, b) >= lexical_similarity(a, b) / 2 > 0
+
+
+def test_subjects_and_headlines_are_carried_by_the_copy_under_them():
+    ctx = make_context()
+    for a in every_offline_asset(ctx):
+        ctas = {c.lower() for c in ctx.brief.calls_to_action}
+        for h in headline_fields(a):
+            asks = h.split(": ", 1)[-1].lower() in ctas  # an ad may head with its stage's ask
+            assert asks or carried(h, prose(a)), (a.id, h, prose(a))
+
+
+def test_no_subject_or_headline_puts_an_objection_to_the_reader():
+    for a in every_offline_asset():
+        for name, value in a.fields.items():
+            for h in [value] if isinstance(value, str) else value if name == "headlines" else []:
+                assert not raises_doubt(h), (a.id, h)
+
+
+def test_an_objection_nothing_in_the_brief_answers_gets_the_ask_and_a_note_not_another_answer():
+    ctx = make_context()
+    persona = ctx.personas["controller"].model_copy(update={"objections": [
+        Claim(text="I'm worried the colours will clash with our brand guidelines."),
+        Claim(text="Our security review could take months.")]})
+    a = offline_asset(persona, BUILTIN["objection_handling"], "decision", 1, brief=ctx.brief, config=ctx.config,
+                      known=ctx.known)
+    first, second = a.fields["responses"]
+    assert "on your own case:" in first and any(c.lower() in first.lower() for c in ctx.brief.calls_to_action)
+    assert not any(v.lower()[:20] in first.lower() for v in ctx.brief.value_propositions)
+    assert not any(p.claim.lower()[:20] in first.lower() for p in ctx.brief.proof_points)
+    assert "objections[0]" in a.note and "objections[1]" not in a.note
+    assert "3 weeks" in second  # the one the brief does answer, with its proof
+
+
+def test_a_proof_angle_email_shows_a_proof_point_with_its_source():
+    ctx = make_context()
+    for persona in ctx.personas.values():
+        a = offline_asset(persona, BUILTIN["cold_email"], "awareness", 2, brief=ctx.brief, config=ctx.config,
+                          known=ctx.known)
+        assert a.angle == "proof" and a.proof_points, a.id
+        source = next(p.source for p in ctx.brief.proof_points if p.claim in a.proof_points)
+        assert f"({source})" in a.fields["body"]
+
+
+# --------------------------------------------------------------------------- phrasing
+
+
+@pytest.mark.parametrize("item, question", [
+    ("Last-minute call-outs are the real headache.", "How does your team handle last-minute call-outs today?"),
+    ("I'd love for the team to swap shifts themselves and for me to just approve it.",
+     "What if the team could swap shifts themselves?"),
+    ("We want one record of every shift change so I stop chasing managers.",
+     "What would it take to get one record of every shift change?"),
+    ("Our goal is labour cost per occupied room reported every day.",
+     "How close are you to labour cost per occupied room reported every day?"),
+    ("The rollout also has to be quick, because we cannot pause hiring.", "How quick does the rollout have to be?"),
+    ("References from other operators matter most.", "How much do references from other operators matter to you?"),
+    ("I would track overtime hours per site every week.", "Would you track overtime hours per site every week?"),
+])
+def test_discovery_questions_read_as_a_person_would_ask_them(item, question):
+    assert insight(item).question() == question
+
+
+@pytest.mark.parametrize("item, clause", [
+    ("We want every schedule to follow the break and rest rules automatically.",
+     "you want every schedule to follow the break and rest rules automatically"),
+    ("We are opening six new stores this year, and that's when the spreadsheets broke.",
+     "you are opening new stores this year"),
+    ("Every Sunday I rebuild the rota by hand, and it takes me four hours.", "you rebuild the rota by hand"),
+    ("After the labour audit last year, we had to rebuild twelve months of break records by hand.",
+     "you had to rebuild twelve months of break records by hand"),
+    ("The ERP migration next spring made us look at close tools.", "the ERP migration next spring made you look at close tools"),
+])
+def test_an_insight_keeps_whole_noun_phrases_and_drops_the_interviewees_counts(item, clause):
+    assert insight(item).clause == clause
+
+
+def test_a_head_never_cuts_inside_a_list_after_a_preposition():
+    vp = "Stay compliant with predictive-scheduling and break rules in every state, with an audit log."
+    assert head(vp, 45) != "Stay compliant with predictive-scheduling"
+    assert fragment_problem("Ember Grill House cut overtime by 31%", headline=True) is None
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def a(fields: dict) -> Asset:
+    return Asset(id="p/cold_email/awareness/1", persona_id="p", channel="cold_email", stage="awareness",
+                 variant=1, angle="pain", fields=fields)
+
+
+def test_carried_doubt_and_opening_measures():
+    body = "Hi {{first_name}},\n\nIf you rebuild the rota by hand, Rosterly helps you build next week's rota in minutes."
+    assert carried("HR Directors: Build next week's rota in minutes", body)
+    assert not carried("Ember Grill House cut overtime by 31%", body)
+    assert raises_doubt("Are you worried about the price?") and raises_doubt("How much of a worry is the payroll link?")
+    assert not raises_doubt("What would it take to stop paying overtime?")
+    assert opening(a({"subject": "x", "body": body})) == "if you rebuild the rota by hand, rosterly helps you build next week's rota in minutes."
+    call = "Hi {{first_name}}, this is {{sender_name}} from Rosterly. Rosterly helps you see labour cost."
+    assert opening(a({"opener": call})) == "rosterly helps you see labour cost."
