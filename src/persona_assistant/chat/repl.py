@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any, AsyncIterator, Callable
 
 from persona_assistant.chat import commands
+from persona_assistant.chat.grounding import GroundedRenderer
 from persona_assistant.chat.render import (
     MarkdownRenderer, PlainRenderer, make_console, show_diff, show_markdown, show_text,
 )
@@ -308,7 +309,8 @@ class Chat:
 
     async def _one_round(self) -> list[dict] | None:
         """Stream one model reply. Returns its tool calls, or None when interrupted."""
-        renderer = MarkdownRenderer(self.console) if self.terminal else PlainRenderer(self.out)
+        inner = MarkdownRenderer(self.console) if self.terminal else PlainRenderer(self.out)
+        renderer = GroundedRenderer(inner, self.ctx, legend=self.dim)  # citations checked per sentence
         renderer.start()
         parts: list[str] = []
         calls: list[dict] = []

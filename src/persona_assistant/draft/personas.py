@@ -150,6 +150,12 @@ def offline_groups(sources: list) -> dict[str, list[str]]:
     return dict(groups)
 
 
+def source_role(src, hints: dict) -> str | None:
+    """The role an interview shows: the note's own (front matter or its text) before the model's
+    hint, which small models invent ("object" for a CFO in a recorded answer)."""
+    return src.role_hint or hints.get(src.id, {}).get("role")
+
+
 def group_sources(llm, ws, sources: list, evidence: list[dict], hints: dict, notes: list[str]) -> dict[str, list[str]]:
     """persona id -> source ids: the model's grouping, sources it leaves out grouped by role."""
     from persona_assistant.llm.structured import grouping_answer
@@ -162,7 +168,7 @@ def group_sources(llm, ws, sources: list, evidence: list[dict], hints: dict, not
     for e in evidence:
         if len(top[e["source_id"]]) < 4:
             top[e["source_id"]].append(f"{e['category']}: {e['summary']}")
-    rows = [{"source_id": s.id, "role": hints.get(s.id, {}).get("role") or s.role_hint,
+    rows = [{"source_id": s.id, "role": source_role(s, hints),
              "seniority": hints.get(s.id, {}).get("seniority"), "function": hints.get(s.id, {}).get("function"),
              "buying_role": hints.get(s.id, {}).get("buying_role"), "company": s.company,
              "industry": s.meta.get("industry"), "top_items": top.get(s.id, [])} for s in sources]
@@ -245,7 +251,7 @@ def synthesize(llm, ws, pid: str, members: list, evidence: list[dict], hints: di
     ev = [e for e in evidence if e["source_id"] in by_id][:MAX_EVIDENCE_PER_PROMPT]
     rendered = render(
         "persona_synthesis", ws, persona_id=pid, icp_id=icp_id,
-        sources=[{"source_id": s.id, "path": s.path, "role": hints.get(s.id, {}).get("role") or s.role_hint,
+        sources=[{"source_id": s.id, "path": s.path, "role": source_role(s, hints),
                   "company": s.company} for s in members],
         evidence=ev,
         role_hints=[f"{sid}: {h.get('role')}, {h.get('seniority')}, {h.get('function')}"
