@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
 from persona_assistant.messaging.lint import lint_fields, word_count
+from persona_assistant.messaging.quality import has_filler
 from persona_assistant.messaging.message_map import ANSWERS, build_message_map, similarity, stage_entries
 from persona_assistant.messaging.phrasing import (
     Insight, head, insight, lower_first, plural, proof_sentence, tidy, upper_first, value_sentence,
@@ -58,6 +59,11 @@ class Line:
     proof: ProofPoint | None
 
     @property
+    def answered(self) -> bool:
+        """The map pairs the item with an answer (a value proposition, or a proof point that meets it)."""
+        return bool(self.entry.value_proposition) or self.proof_answers
+
+    @property
     def proof_answers(self) -> bool:
         """An objection, criterion or trigger the proof point answers better than the value proposition."""
         return self.proof is not None and self.entry.item.field in ("objections", "decision_criteria", "triggers") \
@@ -99,7 +105,8 @@ class Writer:
 
         def clean(text: str) -> bool:
             found = lint_fields({"t": text}, probe, brief=brief, config=config)
-            return not any(f.rule in ("banned_phrase", "ai_phrase", "leftover_placeholder") for f in found)
+            return not any(f.rule in ("banned_phrase", "ai_phrase", "leftover_placeholder") for f in found) \
+                and not has_filler(text)
 
         self.lines: list[Line] = []
         for e in self.mmap.entries:
@@ -128,7 +135,9 @@ class Writer:
 
     def leads(self, stage: Stage, angle: Angle, fields: tuple[str, ...] = PROSE_FIELDS) -> list[Line]:
         """Lines in the order this stage and angle prefer them: stage entries first, then those whose
-        answer meets the item, then by field. Decision criteria are asked about, not written around."""
+        answer meets the item, then by field. Decision criteria are asked about, not written around.
+        Prose (the default fields) is written only around items the map answers: an item nothing in
+        the brief answers is asked about (call openers), never answered with something else."""
         stage_ids = [e.id for e in stage_entries(self.mmap, stage)]
         order = LEAD_FIELDS[angle]
 
@@ -137,7 +146,8 @@ class Writer:
             weak = line.entry.match < ANSWERS and not line.proof_answers  # the answer barely meets the pain
             return (not in_stage, weak, order.index(line.entry.item.field), stage_ids.index(line.entry.id)
                     if in_stage else 0)
-        pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields), key=key)
+        pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields
+                       and (ln.answered or fields is not PROSE_FIELDS)), key=key)
         if angle == "proof":
             pool = [ln for ln in pool if ln.proof] + [ln for ln in pool if not ln.proof]
         return pool
