@@ -98,9 +98,17 @@ class ChannelWriter(Writer):
         angle opens with the proof and puts pain and answer in one sentence. An objection is never
         the hook: a post does not raise a doubt it then leaves standing."""
         angle, form = angle_for(variant), slot_of(stage, variant)
-        line = self.lead(stage, variant, shift=1 if angle == "insight" else 0)  # not the pain angle's line again
-        if line is None:
+        pool = self.leads(stage, angle)
+        if not pool:
             return "no persona item the engine can say in its own words"
+        start = ((variant - 1) // len(ANGLES) + (1 if angle == "insight" else 0) + self.turn) % len(pool)
+        for line in pool[start:] + pool[:start]:  # the lead (not the pain angle's line again), else the next
+            post = self._post(line, stage, variant, angle, form)
+            if post:
+                return {"post": post}
+        return "no hook within 140 characters"
+
+    def _post(self, line, stage: Stage, variant: int, angle: str, form: int) -> str | None:
         asked = line.insight.question() if line.entry.item.field != "objections" else None
         said = line.insight.statement(self.role) if angle == "insight" and not line.insight.personal else asked
         vp = line.entry.value_proposition
@@ -117,8 +125,8 @@ class ChannelWriter(Writer):
         elif proof and len(proof) <= 140:
             parts = [proof, self.use(line, answer), cta]
         else:
-            return "no hook within 140 characters"
-        return {"post": "\n\n".join(p for p in parts if p)}
+            return None
+        return "\n\n".join(p for p in parts if p)
 
     def sponsored(self, stage: Stage, variant: int) -> dict | str:
         headline = self.phrase(stage, variant, 70, payoff=True)
@@ -173,10 +181,16 @@ class ChannelWriter(Writer):
         start = (variant - 1 + self.turn) % max(1, len(pool))  # each variant opens with another question
         pool = pool[start:] + pool[:start]
         asked = [(ln, q) for ln in pool if (q := ln.insight.question())]
-        questions = list(dict.fromkeys(q for _, q in asked))
+        asked = list({q: (ln, q) for ln, q in reversed(asked)}.values())[::-1]  # each question once
+        # three questions of different shapes ("What would it take", "How does your team", "Do you still")
+        # where the items allow, in the pool's order
+        shape = (lambda q: " ".join(q.split()[:3]).lower())
+        varied = [a for k, a in enumerate(asked) if shape(a[1]) not in {shape(b[1]) for b in asked[:k]}]
+        asked = (varied + [a for a in asked if a not in varied])[:3]
+        questions = [q for _, q in asked]
         if len(questions) < 3 or not self.vps:
             return "fewer than three discovery questions from this persona's items"
-        for ln, q in asked[:3]:
+        for ln, q in asked:
             self.use(ln, q)
         # the product said by what answers one of the questions (the brief's first promise when none does)
         vp = next((ln.entry.value_proposition for ln, _ in asked[:3] if ln.entry.value_proposition), self.vps[0])
