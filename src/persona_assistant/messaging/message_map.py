@@ -52,6 +52,7 @@ ANSWERS = 0.1  # below this similarity an answer does not really meet the item i
 OBJECTION_ANSWERS = 0.2  # an objection or criterion: a value proposition answers it only when it clearly meets it
 EMBED_FLOOR = 0.15  # WordLlama cosine of two unrelated business sentences: only what lies above it is meaning
 REUSE_PENALTY = 0.015  # per earlier use of a proposition or proof point: only near ties go to the unused one
+PROOF_REUSE = 0.05  # per earlier use of a proof point: one survey figure does not back every entry
 
 _STOP = frozenset("""
 a an the and or but so to of in on at by for with from into as than that which who this these those
@@ -208,7 +209,7 @@ def build_message_map(persona: Persona, brief: Brief) -> MessageMap:
         if proofs:
             best = max(proofs, key=lambda ip: (2 * similarity(text, ip[1].claim, idf)
                                               + similarity(vp, ip[1].claim, idf)
-                                              - REUSE_PENALTY * used[("proof", ip[0])], -ip[0]))
+                                              - PROOF_REUSE * used[("proof", ip[0])], -ip[0]))
             proof_index, proof = best
             used[("proof", proof_index)] += 1
         entries.append(MapEntry(

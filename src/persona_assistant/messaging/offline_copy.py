@@ -87,6 +87,10 @@ class ChannelWriter(Writer):
         body = [opening, *[p for p in paras if p], cta_sentence(self.cta(stage), variant - 1)]
         if word_count("\n\n".join(body)) < min_words and more and more not in body:  # too short: a second pain
             body.insert(-1, self.use(other, more))
+        backer = self.backer(line.entry.value_proposition, ANSWERS) if line.entry.value_proposition else None
+        extra = proof or (proof_sentence(backer) if backer else None)
+        if word_count("\n\n".join(body)) < min_words and extra and extra not in body:  # still short: the evidence
+            body.insert(-1, extra)
         if word_count("\n\n".join(body)) < min_words:  # a short note: the ask says why, in the reader's terms
             body[-1] = f"If that sounds familiar, {lower_first(bare(self.cta(stage)))}."
         while word_count("\n\n".join(body)) > 150 and len(body) > 3:
@@ -223,9 +227,13 @@ class ChannelWriter(Writer):
             else:
                 answer = value_sentence(best, self.product, form, product_first=True)
             if said.personal and form % 2:
-                responses.append(f"{upper_first(said.question() or said.conditional())} {answer}")
+                asked = said.question() if answer.startswith(self.product) else None
+                responses.append(f"{asked} {answer}" if asked else f"{said.conditional()}, "
+                                 f"{answer if answer.startswith(self.product) else lower_first(answer)}")
             else:
                 responses.append(f"{said.conditional()}, {answer if answer.startswith(self.product) else lower_first(answer)}")
+        if len(responses) < len(self.persona.objections):  # one response per objection, or no asset
+            return "an objection cannot be restated without quoting the interviewee"
         return {"responses": responses} if responses else "this persona has no objections"
 
     def generic(self, channel: Channel, stage: Stage, variant: int) -> dict | str:

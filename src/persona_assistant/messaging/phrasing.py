@@ -284,9 +284,9 @@ def worry(text: str) -> Insight | None:
         if n < len(w) and w[n].lower() not in _WORRY_BREAKS:
             continue
         clause = f"you're {frame} {lower_first(' '.join(w[:n]))}"
-        if longest_shared_run(words(clause), original) < QUOTE_RUN_WORDS and whole(clause) \
+        if longest_shared_run(words(clause), original) < QUOTE_RUN_WORDS and whole(clause.replace("-", "")) \
                 and w[n - 1].lower().strip(".,") not in _DANGLING and not _WEAK_END.search(clause):
-            return Insight(clause, personal=True)
+            return Insight(clause, personal=True)  # ("lock-in" is one word, not a phrase ending on "in")
     return None
 
 
