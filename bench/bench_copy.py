@@ -86,11 +86,11 @@ def texts(value) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def pairing(camp: Campaign, vps: list[str], labels: dict[str, list[int]]) -> dict:
+def pairing(camp: Campaign, vps: list[str], labels: dict[str, dict]) -> dict:
     """How many labelled map entries the map pairs as the reader did; wrong = answered with another proposition."""
     right = wrong = missed = 0
     for e in (e for m in camp.message_maps for e in m.entries if e.item.text in labels):
-        ok = [vps[i] for i in labels[e.item.text]]
+        ok = [vps[i] for i in labels[e.item.text]["answers"]]
         if (e.value_proposition in ok) if e.value_proposition else not ok:
             right += 1
         elif e.value_proposition:
@@ -100,7 +100,7 @@ def pairing(camp: Campaign, vps: list[str], labels: dict[str, list[int]]) -> dic
     return {"right": right, "wrong": wrong, "missed": missed, "labelled": right + wrong + missed}
 
 
-def score(ws: Workspace, labels: dict[str, list[int]]) -> dict:
+def score(ws: Workspace, labels: dict[str, dict]) -> dict:
     camp = ws.load_version("campaign", Campaign)
     personas = {p.id: p for p in ws.load_version("personas", PersonaSet).personas}
     brief = load_brief(ws)

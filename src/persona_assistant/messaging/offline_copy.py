@@ -85,12 +85,17 @@ class ChannelWriter(Writer):
             paras = [self.answer(line, form), proof if angle == "pain" or stated is not None else None,
                      self.use(other, more) if other else None]
         body = [opening, *[p for p in paras if p], cta_sentence(self.cta(stage), variant - 1)]
-        if word_count("\n\n".join(body)) < min_words and more and more not in body:  # too short: a second pain
-            body.insert(-1, self.use(other, more))
         backer = self.backer(line.entry.value_proposition, ANSWERS) if line.entry.value_proposition else None
         extra = proof or (proof_sentence(backer) if backer else None)
-        if word_count("\n\n".join(body)) < min_words and extra and extra not in body:  # still short: the evidence
+        if word_count("\n\n".join(body)) < min_words and extra and extra not in body:  # too short: the evidence
             body.insert(-1, extra)
+        if word_count("\n\n".join(body)) < min_words and more and more not in body:  # still short: a second pain
+            other_q = other.insight.question() if other.entry.item.field != "objections" else None
+            other_v = other.entry.value_proposition and value_sentence(other.entry.value_proposition, self.product,
+                                                                        form + 1)
+            # only the story-of-change email goes on "And if ...": the others ask the second pain as a question
+            second = f"{other_q} {other_v}" if angle != "insight" and other_q and other_v else more
+            body.insert(-1, self.use(other, second))
         if word_count("\n\n".join(body)) < min_words:  # a short note: the ask says why, in the reader's terms
             body[-1] = f"If that sounds familiar, {lower_first(bare(self.cta(stage)))}."
         while word_count("\n\n".join(body)) > 150 and len(body) > 3:
