@@ -281,6 +281,7 @@ def _write(persona: Persona, channel: Channel, stage: Stage, variant: int, turn:
            config: LintConfig, known: str, mmap: MessageMap | None, quotes: QuotePolicy | None) -> Asset:
     w = ChannelWriter(persona, brief, config, mmap)
     w.turn = turn
+    w.rotation = slot_of(stage, variant) + len(channel.name)  # proof points take turns across slots and channels
     builtin = "" if channel.custom else channel.name
     body_min = (channel.rule("body").min_words or 0) if channel.rule("body") else 0
     written = "the brief has no value propositions or calls to action to write from" if not (w.vps and w.ctas) \

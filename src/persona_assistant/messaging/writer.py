@@ -27,6 +27,7 @@ STAGES: tuple[Stage, ...] = ("awareness", "consideration", "decision")
 # A proof point goes with a line when it backs the item itself or the answer to it (PROOF_BACKS); it answers
 # an objection, criterion or trigger itself when it meets it by PROOF_MARGIN more than the value proposition.
 PROOF_BACKS, PROOF_MARGIN = 0.2, 0.05
+ROTATE_WITHIN = 0.08  # proof points this close to the best backing of an answer take turns across assets
 _RESTATED = re.compile(r"^(?:your (?:\w+ )?(?:goal|aim|target|plan|concern|worry|risk)\b|you(?:'d| would) )")  # no headline
 LEAD_FIELDS: dict[str, tuple[str, ...]] = {
     "pain": ("pains", "objections", "goals", "triggers", "decision_criteria"),
@@ -99,6 +100,7 @@ class Writer:
         self.audience = roles if len(roles.split()) <= 3 else " ".join(roles.split()[-2:])
         self.used: list[Line] = []
         self.turn = 0  # a rewrite after a lint failure starts from the next line
+        self.rotation = 0  # which of several near-equal proof points this asset shows (see backer)
         self.gaps: list[str] = []  # what the copy leaves out for want of an answer in the brief (the asset's note)
         self.answered: list[int] = []  # objections the copy answers
         probe = Channel("probe", "", (FieldRule("t"),))
@@ -229,10 +231,13 @@ class Writer:
         return next((p for p in self.proofs if tidy(p.claim).lower().startswith(core)), None)
 
     def backer(self, answer: str, floor: float = PROOF_BACKS) -> ProofPoint | None:
-        """The brief's proof point closest in meaning to `answer`, if it meets it at least by `floor`."""
-        scored = [(similarity(answer, p.claim), -i, p) for i, p in enumerate(self.proofs)] if answer else []
-        best = max(scored, key=lambda t: t[:2], default=None)
-        return best[2] if best and best[0] >= floor else None
+        """A brief proof point that meets `answer` in meaning at least by `floor`: the closest, or, among
+        those within ROTATE_WITHIN of the closest, the one this asset's `rotation` turns to, so that one
+        survey figure does not back every asset of a campaign."""
+        scored = sorted(((similarity(answer, p.claim), -i, p) for i, p in enumerate(self.proofs)),
+                        key=lambda t: t[:2], reverse=True) if answer else []
+        near = [t for t in scored if t[0] >= floor and t[0] >= scored[0][0] - ROTATE_WITHIN]
+        return near[self.rotation % len(near)][2] if near else None
 
     def answer(self, line: Line, form: int, limit: int | None = None) -> str | None:
         return self.use(line, line.opener(self.product, form, limit))
