@@ -87,7 +87,8 @@ def core_timings(root: Path) -> None:
     import importlib.util
 
     from persona_assistant.export.csv_safe import write_csv
-    from persona_assistant.scoring.model import fit, score_leads
+    from persona_assistant.scoring.leads import score_leads
+    from persona_assistant.scoring.model import fit
 
     spec = importlib.util.spec_from_file_location(
         "planted_db", Path(__file__).resolve().parents[1] / "fixtures" / "scoring" / "planted_db.py")
@@ -110,7 +111,7 @@ def core_timings(root: Path) -> None:
     scored = score_leads(con, model, personas=personas)
     t3 = time.perf_counter()
     write_csv(folder / "scored.csv", ["row", "score", "tier"],
-              ((r["row_number"], r["result"]["score"], r["result"]["tier"]) for r in scored.rows))
+              ((r.row_number, r.result["score"], r.result["tier"]) for r in scored.rows))
     t4 = time.perf_counter()
     print(f"core: load tables {t1 - t0:.2f} s, fit {t2 - t1:.3f} s ({len(model.features)} features, "
           f"{model.iterations} Newton iterations), score {len(scored.rows)} rows in {scored.combinations} "

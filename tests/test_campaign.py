@@ -18,8 +18,9 @@ import yaml
 
 from persona_assistant.errors import UsageError
 from persona_assistant.messaging.campaign import (
-    Context, ItemSpec, assemble, campaign_id, items_dir, offline_generator, plan_items, run_campaign, run_items,
+    Context, ItemSpec, assemble, campaign_id, items_dir, offline_generator, plan_items, run_items,
 )
+from persona_assistant.services.campaign import run_campaign
 from persona_assistant.messaging.channels import BUILTIN, lint_config, load_channels
 from persona_assistant.messaging.claims import known_text
 from persona_assistant.messaging.lint import errors

@@ -14,8 +14,9 @@ from persona_assistant.llm.client import LLM
 from persona_assistant.llm.faults import BREAKER_THRESHOLD, REFUSING
 from persona_assistant.llm.settings import LLMSettings, SecretStr
 from persona_assistant.messaging.campaign import (
-    AssetDraft, RunResult, items_dir, offline_generator, plan_items, run_campaign, run_items,
+    AssetDraft, RunResult, items_dir, offline_generator, plan_items, run_items,
 )
+from persona_assistant.services.campaign import run_campaign
 from test_campaign import make_context, make_workspace
 
 BASE = "http://llm.test/v1"

@@ -35,7 +35,7 @@ def test_help_lists_every_command(ws):
 def test_export_help_names_exactly_the_formats_export_takes(ws):
     import re
 
-    from persona_assistant.cli.cmd_export import FORMATS
+    from persona_assistant.services.export import FORMATS
 
     line = next(row for row in offline(ws, "/help").splitlines() if row.startswith("/export"))
     assert set(re.findall(r"\b(md|markdown|json|csv|html|xlsx|pdf|docx)\b", line)) == set(FORMATS)

@@ -13,9 +13,9 @@ from chat_helpers import run_lines, settings
 from conftest import FIXTURES
 from persona_assistant.chat import retrieve
 from persona_assistant.chat.session import conversation_path
-from persona_assistant.chat.tools import load_analysis
-from persona_assistant.draft.icp import draft_icp
-from persona_assistant.draft.personas import draft_personas
+from persona_assistant.services.analysis import workspace_analysis
+from persona_assistant.services.drafting import draft_icp
+from persona_assistant.services.drafting import draft_personas
 from persona_assistant.llm.settings import LLMSettings
 from persona_assistant.schemas import PersonaSet
 from persona_assistant.workspace import Workspace
@@ -73,7 +73,7 @@ def test_segment_question_returns_segment_figures_equal_to_the_analysis(ws):
     shown = ask(ws, "which segments win most?")
     rows = list(SEGMENT_LINE.finditer(shown))
     assert rows, shown
-    analysis = load_analysis(ws)
+    analysis = workspace_analysis(ws, keep=False)
     for m in rows:
         s = analysis.segment(m["id"])
         assert s is not None, m["id"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from persona_assistant.cli.app import json_text
+from persona_assistant.cli.common import json_text
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "persona_assistant"
 

@@ -229,7 +229,7 @@ def test_repetition_across_the_campaign_is_flagged_per_channel():
 
 
 def test_an_offline_campaign_has_no_fragment_misattribution_or_repeated_headline_set(tmp_path):
-    from persona_assistant.messaging.campaign import run_campaign
+    from persona_assistant.services.campaign import run_campaign
 
     ws = make_workspace(tmp_path / "ws")
     outcome = run_campaign(ws, variants=3)
@@ -284,7 +284,7 @@ def test_message_map_ranks_by_interviewees_and_plans_each_stage():
 def test_an_empty_or_template_brief_stops_the_campaign_with_one_line(tmp_path, brief_text):
     from importlib import resources
 
-    from persona_assistant.messaging.campaign import run_campaign
+    from persona_assistant.services.campaign import run_campaign
 
     ws = make_workspace(tmp_path / "ws")
     if brief_text is None:
@@ -302,7 +302,7 @@ def test_an_empty_or_template_brief_stops_the_campaign_with_one_line(tmp_path, b
 
 
 def test_a_brief_missing_only_calls_to_action_names_just_that(tmp_path):
-    from persona_assistant.messaging.campaign import run_campaign
+    from persona_assistant.services.campaign import run_campaign
 
     ws = make_workspace(tmp_path / "ws")
     data = yaml.safe_load(ws.brief_path.read_text())

@@ -13,8 +13,8 @@ import respx
 from pydantic import BaseModel
 
 from persona_assistant.draft.diff import diff_versions
-from persona_assistant.draft.icp import draft_icp
-from persona_assistant.draft.personas import draft_personas
+from persona_assistant.services.drafting import draft_icp
+from persona_assistant.services.drafting import draft_personas
 from persona_assistant.errors import UsageError
 from persona_assistant.llm.settings import LLMSettings, SecretStr
 from persona_assistant.schemas import ICP, PersonaSet, QuoteEvidence

@@ -16,7 +16,7 @@ import respx
 from pydantic import BaseModel
 
 from persona_assistant.analysis.segments import analyze_workspace
-from persona_assistant.draft.icp import draft_icp
+from persona_assistant.services.drafting import draft_icp
 from persona_assistant.llm.settings import LLMSettings, SecretStr
 from persona_assistant.schemas import ICP, Claim, QuoteEvidence, StatEvidence
 from persona_assistant.workspace import Workspace

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from persona_assistant.draft.personas import draft_personas
+from persona_assistant.services.drafting import draft_personas
 from persona_assistant.errors import ModelError
 from persona_assistant.llm.answers import close_truncated, normalise, salvage
 from persona_assistant.llm.settings import LLMSettings, SecretStr

@@ -76,7 +76,7 @@ def test_ordinary_loops_still_work(tmp_path):
 
 
 def test_a_runaway_override_stops_a_campaign_after_one_item(tmp_path):
-    from persona_assistant.messaging.campaign import run_campaign
+    from persona_assistant.services.campaign import run_campaign
     from test_campaign import make_workspace
 
     ws = make_workspace(tmp_path / "ws", config='[llm]\nbase_url = "http://llm.test/v1"\n')

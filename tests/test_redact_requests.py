@@ -12,7 +12,7 @@ import respx
 from pydantic import BaseModel
 
 from chat_helpers import make_workspace, run_lines, sse_response, text_stream
-from persona_assistant.draft.personas import draft_personas
+from persona_assistant.services.drafting import draft_personas
 from persona_assistant.llm.client import LLM
 from persona_assistant.llm.settings import LLMSettings, SecretStr
 from persona_assistant.llm.store import Store

@@ -9,10 +9,10 @@ import pytest
 import respx
 from schema_stub import answer, minimal_instance
 
-from persona_assistant.draft.icp import draft_icp
-from persona_assistant.draft.personas import draft_personas
+from persona_assistant.services.drafting import draft_icp
+from persona_assistant.services.drafting import draft_personas
 from persona_assistant.llm.settings import LLMSettings, SecretStr
-from persona_assistant.messaging.campaign import run_campaign
+from persona_assistant.services.campaign import run_campaign
 from persona_assistant.schemas import PersonaSet
 from persona_assistant.workspace import Workspace
 

@@ -6,9 +6,10 @@ import math
 import pytest
 
 from persona_assistant.schemas import ICP, DataSufficiency, Disqualifier, QualificationSignal
+from persona_assistant.scoring.gates import Gate, gates_from_icp
+from persona_assistant.scoring.leads import score_leads
 from persona_assistant.scoring.model import (
-    NO_FIT, Gate, explain, fit, fit_counts, gates_from_icp, icp_signal_index, round_half_up, score_combo,
-    score_leads,
+    NO_FIT, explain, fit, fit_counts, icp_signal_index, round_half_up, score_combo,
 )
 
 DIMS = ["industry", "employee_band", "country"]
@@ -64,7 +65,7 @@ def test_factors_add_up_to_the_score_for_every_row(con, model):
     scored = score_leads(con, model)
     assert len(scored.rows) == 300 and scored.combinations < 300
     for row in scored.rows:
-        r = row["result"]
+        r = row.result
         assert 0 <= r["score"] <= 100
         assert r["base_points"] + sum(f["points"] for f in r["factors"]) == r["score"]
 
@@ -75,13 +76,13 @@ def test_explain_reproduces_every_score(con, model):
     assert info["kind"].startswith("L2-regularised logistic regression") and info["regularisation"]["l2"] == 1.0
     assert all(c["support"] >= info["min_support"] for c in info["coefficients"])
     for row in score_leads(con, model).rows:
-        linear = sum(coef.get(f"{d}={v}", 0.0) for d, v in row["values"].items() if v is not None)
-        assert round_half_up(info["base"] + info["scale"] * linear) == row["result"]["score"]
+        linear = sum(coef.get(f"{d}={v}", 0.0) for d, v in row.values.items() if v is not None)
+        assert round_half_up(info["base"] + info["scale"] * linear) == row.result["score"]
         p = 1 / (1 + math.exp(-(info["intercept"] + linear)))
-        assert row["result"]["win_probability"] == pytest.approx(p, abs=1e-4)
+        assert row.result["win_probability"] == pytest.approx(p, abs=1e-4)
         t = info["tier_thresholds"]
-        confident = row["result"]["confidence"] in ("high", "medium")
-        assert row["result"]["tier"] == ("A" if p >= t["A"] and confident else "B" if p >= t["B"] else "C")
+        confident = row.result["confidence"] in ("high", "medium")
+        assert row.result["tier"] == ("A" if p >= t["A"] and confident else "B" if p >= t["B"] else "C")
 
 
 def test_missing_field_lowers_confidence_not_the_score(model):
@@ -128,20 +129,20 @@ def test_disqualifier_is_a_hard_gate_named_with_its_reason(con, model):
     gates = gates_from_icp(icp)
     assert gates == [Gate({"industry": "retail"}, "Retail wins 4% of deals", "icp", [])]
     scored = score_leads(con, model, gates=gates, icp_signals=icp_signal_index(icp))
-    retail = [r for r in scored.rows if r["values"]["industry"] == "Retail"]
-    others = [r for r in scored.rows if r["values"]["industry"] != "Retail"]
-    assert retail and all(r["result"]["tier"] == NO_FIT for r in retail)
-    assert all(r["result"]["disqualified_by"][0]["reason"] == "Retail wins 4% of deals" for r in retail)
-    assert all(r["result"]["tier"] != NO_FIT and not r["result"]["disqualified_by"] for r in others)
-    software = next(r for r in scored.rows if r["values"]["industry"] == "Software")
-    assert software["result"]["factors"][0]["icp_criterion"] == "Software companies"
+    retail = [r for r in scored.rows if r.values["industry"] == "Retail"]
+    others = [r for r in scored.rows if r.values["industry"] != "Retail"]
+    assert retail and all(r.result["tier"] == NO_FIT for r in retail)
+    assert all(r.result["disqualified_by"][0]["reason"] == "Retail wins 4% of deals" for r in retail)
+    assert all(r.result["tier"] != NO_FIT and not r.result["disqualified_by"] for r in others)
+    software = next(r for r in scored.rows if r.values["industry"] == "Software")
+    assert software.result["factors"][0]["icp_criterion"] == "Software companies"
 
 
 def test_gate_on_a_dimension_the_model_does_not_use_and_on_a_missing_column(con, model):
     small = fit(con, ["employee_band"])
     scored = score_leads(con, small, gates=[Gate({"industry": "Retail"}, "anti-ICP", "analysis"),
                                             Gate({"revenue_band": "<$1M"}, "tiny", "analysis")])
-    assert any(r["result"]["tier"] == NO_FIT for r in scored.rows if r["values"]["industry"] == "Retail")
+    assert any(r.result["tier"] == NO_FIT for r in scored.rows if r.values["industry"] == "Retail")
     assert scored.notes == ["gate revenue_band=<$1M not applied: the file has no revenue_band column"]
 
 
@@ -173,7 +174,7 @@ def test_without_an_icp_the_analysis_anti_icp_segments_gate(con, model):
     from types import SimpleNamespace
 
     from persona_assistant.analysis.segments import analyze
-    from persona_assistant.scoring.model import gates_from_analysis
+    from persona_assistant.scoring.gates import gates_from_analysis
 
     analysis = analyze(SimpleNamespace(con=con, dimensions=DIMS, report=None), min_support=30)
     gates = gates_from_analysis(analysis)
@@ -182,7 +183,7 @@ def test_without_an_icp_the_analysis_anti_icp_segments_gate(con, model):
     assert retail_gate.source == "analysis" and "anti-ICP segment industry=Retail" in retail_gate.reason
     assert retail_gate.evidence[0]["segment_id"] == "industry=Retail" and retail_gate.evidence[0]["deal_ids"]
     rows = score_leads(con, model, gates=gates).rows
-    assert all(r["result"]["tier"] == NO_FIT for r in rows if r["values"]["industry"] == "Retail")
+    assert all(r.result["tier"] == NO_FIT for r in rows if r.values["industry"] == "Retail")
 
 
 def test_fit_is_identical_whatever_order_the_rows_come_in():

@@ -16,7 +16,8 @@ import pytest
 import typer
 
 from persona_assistant.cli.cmd_campaign import report
-from persona_assistant.messaging.campaign import CampaignOutcome, RunResult
+from persona_assistant.messaging.campaign import RunResult
+from persona_assistant.services.campaign import CampaignOutcome
 from test_campaign import make_workspace
 
 

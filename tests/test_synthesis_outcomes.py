@@ -60,7 +60,7 @@ def test_too_few_linked_interviews_gives_no_figure(tmp_path):
 
 
 def test_draft_personas_reports_outcomes_from_the_workspace_crm(tmp_path, fixtures_dir):
-    from persona_assistant.draft.personas import draft_personas
+    from persona_assistant.services.drafting import draft_personas
     from persona_assistant.llm.settings import LLMSettings
     from persona_assistant.workspace import Workspace
 

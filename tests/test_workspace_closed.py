@@ -15,7 +15,7 @@ import pytest
 import respx
 
 from persona_assistant.analysis.segments import analyze_workspace
-from persona_assistant.draft.icp import draft_icp
+from persona_assistant.services.drafting import draft_icp
 from persona_assistant.errors import InputError
 from persona_assistant.workspace import Workspace, atomic_write, outside_of
 from test_draft_icp_llm import URL, completion, schema_of, settings, sufficiency

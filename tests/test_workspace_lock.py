@@ -18,7 +18,7 @@ import pytest
 import respx
 
 from persona_assistant.errors import WorkspaceBusy
-from persona_assistant.messaging.campaign import run_campaign
+from persona_assistant.services.campaign import run_campaign
 from persona_assistant.workspace import Workspace
 from persona_assistant.workspace_lock import LOCK_NAME, writer_lock
 from test_campaign import make_workspace

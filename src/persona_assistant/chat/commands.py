@@ -1,9 +1,8 @@
 """Slash commands: the chat's deterministic half, which works with no model at all.
 
-Each command is a thin call into the same core functions the CLI commands use
-(drafting, messaging, scoring, export); when a part of the tool is not installed
-in this build the command says so in one line. Unknown commands get a difflib
-suggestion. `offline_intent` maps plain requests ("write a cold email for Maya")
+Each command that does work is a thin call into the same service its CLI command
+calls (persona_assistant.services: drafting, scoring, export; the engine for one
+asset), shown in the conversation. Unknown commands get a difflib suggestion. `offline_intent` maps plain requests ("write a cold email for Maya")
 to a command when no model is configured.
 """
 
@@ -27,16 +26,14 @@ class Command:
     run: Callable[[Any, list[str]], bool | None]  # (chat, args) -> False to leave
 
 
-COMMANDS: dict[str, Command] = {}
 ALIASES = {"quit": "exit", "q": "exit", "?": "help"}
 
 
-def command(usage: str, help: str):
-    def register(fn):
-        name = usage.split()[0].lstrip("/")
-        COMMANDS[name] = Command(name, usage, help, fn)
-        return fn
-    return register
+def command(usage: str, help: str) -> Callable[[Callable], Command]:
+    """A slash command's usage and help beside its function; listed in COMMANDS (after the last one)."""
+    def make(fn: Callable) -> Command:
+        return Command(usage.split()[0].lstrip("/"), usage, help, fn)
+    return make
 
 
 def suggest(name: str) -> str | None:
@@ -71,10 +68,6 @@ def dispatch(chat, line: str) -> bool:
 def _need(args: list[str], n: int, usage: str) -> None:
     if len(args) < n:
         raise UsageError(f"usage: {usage}")
-
-
-def _missing(what: str) -> None:
-    raise UsageError(f"{what} is not available in this build")
 
 
 # --------------------------------------------------------------------------- basics
@@ -170,7 +163,12 @@ def _draft(chat, args):
     what = args[0].lower()
     if what not in ("icp", "personas"):
         raise UsageError(f"/draft: expected icp or personas, got {what!r}")
-    _run_cli(chat, "cmd_draft", (f"draft_{what}", what), label=f"/draft {what}")
+    from persona_assistant.services.drafting import draft
+
+    result = draft(chat.ctx.ws, what, chat.settings, progress=chat.dim)
+    for line in result.notes:
+        chat.dim(f"note: {line}")
+    chat.text(result.summary())
 
 
 CHANNEL_ALIASES = {"email": "cold_email", "linkedin": "linkedin_post", "ads": "google_rsa", "ad": "google_rsa",
@@ -186,13 +184,11 @@ def _message(chat, args):
     p = chat.ctx.find_persona(args[0])
     if p is None:
         raise UsageError(f"/message: no persona {args[0]!r}; /personas lists them")
-    try:
-        from persona_assistant.messaging.campaign import Context as CopyContext
-        from persona_assistant.messaging.campaign import ItemSpec, llm_generator, offline_generator
-        from persona_assistant.messaging.channels import lint_config, workspace_channels
-        from persona_assistant.messaging.claims import known_text
-    except ImportError:
-        _missing("messaging (/message)")
+    from persona_assistant.messaging.campaign import Context as CopyContext
+    from persona_assistant.messaging.campaign import ItemSpec
+    from persona_assistant.messaging.channels import lint_config, workspace_channels
+    from persona_assistant.messaging.claims import known_text
+
     channels = workspace_channels(ws)
     name = CHANNEL_ALIASES.get(args[1].lower(), args[1].lower())
     if name not in channels:
@@ -206,7 +202,7 @@ def _message(chat, args):
     ctx = CopyContext(personas={x.id: x for x in ps.personas}, brief=brief, channels=channels,
                       config=lint_config(ws.config(), str(ws.config_path)),
                       known=known_text(brief, ps.personas, icp), icp=icp)
-    generate = offline_generator(ctx) if chat.offline else llm_generator(ctx, chat.llm(), ws)
+    generate = chat.engine.copy_generator(ctx, ws, chat.llm())
     asset = chat.runner.run(generate(ItemSpec(p.id, name, stage, 1)))
     chat.markdown(asset_markdown(asset, p.name))
 
@@ -214,30 +210,25 @@ def _message(chat, args):
 @command("/score FILE", "score the accounts or leads in a CSV/XLSX file of the workspace")
 def _score(chat, args):
     _need(args, 1, "/score FILE")
-    _run_cli(chat, "cmd_score", ("score",), file=chat.resolve_path(" ".join(args)))
+    from persona_assistant.services.scoring import score
+
+    result = score(chat.ctx.ws, chat.resolve_path(" ".join(args)))
+    for line in result.notices:
+        chat.dim(line)
+    chat.text("\n".join(result.summary_lines()))
 
 
 @command("/export FORMAT", "export the drafts: md, json, csv or html")
 def _export(chat, args):
     _need(args, 1, "/export FORMAT")
-    _run_cli(chat, "cmd_export", ("export",), args[0])
+    from persona_assistant.services.export import export
+
+    chat.text(f"wrote {export(chat.ctx.ws, args[0]).path}")
 
 
-def _run_cli(chat, module: str, names: tuple[str, ...], *args, label: str | None = None, **kwargs):
-    """Run a CLI command's own function in the chat (same code path, same checks, same output);
-    `names` are the function names the command may have."""
-    import importlib
-
-    import typer
-
-    mod = importlib.import_module(f"persona_assistant.cli.{module}")
-    fn = next((getattr(mod, n) for n in names if callable(getattr(mod, n, None))), None)
-    if fn is None:
-        _missing(label or f"/{names[-1]}")
-    try:
-        return fn(*args, workspace=chat.ctx.ws.root, **kwargs)
-    except typer.Exit:
-        return None
+# Every slash command, in the order /help lists them.
+COMMANDS: dict[str, Command] = {c.name: c for c in (
+    _help, _exit, _history, _undo, _model, _usage, _icp, _personas, _show, _draft, _message, _score, _export)}
 
 
 # --------------------------------------------------------------------------- text of drafts
@@ -248,21 +239,6 @@ def _version_markdown(chat, kind: str) -> str | None:
     versions = chat.ctx.ws.versions(kind)
     md = chat.ctx.ws.input_file(versions[-1].path.with_suffix(".md")) if versions else None
     return md.read_text(encoding="utf-8") if md is not None else None
-
-
-def _describe(result: Any, what: str) -> str:
-    """One readable line (or block) for whatever a core function returned."""
-    from persona_assistant.workspace import Version
-
-    if isinstance(result, Version):
-        return f"saved {what} {result.label} ({result.path})"
-    if isinstance(result, str):
-        return result
-    if isinstance(result, (list, tuple)):
-        return "\n".join(_describe(r, what) for r in result)
-    if hasattr(result, "model_dump_json"):
-        return result.model_dump_json(indent=2)
-    return str(result)
 
 
 # --------------------------------------------------------------------------- offline intents

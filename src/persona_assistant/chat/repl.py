@@ -93,13 +93,16 @@ class TerminalInput:
 
 
 class Chat:
-    """One chat session over a workspace. `llm_factory(settings, ws)` builds the model client."""
+    """One chat session over a workspace. The engine (engine.engine_for: offline or model) decides
+    whether free text goes to a model and gives the model client."""
 
     def __init__(self, ws: Workspace, settings: Any, *, resume: bool = False, out: IO[str] | None = None,
-                 stdin: IO[str] | None = None, terminal: bool | None = None,
-                 llm_factory: Callable[[Any, Workspace], Any] | None = None, model_given: bool = False):
+                 stdin: IO[str] | None = None, terminal: bool | None = None, model_given: bool = False):
+        from persona_assistant.engine import engine_for
+
         self.ws = ws
         self.settings = settings
+        self.engine = engine_for(settings)
         self.ctx = Context(ws)
         self.session = Session.open(ws, resume=resume)
         stdin = stdin or sys.stdin
@@ -108,11 +111,10 @@ class Chat:
         self.console = make_console(out, terminal=self.terminal)
         self.out = out
         self.runner = asyncio.Runner()
-        self.llm_factory = llm_factory or default_llm_factory
         self._llm = None
         self.failed = False  # a question got no complete answer (the exit status of a piped chat)
-        if self.session.model and not self.offline and not model_given:  # --resume keeps /model unless --model
-            self.set_model(self.session.model, quiet=True)
+        if self.session.model and not model_given:  # --resume keeps /model unless --model
+            self.set_model(self.session.model, quiet=True, required=False)
         self.input = (TerminalInput(history_path(ws), self.status, self.runner) if self.terminal
                       else PlainInput(stdin))
 
@@ -132,12 +134,8 @@ class Chat:
         show_text(self.console, message, style="dim")
 
     # ------------------------------------------------------------------ model
-    @property
-    def offline(self) -> bool:
-        return bool(getattr(self.settings, "offline", True))
-
     def model_label(self) -> str:
-        return "offline" if self.offline else str(getattr(self.settings, "model", None) or "?")
+        return self.engine.label or "?"
 
     def status(self) -> str:
         u = self.session.usage
@@ -148,12 +146,16 @@ class Chat:
             tokens = f"tokens {u.get('prompt_tokens', 0)} in, {u.get('completion_tokens', 0)} out{more}"
         return f"{self.model_label()} | {tokens} | /help"
 
-    def set_model(self, name: str, *, quiet: bool = False) -> None:
-        if self.offline:
+    def set_model(self, name: str, *, quiet: bool = False, required: bool = True) -> None:
+        """Use model `name` from the next answer on; with no endpoint a UsageError (when `required`)."""
+        engine = self.engine.with_model(name)
+        if engine is None:
+            if not required:
+                return
             from persona_assistant.errors import UsageError
 
             raise UsageError(f"/model: no endpoint configured, so no model to switch to; {OFFLINE_HINT}")
-        self.settings = _with_model(self.settings, name)
+        self.engine, self.settings = engine, engine.settings
         self._close_llm()
         self.session.model = name
         if not quiet:
@@ -168,8 +170,9 @@ class Chat:
                 pass
 
     def llm(self) -> Any:
+        """The engine's model client for this chat (logs each call in the workspace log, redacts)."""
         if self._llm is None:
-            self._llm = self.llm_factory(self.settings, self.ws)
+            self._llm = self.engine.client(self.ws)
         return self._llm
 
     def log_totals(self) -> list[str]:
@@ -248,7 +251,7 @@ class Chat:
             keep = commands.dispatch(self, line)
             self.session.save()
             return keep
-        if self.offline:
+        if not self.engine.converses:
             mapped = commands.offline_intent(line, self.ctx)
             if mapped is None:
                 self.answer_offline(line)
@@ -375,24 +378,6 @@ class Chat:
 
 def _for_model(message: dict) -> dict:
     return {k: v for k, v in message.items() if k in ("role", "content", "tool_calls", "tool_call_id")}
-
-
-def _with_model(settings: Any, name: str) -> Any:
-    if hasattr(settings, "model_copy"):
-        return settings.model_copy(update={"model": name})
-    import dataclasses
-
-    if dataclasses.is_dataclass(settings):
-        return dataclasses.replace(settings, model=name)
-    settings.model = name
-    return settings
-
-
-def default_llm_factory(settings: Any, ws: Workspace) -> Any:
-    """The LLM layer's client: logs each chat call in the workspace log, redacts personal data."""
-    from persona_assistant.llm.client import LLM
-
-    return LLM(settings, ws=ws)
 
 
 def run_chat(ws: Workspace, settings: Any, *, resume: bool = False, model_given: bool = False) -> int:

@@ -7,10 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import JsonOpt, WorkspaceOpt, app, emit_json, notice
+from persona_assistant.cli.common import JsonOpt, WorkspaceOpt, emit_json, notice, notices
 
 
-@app.command()
 def analyze(
     files: Annotated[Optional[list[Path]], typer.Argument(
         help="CRM exports (CSV/XLSX). Default: the workspace's crm/ folder.", show_default=False, metavar="FILES")] = None,
@@ -30,26 +29,15 @@ def analyze(
                                        "for it to finish instead of stopping.")] = False,
 ) -> None:
     """Win rates per segment with 95% intervals, a corrected significance verdict, ICP and anti-ICP."""
-    import contextlib
-
-    from persona_assistant.analysis.segments import analyze_workspace
+    from persona_assistant.services.analysis import analyze as run
     from persona_assistant.workspace import open_workspace
-    from persona_assistant.workspace_lock import writer_lock
 
-    ws = open_workspace(workspace)
-    # The workspace's own data is kept as a version (so export and chat show the same figures):
-    # a writer, holding the workspace lock like draft and campaign. Named FILES save nothing.
-    with writer_lock(ws, "analyze", wait=wait) if not files else contextlib.nullcontext():
-        notice("reading CRM exports ...")
-        result = analyze_workspace(ws, files or None, mapping_file=map_file, min_support=min_support,
-                                   dimensions=dimension or None, pairs=not no_pairs)
-        if not files:  # save_version keeps the latest version when nothing changed
-            version = ws.save_version("analysis", result)
-            if not version.unchanged:
-                notice(f"saved analysis {version.label}: {version.path}")
+    result = run(open_workspace(workspace), files or None, mapping_file=map_file, min_support=min_support,
+                 dimensions=dimension or None, pairs=not no_pairs, wait=wait, progress=notice)
+    notices(result.notices)
     if json_out:
-        emit_json(result)
+        emit_json(result.analysis)
         return
     from persona_assistant.analysis.render import print_analysis
 
-    print_analysis(result)
+    print_analysis(result.analysis)

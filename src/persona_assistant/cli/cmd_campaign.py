@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import JsonOpt, MaxTokensOpt, WorkspaceOpt, app, emit_json, notice
+from persona_assistant.cli.common import JsonOpt, MaxTokensOpt, WorkspaceOpt, emit_json, notice
 
 if TYPE_CHECKING:
-    from persona_assistant.messaging.campaign import CampaignOutcome, ItemSpec
+    from persona_assistant.messaging.campaign import ItemSpec
+    from persona_assistant.services.campaign import CampaignOutcome
 
 
 class ProgressBar:
@@ -87,7 +88,6 @@ def report(outcome: CampaignOutcome, json_out: bool, allow_lint_failures: bool =
         raise typer.Exit(1)
 
 
-@app.command("campaign")
 def campaign(
     workspace: WorkspaceOpt = Path("."),
     channel: Annotated[Optional[list[str]], typer.Option(
@@ -115,7 +115,7 @@ def campaign(
 def run_and_report(workspace: Path, *, json_out: bool, allow_lint_failures: bool = False, **options) -> None:
     """`run_campaign` with the progress bar (terminals, not --json) and the printed outcome; `demo`
     runs its campaign step through here too."""
-    from persona_assistant.messaging.campaign import run_campaign
+    from persona_assistant.services.campaign import run_campaign
 
     with ProgressBar(sys.stderr.isatty() and not json_out) as bar:
         outcome = run_campaign(workspace, on_notice=notice, on_start=bar.start, on_item=bar.advance, **options)

@@ -6,10 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import MaxTokensOpt, WorkspaceOpt, app
+from persona_assistant.cli.common import MaxTokensOpt, WorkspaceOpt
 
 
-@app.command()
 def chat(
     workspace: WorkspaceOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the last saved conversation.")] = False,

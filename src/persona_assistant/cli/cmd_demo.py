@@ -13,12 +13,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import app, notice
+from persona_assistant.cli.common import notice
 
 DEMO_MARKER = ".persona-assistant-demo"
 
 
-@app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo workspace and its outputs.")] = Path(
         "persona-assistant-demo"),

@@ -7,11 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import MaxTokensOpt, JsonOpt, WorkspaceOpt, app, emit_json, notice
-
-draft_app = typer.Typer(help="Draft the ICP or the personas (model, or the offline engine) as a new version.",
-                        no_args_is_help=True, rich_markup_mode=None)
-app.add_typer(draft_app, name="draft")
+from persona_assistant.cli.common import MaxTokensOpt, JsonOpt, WorkspaceOpt, emit_json, notice, notices
 
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Use the offline engine even if a model is configured.")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", metavar="M", help="Model name.", show_default=False)]
@@ -26,36 +22,20 @@ WaitOpt = Annotated[bool, typer.Option("--wait", help="If another draft or campa
 def _run(kind: str, workspace: Path, json_out: bool, offline: bool, model: Optional[str], base_url: Optional[str],
          no_cache: bool, no_redact: bool, max_tokens: Optional[int], wait: bool = False) -> None:
     from persona_assistant.llm.settings import resolve_settings
+    from persona_assistant.services.drafting import draft
     from persona_assistant.workspace import open_workspace
 
     ws = open_workspace(workspace)
     settings = resolve_settings(ws, model=model, base_url=base_url, offline=offline, cache=not no_cache,
                                 redact=not no_redact, max_tokens=max_tokens)
-    if settings.offline:
-        notice(settings.offline_notice)
-    else:
-        notice(f"drafting {kind} with {settings.model} at {settings.endpoint_host}")
-    if kind == "icp":
-        from persona_assistant.draft.icp import draft_icp as run
-    else:
-        from persona_assistant.draft.personas import draft_personas as run
-    result, version, notes = run(ws, settings, progress=notice, wait=wait)
-    for line in notes:
-        notice(f"note: {line}")
+    result = draft(ws, kind, settings, progress=notice, wait=wait)
+    notices(result.notes, "note: ")
     if json_out:
-        emit_json({"kind": kind, "version": version.label, "path": str(version.path), "unchanged": version.unchanged,
-                   "draft": result.model_dump(mode="json"), "notes": notes})
+        emit_json(result.to_json())
         return
-    what = f"{len(result.personas)} persona(s)" if kind == "personas" else "the ICP"
-    if version.unchanged:
-        typer.echo(f"unchanged: {kind} {version.label} already holds this draft ({version.path}); "
-                   "no new version saved")
-    else:
-        typer.echo(f"saved {what} as {kind} {version.label}: {version.path} "
-                   f"(and {version.path.with_suffix('.md').name})")
+    typer.echo(result.summary())
 
 
-@draft_app.command("icp")
 def draft_icp_command(
     workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False, offline: OfflineOpt = False,
     model: ModelOpt = None, base_url: BaseUrlOpt = None, no_cache: NoCacheOpt = False,
@@ -65,7 +45,6 @@ def draft_icp_command(
     _run("icp", workspace, json_out, offline, model, base_url, no_cache, no_redact, max_tokens, wait)
 
 
-@draft_app.command("personas")
 def draft_personas_command(
     workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False, offline: OfflineOpt = False,
     model: ModelOpt = None, base_url: BaseUrlOpt = None, no_cache: NoCacheOpt = False,
@@ -75,50 +54,24 @@ def draft_personas_command(
     _run("personas", workspace, json_out, offline, model, base_url, no_cache, no_redact, max_tokens, wait)
 
 
-KINDS = ("icp", "personas")
-
-
-def _kind(kind: str) -> str:
-    from persona_assistant.errors import UsageError
-
-    if kind not in KINDS:
-        raise UsageError(f"KIND: {kind!r} is not a draft kind (use icp or personas)")
-    return kind
-
-
-@app.command("history")
 def history(
     kind: Annotated[Optional[str], typer.Argument(help="icp or personas (default: both).", show_default=False)] = None,
     workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False,
 ) -> None:
     """List the saved versions of the drafts: label, time and counts."""
-    from datetime import datetime, timezone
-
-    from persona_assistant.draft.diff import MODELS, version_summary
-    from persona_assistant.errors import UsageError
+    from persona_assistant.services.drafting import history as run
     from persona_assistant.workspace import open_workspace
 
-    ws = open_workspace(workspace)
-    kinds = [_kind(kind)] if kind else list(KINDS)
-    rows = []
-    for k in kinds:
-        for v in ws.versions(k):
-            when = datetime.fromtimestamp(v.path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
-            rows.append({"kind": k, "version": v.label, "time": when, "path": str(v.path),
-                         **version_summary(k, ws.load_version(k, MODELS[k], v.number))})
-    if not rows:
-        raise UsageError(f"no draft versions of {' or '.join(kinds)} in {ws.drafts_dir} "
-                         "(run `persona-assistant draft icp` or `draft personas`)")
+    rows = run(open_workspace(workspace), kind)
     if json_out:
-        emit_json(rows)
+        emit_json([r.to_json() for r in rows])
         return
     for r in rows:
-        counts = ", ".join(f"{k.replace('_', ' ')} {r[k]}" for k in ("personas", "quotes", "claims_and_items",
-                                                                       "sources_cited") if k in r)
-        typer.echo(f"{r['kind']:<9} {r['version']}  {r['time']}  {counts}")
+        counts = ", ".join(f"{k.replace('_', ' ')} {r.counts[k]}" for k in ("personas", "quotes", "claims_and_items",
+                                                                             "sources_cited") if k in r.counts)
+        typer.echo(f"{r.kind:<9} {r.version}  {r.time}  {counts}")
 
 
-@app.command("diff")
 def diff(
     kind: Annotated[str, typer.Argument(help="icp or personas.")],
     workspace: WorkspaceOpt = Path("."),
@@ -132,12 +85,11 @@ def diff(
     from rich.console import Console
     from rich.text import Text
 
-    from persona_assistant.draft.diff import diff_versions
     from persona_assistant.safe_text import as_rich_text
+    from persona_assistant.services.drafting import diff as run
     from persona_assistant.workspace import open_workspace
 
-    ws = open_workspace(workspace)
-    d = diff_versions(ws, _kind(kind), from_, to)
+    d = run(open_workspace(workspace), kind, from_, to)
     if json_out:
         emit_json(d.to_dict())
         return

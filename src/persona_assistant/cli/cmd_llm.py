@@ -7,14 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import JsonOpt, WorkspaceOpt, app, emit_json, notice
+from persona_assistant.cli.common import JsonOpt, WorkspaceOpt, emit_json, notice
 
-keys_app = typer.Typer(help="The model API key, kept in your user config folder (mode 0600), never in a workspace.",
-                       no_args_is_help=True, rich_markup_mode=None)
-app.add_typer(keys_app, name="keys")
-
-
-@keys_app.command("set")
 def keys_set(
     base_url: Annotated[Optional[str], typer.Option("--base-url", help="Also store a default endpoint URL.")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Also store a default model name.")] = None,
@@ -39,7 +33,6 @@ def keys_set(
     notice(f"saved to {path} (mode 0600)")
 
 
-@keys_app.command("path")
 def keys_path_cmd() -> None:
     """Print where the keys file is (or would be)."""
     from persona_assistant.llm.settings import keys_path
@@ -61,7 +54,6 @@ def _total(rows: list[dict], key: str):
     return None if any(v is None for v in values) else sum(values)
 
 
-@app.command("log")
 def log_cmd(
     workspace: WorkspaceOpt = None,
     json_out: JsonOpt = False,
@@ -108,7 +100,6 @@ def log_cmd(
     Console(soft_wrap=False).print(table)
 
 
-@app.command("usage")
 def usage_cmd(
     workspace: WorkspaceOpt = None,
     json_out: JsonOpt = False,

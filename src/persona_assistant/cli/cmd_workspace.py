@@ -7,10 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from persona_assistant.cli.app import app, emit_json, notice
+from persona_assistant.cli.common import emit_json, notice
 
 
-@app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create (or fill) as a workspace.")],
 ) -> None:
@@ -27,7 +26,6 @@ def init(
     )
 
 
-@app.command()
 def schema(
     name: Annotated[Optional[str], typer.Argument(help="Contract name; omit to list them all.")] = None,
 ) -> None:

@@ -1,4 +1,4 @@
-"""Entry point: registers the command modules and turns errors into one line and an exit code.
+"""Entry point: runs the app (commands registered in cli/app.py) and turns errors into one line and an exit code.
 
 PersonaError: its message (exit 1 or 2). OSError that no code wrapped in a StorageError: the file
 it names and `errors.os_error_advice` (disk full, read-only, permission), exit 1. Anything else:
@@ -8,29 +8,29 @@ from __future__ import annotations
 
 import sys
 
-from persona_assistant.cli.app import STATE, app
+from persona_assistant.cli.app import app
 
-# Each module registers its commands on `app` when imported.
-from persona_assistant.cli import cmd_workspace  # noqa: F401,E402  init, schema
-from persona_assistant.cli import cmd_analyze  # noqa: F401,E402  analyze
-from persona_assistant.cli import cmd_draft  # noqa: F401,E402  draft icp|personas, history, diff
-from persona_assistant.cli import cmd_campaign  # noqa: F401,E402  campaign
-from persona_assistant.cli import cmd_score  # noqa: F401,E402  score, backtest
-from persona_assistant.cli import cmd_export  # noqa: F401,E402  export
-from persona_assistant.cli import cmd_chat  # noqa: F401,E402  chat
-from persona_assistant.cli import cmd_demo  # noqa: F401,E402  demo
-from persona_assistant.cli import cmd_llm  # noqa: F401,E402  keys, log, usage
+
+def debug_requested(argv: list[str]) -> bool:
+    """`--debug` among the global options (before the command name): show tracebacks."""
+    for arg in argv:
+        if arg == "--debug":
+            return True
+        if not arg.startswith("-"):
+            return False
+    return False
 
 
 def run() -> None:
     from persona_assistant.errors import PersonaError
 
+    debug = debug_requested(sys.argv[1:])
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
     except PersonaError as exc:
-        if STATE.get("debug"):
+        if debug:
             raise
         from persona_assistant.safe_text import clean
 
@@ -40,7 +40,7 @@ def run() -> None:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
     except OSError as exc:  # a read or write the code did not wrap: still one line naming the file
-        if STATE.get("debug"):
+        if debug:
             raise
         from persona_assistant.errors import os_error_advice
         from persona_assistant.safe_text import clean
@@ -60,7 +60,7 @@ def run() -> None:
         if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()  # usage error: one line plus a hint, exit code 2
             sys.exit(exc.exit_code)
-        if STATE.get("debug"):
+        if debug:
             raise
         sys.stderr.write(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for a traceback)\n")
         sys.exit(1)

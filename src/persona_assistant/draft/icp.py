@@ -1,4 +1,5 @@
-"""`draft icp`: an Ideal Customer Profile from the CRM analysis and interview evidence, saved as a version.
+"""The ICP from the CRM analysis and interview evidence: the model's draft (`llm_icp`) and the checks after
+either engine (`finish_icp`); services/drafting.py runs a draft and saves the version.
 
 Numbers come only from analysis/segments.py. The model (when configured) sees segment figures,
 never raw CRM rows, and writes language; every StatEvidence it cites is checked against the
@@ -9,16 +10,12 @@ whether the CRM singles out a segment (only when some segment is significantly "
 
 from __future__ import annotations
 
-from typing import Callable
-
 from persona_assistant.draft.evidence import fabricated_quotes, map_evidence, verify_claims
 from persona_assistant.draft.personas import (
-    _parts, extract_evidence, load_notes, make_llm, without_text,
+    _parts, extract_evidence, make_llm, without_text,
 )
 from persona_assistant.llm.answers import check_once
-from persona_assistant.errors import UsageError
 from persona_assistant.schemas import ICP, Analysis, Claim, StatEvidence
-from persona_assistant.workspace_lock import one_writer
 
 ICP_ID = "icp-primary"
 MAX_SEGMENTS = 40
@@ -106,32 +103,12 @@ def llm_icp(ws, settings, analysis: Analysis, sources: list, notes: list[str], p
     return _scrub(icp, fabricated, notes)
 
 
-@one_writer("draft icp")  # one writer per workspace; callers may pass wait=True
-def draft_icp(ws, settings, progress: Callable[[str], None] | None = None):
-    """Draft the ICP (model or offline engine), check every figure and quote, save a new version.
-
-    Returns (ICP, Version, notes for the user)."""
-    from persona_assistant.analysis.segments import analyze_workspace
-    from persona_assistant.draft.markdown import icp_markdown
-    from persona_assistant.draft.offline import offline_icp
-
-    analysis = analyze_workspace(ws) if ws.crm_files() else None
-    sources = load_notes(ws, required=analysis is None)  # CRM alone is enough for an ICP
-    notes: list[str] = []
-    if analysis is None:
-        notes.append(f"no CRM exports in {ws.crm_dir}: the ICP rests on interview evidence only")
-    elif not sources:
-        notes.append(f"no interview notes in {ws.notes_dir}: challenges, goals and traits are unknown")
-    if analysis is None and not sources:  # pragma: no cover - load_notes raised already
-        raise UsageError(f"nothing to draft from in {ws.root}")
-    if settings.offline or analysis is None:
-        if not settings.offline:
-            notes.append("without CRM figures the offline engine drafts the ICP (the model is not asked)")
-        icp = offline_icp(analysis, sources)
-    else:
-        icp = llm_icp(ws, settings, analysis, sources, notes, progress)
+def finish_icp(icp: ICP, analysis: Analysis | None, sources: list, notes: list[str]) -> ICP:
+    """What code decides after either engine drafted: every quote and figure checked (the safety net on
+    both paths), deal ids filled in, `crm_singles_out_segment` only when some segment is significantly
+    better, `data_sufficiency` from the analysis."""
     by_id = {s.id: s for s in sources}
-    icp, failures = verify_claims(icp, by_id, analysis)  # safety net on both paths
+    icp, failures = verify_claims(icp, by_id, analysis)
     notes.extend(f"icp: dropped {without_text(f)}" for f in failures)
     icp = _fill_stats(icp, analysis)
     better = analysis is not None and any(s.verdict == "better" for s in analysis.segments)
@@ -140,6 +117,4 @@ def draft_icp(ws, settings, progress: Callable[[str], None] | None = None):
         update["data_sufficiency"] = analysis.sufficiency
     if icp.crm_singles_out_segment and not better:
         notes.append("no segment is significantly better: crm_singles_out_segment set to false")
-    icp = icp.model_copy(update=update)
-    version = ws.save_version("icp", icp, icp_markdown(icp, analysis))
-    return icp, version, notes
+    return icp.model_copy(update=update)

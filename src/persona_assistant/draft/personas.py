@@ -1,4 +1,5 @@
-"""`draft personas`: personas from interview notes, by the model or the offline engine, saved as a version.
+"""Personas from interview notes through the model (`llm_personas`) and the checks after either engine
+(`finish_personas`); services/drafting.py runs a draft and saves the version.
 
 Either way nothing reaches the saved JSON as fact unless code found it: quotes the model
 extracts are checked against their file at once (verify_quote) and dropped with a note when
@@ -11,13 +12,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Any, Callable
+from typing import Any
 
 from persona_assistant.draft.evidence import fabricated_quotes, normalise, verify_claims, verify_quote
 from persona_assistant.errors import UsageError
 from persona_assistant.llm.answers import NoValidAnswer, check_once
 from persona_assistant.schemas import PERSONA_ITEM_FIELDS, ICP, Claim, Persona, PersonaSet, QuoteEvidence
-from persona_assistant.workspace_lock import one_writer
 
 MAX_PERSONAS = 6
 MAX_EVIDENCE_PER_PROMPT = 80  # quotes shown to one synthesis / ICP prompt
@@ -281,27 +281,9 @@ def llm_personas(ws, settings, sources: list, icp_id: str | None, progress=None)
     return PersonaSet(personas=personas, icp_id=icp_id, notes=notes)
 
 
-# --------------------------------------------------------------------------- entry point
-
-
-@one_writer("draft personas")  # one writer per workspace; callers may pass wait=True
-def draft_personas(ws, settings, progress: Callable[[str], None] | None = None):
-    """Draft personas (model or offline engine), check every quote, save a new version.
-
-    Returns (PersonaSet, Version, notes for the user)."""
-    from persona_assistant.draft.markdown import persona_set_markdown
-    from persona_assistant.draft.offline_personas import offline_personas
-
-    sources = load_notes(ws)
-    icp_id = latest_icp_id(ws)
-    if settings.offline:
-        pset = offline_personas(sources, icp_id=icp_id, outcomes=crm_outcomes(ws))
-    else:
-        pset = llm_personas(ws, settings, sources, icp_id, progress)
-    # Safety net on both paths: the offline engine should never need it.
-    by_id = {s.id: s for s in sources}
-    pset, failures = verify_claims(pset, by_id)
+def finish_personas(pset: PersonaSet, sources: list) -> PersonaSet:
+    """Every quote checked again after either engine (the offline engine should never need it)."""
+    pset, failures = verify_claims(pset, {s.id: s for s in sources})
     if failures:
         pset = pset.model_copy(update={"notes": pset.notes + [f"dropped {without_text(f)}" for f in failures]})
-    version = ws.save_version("personas", pset, persona_set_markdown(pset))
-    return pset, version, list(pset.notes)
+    return pset

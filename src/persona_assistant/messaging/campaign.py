@@ -11,15 +11,13 @@ the engine, so changed inputs never reuse stale copy.
 The loop takes any async `generate_item(spec) -> Asset`: the offline engine and the LLM
 path plug into the same loop (and tests plug in a slow fake).
 
-`run_campaign` is the whole run from a workspace (inputs, settings, the loop, assembly and
-the saved version) for the CLI command, the demo and anything else; callers get progress
-through callbacks and print what they like from the `CampaignOutcome`.
+The whole run from a workspace (inputs, the engine, the loop, assembly, the saved version) is
+`services.campaign.run_campaign`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import re
@@ -33,21 +31,19 @@ from persona_assistant.errors import StorageError, UsageError
 from persona_assistant.llm.answers import check_once
 from persona_assistant.messaging.asset_answer import AssetDraft, asset_answer
 from persona_assistant.messaging.channels import (
-    PLANNING_CHANNELS, Channel, LintConfig, lint_config, select_channels, workspace_channels,
+    PLANNING_CHANNELS, Channel, LintConfig, select_channels,
 )
 from persona_assistant.messaging.attribution import QuotePolicy, public_sources, quote_policy
-from persona_assistant.messaging.claims import known_text
 from persona_assistant.messaging.lint import errors, lint_asset
-from persona_assistant.messaging.message_map import build_message_map, check_brief, map_for_prompt
+from persona_assistant.messaging.message_map import build_message_map, map_for_prompt
 from persona_assistant.messaging.offline_copy import STAGES, angle_for, asset_id, offline_asset
 from persona_assistant.messaging.planning import content_ideas, journey_map
 from persona_assistant.messaging.quality import repetition_findings
 from persona_assistant.schemas import (
     ICP, PERSONA_ITEM_FIELDS, Asset, Brief, Campaign, Contract, ItemRef, LintFinding, MessageMap, Persona,
-    PersonaSet, Stage,
+    Stage,
 )
-from persona_assistant.workspace import Version, Workspace, atomic_write, load_brief, open_workspace
-from persona_assistant.workspace_lock import one_writer
+from persona_assistant.workspace import Workspace, atomic_write
 
 MAX_LINT_REASKS = 2
 
@@ -395,99 +391,3 @@ def select_stages(requested: list[str] | None) -> list[Stage]:
         if s not in STAGES:
             raise UsageError(f"--stage: unknown stage {s!r} (use {', '.join(STAGES)})")
     return [s for s in STAGES if s in requested]
-
-
-# --------------------------------------------------------------------------- the whole run
-
-@dataclass
-class CampaignOutcome:
-    """What `run_campaign` did: the run's counts, where its items are, the saved version (only
-    when every item is on disk) and the notice about falling back to the offline engine."""
-
-    campaign_id: str
-    result: RunResult
-    engine: str  # "offline" or the model name
-    items_dir: Path
-    version: Version | None = None
-    lint_errors: int = 0  # assets saved with lint errors
-    notice: str | None = None
-    lint_failed: list[str] = field(default_factory=list)  # "asset id: rule, rule" per failing asset
-    map_only: int = 0  # assets the offline engine left as their message map entries
-
-
-@one_writer("campaign")
-def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = None,
-                 stages: list[str] | None = None, variants: int = 3, concurrency: int = 8,
-                 persona_ids: list[str] | None = None, offline: bool = False, max_tokens: int | None = None,
-                 on_notice: Callable[[str], None] | None = None,
-                 on_start: Callable[[int, int], None] | None = None,
-                 on_item: Callable[[ItemSpec, bool], None] | None = None) -> CampaignOutcome:
-    """Generate the campaign for the latest personas draft: the items missing from an earlier run
-    with the same selection and inputs, then (when every item is on disk) save a campaign version.
-
-    `channels`, `stages` and `persona_ids` default to all; bad values raise UsageError before
-    anything is written. `on_notice(message)` hears the offline-engine notice when it is decided,
-    `on_start(total, already_on_disk)` is called once before the first item and `on_item(spec, ok)`
-    after each item. Ctrl-C stops generation: finished items stay on disk and the outcome says
-    `result.interrupted`. Holds the writer lock (`wait=True` waits for a holder); a campaign equal
-    to the latest version is not saved again (`outcome.version.unchanged`).
-    """
-    from persona_assistant.draft.markdown import campaign_markdown
-    from persona_assistant.llm.settings import resolve_settings
-
-    if variants < 1:
-        raise UsageError(f"--variants: must be at least 1, got {variants}")
-    if concurrency < 1:
-        raise UsageError(f"--concurrency: must be at least 1, got {concurrency}")
-    if not isinstance(ws, Workspace):
-        ws = open_workspace(ws)
-    pset = ws.load_version("personas", PersonaSet)
-    if pset is None or not pset.personas:
-        raise UsageError(f"no personas in {ws.drafts_dir / 'personas'}; run `persona-assistant draft personas` first")
-    icp = ws.load_version("icp", ICP)
-    brief = load_brief(ws)
-    check_brief(brief, ws.brief_path)
-    all_channels = workspace_channels(ws)
-    selected = select_channels(channels, all_channels)
-    stage_list = select_stages(stages)
-    pids = select_personas(persona_ids, pset.personas)
-    settings = resolve_settings(ws, offline=offline, max_tokens=max_tokens)
-    engine = "offline" if settings.offline else settings.model
-    notice = settings.offline_notice if settings.offline and not offline else None
-    if notice and on_notice:
-        on_notice(notice)
-
-    ctx = Context(personas={p.id: p for p in pset.personas}, brief=brief, channels=all_channels,
-                  config=lint_config(ws.config(), str(ws.config_path)),
-                  known=known_text(brief, pset.personas, icp), icp=icp, public_sources=public_sources(ws))
-    cid = campaign_id(ctx, pids, selected, stage_list, variants, engine)
-    specs = plan_items(pids, selected, stage_list, variants)
-    out_dir = ws.make_dir(items_dir(ws, cid))
-
-    async def generate() -> RunResult:
-        async with contextlib.AsyncExitStack() as stack:
-            if settings.offline:
-                generator = offline_generator(ctx)
-            else:
-                from persona_assistant.llm.client import LLM
-
-                llm = await stack.enter_async_context(LLM(settings, ws=ws))
-                generator = llm_generator(ctx, llm, ws)
-            return await run_items(specs, generator, out_dir, concurrency=concurrency, on_item=on_item,
-                                   on_start=on_start)
-
-    try:
-        result = asyncio.run(generate())
-    except KeyboardInterrupt:
-        result = RunResult(total=len(specs), interrupted=True,
-                           done=[s.id for s in specs if load_item(out_dir, s) is not None])
-
-    outcome = CampaignOutcome(campaign_id=cid, result=result, engine=engine, items_dir=out_dir, notice=notice)
-    if result.complete:
-        camp = assemble(cid, specs, out_dir, ctx, pids, selected, stage_list, variants)
-        outcome.lint_errors = sum(1 for a in camp.assets if errors(a.lint))
-        outcome.lint_failed = [f"{a.id}: {', '.join(dict.fromkeys(f.rule for f in errors(a.lint)))}"
-                               for a in camp.assets if errors(a.lint)]
-        outcome.map_only = sum(1 for a in camp.assets if a.map_only)
-        outcome.version = ws.save_version("campaign", camp, campaign_markdown(camp, pset.personas))
-    return outcome

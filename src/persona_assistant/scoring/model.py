@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from persona_assistant.analysis.stats import wilson_interval
-from persona_assistant.schemas import Confidence, StatEvidence, segment_conditions, segment_id
+from persona_assistant.schemas import Confidence, StatEvidence
+from persona_assistant.scoring.gates import Gate
 
 MODEL_KIND = "L2-regularised logistic regression on one-hot dimension values (Newton-Raphson over aggregated counts)"
 MIN_SUPPORT = 10  # closed deals a value needs before it gets a weight
@@ -263,57 +264,7 @@ def fit(con: Any, dimensions: Sequence[str], *, table: str = "deals", where: str
                       min_support=min_support, l2=l2)
 
 
-# --------------------------------------------------------------------------- gates and scoring
-
-
-@dataclass(frozen=True)
-class Gate:
-    """An anti-ICP disqualifier: a row matching every condition is 'no fit', whatever its score."""
-
-    conditions: dict[str, str]
-    reason: str
-    source: str  # "icp" | "analysis"
-    evidence: list[dict] = field(default_factory=list)
-
-    @property
-    def id(self) -> str:
-        return segment_id(dict(sorted(self.conditions.items())))
-
-    def matches(self, values: dict[str, str | None]) -> bool:
-        return all(values.get(d) is not None and str(values[d]).casefold() == v.casefold()
-                   for d, v in self.conditions.items())
-
-
-def gates_from_icp(icp: Any) -> list[Gate]:
-    """Hard gates from an ICP's disqualifiers (dimension/value, else the segment they cite)."""
-    gates = []
-    for d in icp.disqualifiers:
-        conditions = {d.dimension: d.value} if d.dimension and d.value else {}
-        if not conditions:
-            for ev in d.evidence:
-                if getattr(ev, "kind", "") == "statistic":
-                    conditions = segment_conditions(ev.segment_id)
-                    break
-        if conditions:
-            gates.append(Gate(conditions, d.reason or d.criterion, "icp",
-                              [ev.model_dump(mode="json") for ev in d.evidence]))
-    return gates
-
-
-def gates_from_analysis(analysis: Any) -> list[Gate]:
-    """Hard gates from the analysis' anti-ICP (segments significantly worse than baseline)."""
-    gates = []
-    for seg_id in analysis.anti_icp:
-        seg = analysis.segment(seg_id)
-        if seg is None:
-            continue
-        lo, hi = seg.ci_low, seg.ci_high
-        reason = (f"anti-ICP segment {seg_id}: win rate {seg.win_rate:.0%} (95% CI {lo:.0%}-{hi:.0%}) over "
-                  f"{seg.closed} closed deals vs baseline {analysis.baseline.win_rate:.0%}")
-        ev = StatEvidence(segment_id=seg_id, closed=seg.closed, won=seg.won, win_rate=seg.win_rate,
-                          ci_low=lo, ci_high=hi, deal_ids=seg.deal_ids)
-        gates.append(Gate(dict(seg.dimensions), reason, "analysis", [ev.model_dump(mode="json")]))
-    return gates
+# --------------------------------------------------------------------------- scoring one combination
 
 
 def _apportion(parts: list[float], target: int) -> list[int]:
@@ -426,66 +377,3 @@ def icp_signal_index(icp: Any) -> dict[tuple[str, str], str]:
         return {}
     return {(s.dimension, s.value.casefold()): s.criterion
             for s in icp.qualification_signals if s.dimension and s.value}
-
-
-CONTACT_COLUMNS = ("row_number", "account", "contact_name", "title", "email", "phone")
-
-
-@dataclass
-class ScoredLeads:
-    dimensions: list[str]  # model dimensions, then dimensions only gates look at
-    rows: list[dict]  # per lead: CONTACT_COLUMNS, "values", "result" (shared per combination), "persona"
-    combinations: int
-    notes: list[str]
-
-
-def score_leads(con: Any, model: Model, *, table: str = "leads", gates: Sequence[Gate] = (),
-                personas: Sequence[Any] | None = None,
-                icp_signals: dict[tuple[str, str], str] | None = None,
-                max_confidence: Confidence | None = None) -> ScoredLeads:
-    """Score every row of a leads table set-based: each distinct combination of values once."""
-    from persona_assistant.scoring.persona_match import match_persona
-
-    columns = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
-    notes = []
-    usable = []
-    for g in gates:
-        missing = [d for d in g.conditions if d not in columns]
-        if missing:
-            notes.append(f"gate {g.id} not applied: the file has no {', '.join(missing)} column")
-        else:
-            usable.append(g)
-    extra = sorted({d for g in usable for d in g.conditions} - set(model.dimensions))
-    dims = list(model.dimensions) + extra
-
-    def col(name: str) -> str:
-        return f'CAST("{name}" AS VARCHAR)' if name in columns else "NULL"
-
-    select = ", ".join(col(d) for d in dims) or "NULL"
-    results: dict[tuple, dict] = {}
-    n_model = len(model.dimensions)
-    for combo in con.execute(f"SELECT DISTINCT {select} FROM {table}").fetchall():
-        combo = tuple(combo) if dims else ()
-        results[combo] = score_combo(model, combo[:n_model], gates=usable,
-                                     extra_values=dict(zip(extra, combo[n_model:])), icp_signals=icp_signals,
-                                     max_confidence=max_confidence)
-    contact = ", ".join('"row_number"' if c == "row_number" and c in columns else col(c)
-                        for c in CONTACT_COLUMNS)
-    order = "ORDER BY row_number" if "row_number" in columns else ""
-    personas = list(personas or [])
-    matches: dict[str | None, Any] = {}
-    rows = []
-    for r in con.execute(f"SELECT {contact}, {select} FROM {table} {order}").fetchall():
-        combo = tuple(r[len(CONTACT_COLUMNS):]) if dims else ()
-        row = dict(zip(CONTACT_COLUMNS, r[:len(CONTACT_COLUMNS)]))
-        row["values"] = dict(zip(dims, combo))
-        row["result"] = results[combo]
-        if personas:
-            title = row["title"]
-            if title not in matches:
-                matches[title] = match_persona(title, personas)
-            row["persona"] = matches[title]
-        else:
-            row["persona"] = None
-        rows.append(row)
-    return ScoredLeads(dims, rows, len(results), notes)
