@@ -1,6 +1,6 @@
 """Copy quality of the offline campaign, scored asset by asset, on two workspaces.
 
-    python bench/bench_copy.py [--variants N] [--keep DIR] [--sample FILE]
+    python bench/bench_copy.py [--variants N] [--keep DIR] [--sample FILE [--same-as EARLIER]]
 
 --sample writes 20 assets of the second workspace (every channel, stages in turn, picked with a
 fixed seed) to FILE as markdown, for a cold read by a marketer.
@@ -179,14 +179,23 @@ def report(name: str, s: dict) -> None:
             print(f"    {kind}: {item}")
 
 
-def sample(ws: Workspace, path: Path, n: int = 20, seed: int = 14) -> None:
-    """`n` assets of `ws`'s campaign across channels and stages, as markdown (see module doc)."""
+def sample(ws: Workspace, path: Path, n: int = 20, seed: int = 14, same_as: Path | None = None) -> None:
+    """`n` assets of `ws`'s campaign across channels and stages, as markdown (see module doc); with
+    `same_as` (an earlier sample), the same asset ids, in the same order, where they still exist."""
     assets = ws.load_version("campaign", Campaign).assets
+    if same_as is not None:
+        by_id = {a.id: a for a in assets}
+        ids = re.findall(r"^## \d+\. `([^`]+)`", same_as.read_text(encoding="utf-8"), re.M)
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            print(f"not in this campaign any more: {', '.join(missing)}")
+        assets = [by_id[i] for i in ids if i in by_id]
+        n = len(assets)
     personas = {p.id: p for p in ws.load_version("personas", PersonaSet).personas}
     rng, stages = random.Random(seed), ("awareness", "consideration", "decision")
     channels = sorted({a.channel for a in assets})
-    picked: list = []
-    for k in range(n):
+    picked: list = assets if same_as is not None else []
+    for k in range(0 if same_as is not None else n):
         channel, stage = channels[k % len(channels)], stages[(k // len(channels) + k) % 3]
         pool = [a for a in assets if a.channel == channel and a.stage == stage and a not in picked]
         if pool:
@@ -212,6 +221,7 @@ def main() -> None:
     ap.add_argument("--variants", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="generate the workspaces here and keep them")
     ap.add_argument("--sample", type=Path, help="write 20 assets of the second workspace here (markdown)")
+    ap.add_argument("--same-as", type=Path, help="with --sample: the asset ids of this earlier sample")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
@@ -220,7 +230,7 @@ def main() -> None:
             ws = generate(src, base / name, args.variants)
             s = score(ws, json.loads(LABELS.read_text(encoding="utf-8"))["labels"].get(name, {}))
             if name == "second" and args.sample:
-                sample(ws, args.sample)
+                sample(ws, args.sample, same_as=args.same_as)
             report(name, s)
             for k in total:
                 total[k] += len(s[k])
