@@ -1,6 +1,6 @@
 """Copy quality of the offline campaign, scored asset by asset, on two workspaces.
 
-    python bench/bench_copy.py [--variants N] [--keep DIR] [--sample FILE]
+    python bench/bench_copy.py [--variants N] [--keep DIR] [--sample FILE [--same-as EARLIER]]
 
 --sample writes 20 assets of the second workspace (every channel, stages in turn, picked with a
 fixed seed) to FILE as markdown, for a cold read by a marketer.
@@ -25,6 +25,9 @@ asset again, independently of the lint findings saved with it:
   doubt headlines   subjects/headlines that put an objection to the reader (quality.raises_doubt)
   distinct openings distinct first sentences (after the greeting) among written assets with prose
   top proof share   share of written assets showing the campaign's most used proof point
+  pairing accuracy  map entries whose value proposition (or none) is one a reader chose for the item in
+                    tests/data/pairing_labels.json (none: no proposition answers it); wrong answers
+                    (a proposition the reader did not choose) counted apart from honest gaps
   answer strength   mean similarity (by meaning, message_map.similarity, computed now, so runs of
                     older code compare) between the map items the written assets use and the value
                     propositions the map answers them with; the share at or above message_map.ANSWERS
@@ -60,6 +63,7 @@ from persona_assistant.schemas import Campaign, PersonaSet  # noqa: E402
 from persona_assistant.workspace import Workspace, load_brief  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "persona-assistant")
+LABELS = ROOT / "tests" / "data" / "pairing_labels.json"
 WORKSPACES = {"demo": ROOT / "fixtures" / "sample-workspace", "second": ROOT / "fixtures" / "second-workspace"}
 LIMIT_RULE = re.compile(r"_(?:max_chars|min_words|max_words|min_count|max_count|hook_max_chars)$|^missing_field$")
 
@@ -82,7 +86,21 @@ def texts(value) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def score(ws: Workspace) -> dict:
+def pairing(camp: Campaign, vps: list[str], labels: dict[str, dict]) -> dict:
+    """How many labelled map entries the map pairs as the reader did; wrong = answered with another proposition."""
+    right = wrong = missed = 0
+    for e in (e for m in camp.message_maps for e in m.entries if e.item.text in labels):
+        ok = [vps[i] for i in labels[e.item.text]["answers"]]
+        if (e.value_proposition in ok) if e.value_proposition else not ok:
+            right += 1
+        elif e.value_proposition:
+            wrong += 1
+        else:
+            missed += 1
+    return {"right": right, "wrong": wrong, "missed": missed, "labelled": right + wrong + missed}
+
+
+def score(ws: Workspace, labels: dict[str, dict]) -> dict:
     camp = ws.load_version("campaign", Campaign)
     personas = {p.id: p for p in ws.load_version("personas", PersonaSet).personas}
     brief = load_brief(ws)
@@ -130,7 +148,8 @@ def score(ws: Workspace) -> dict:
             "carried": carried_n, "doubts": doubts, "openings": len(openings), "distinct_openings": len(set(openings)),
             "top_proof": proof_use.most_common(1)[0] if proof_use else ("", 0),
             "strength": sum(strengths) / len(strengths) if strengths else 0.0,
-            "strong": sum(1 for x in strengths if x >= ANSWERS), "addressed": len(strengths)}
+            "strong": sum(1 for x in strengths if x >= ANSWERS), "addressed": len(strengths),
+            "pairing": pairing(camp, brief.value_propositions, labels)}
 
 
 def report(name: str, s: dict) -> None:
@@ -152,19 +171,31 @@ def report(name: str, s: dict) -> None:
     print(f"  top proof share      {100 * n / w:.0f}% ({n}/{s['written']}: {claim[:50]!r})")
     print(f"  answer strength      mean {s['strength']:.2f}; {s['strong']}/{s['addressed']} items addressed "
           f"at or above {ANSWERS}")
+    p = s["pairing"]
+    print(f"  pairing accuracy     {p['right']}/{p['labelled']} ({100 * p['right'] / max(1, p['labelled']):.0f}%); "
+          f"wrong answers {p['wrong']}, answer missed {p['missed']}")
     for kind in ("fragments", "misattributed", "repeated", "doubts"):
         for item in s[kind][:5]:
             print(f"    {kind}: {item}")
 
 
-def sample(ws: Workspace, path: Path, n: int = 20, seed: int = 14) -> None:
-    """`n` assets of `ws`'s campaign across channels and stages, as markdown (see module doc)."""
+def sample(ws: Workspace, path: Path, n: int = 20, seed: int = 14, same_as: Path | None = None) -> None:
+    """`n` assets of `ws`'s campaign across channels and stages, as markdown (see module doc); with
+    `same_as` (an earlier sample), the same asset ids, in the same order, where they still exist."""
     assets = ws.load_version("campaign", Campaign).assets
+    if same_as is not None:
+        by_id = {a.id: a for a in assets}
+        ids = re.findall(r"^## \d+\. `([^`]+)`", same_as.read_text(encoding="utf-8"), re.M)
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            print(f"not in this campaign any more: {', '.join(missing)}")
+        assets = [by_id[i] for i in ids if i in by_id]
+        n = len(assets)
     personas = {p.id: p for p in ws.load_version("personas", PersonaSet).personas}
     rng, stages = random.Random(seed), ("awareness", "consideration", "decision")
     channels = sorted({a.channel for a in assets})
-    picked: list = []
-    for k in range(n):
+    picked: list = assets if same_as is not None else []
+    for k in range(0 if same_as is not None else n):
         channel, stage = channels[k % len(channels)], stages[(k // len(channels) + k) % 3]
         pool = [a for a in assets if a.channel == channel and a.stage == stage and a not in picked]
         if pool:
@@ -190,15 +221,16 @@ def main() -> None:
     ap.add_argument("--variants", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="generate the workspaces here and keep them")
     ap.add_argument("--sample", type=Path, help="write 20 assets of the second workspace here (markdown)")
+    ap.add_argument("--same-as", type=Path, help="with --sample: the asset ids of this earlier sample")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
         total = {"fragments": 0, "misattributed": 0, "repeated_sets": 0, "doubts": 0}
         for name, src in WORKSPACES.items():
             ws = generate(src, base / name, args.variants)
-            s = score(ws)
+            s = score(ws, json.loads(LABELS.read_text(encoding="utf-8"))["labels"].get(name, {}))
             if name == "second" and args.sample:
-                sample(ws, args.sample)
+                sample(ws, args.sample, same_as=args.same_as)
             report(name, s)
             for k in total:
                 total[k] += len(s[k])

@@ -106,3 +106,22 @@ def run_lines(ws: Workspace, lines: list[str], *, settings_obj=None, resume: boo
         chat.input.read = (lambda read: (lambda prompt="": read()))(chat.input.read)
     chat.run()
     return out.getvalue(), chat
+
+
+def make_analysis():
+    """A small CRM analysis: Software better, Retail worse, Media not significant."""
+    from persona_assistant.schemas import Analysis, DataSufficiency, Segment, SegmentStats
+
+    def seg(sid, won, closed, lo, hi, verdict, lift):
+        return Segment(id=sid, dimensions=dict([sid.split("=")]), closed=closed, won=won, lost=closed - won,
+                       win_rate=won / closed, ci_low=lo, ci_high=hi, verdict=verdict, lift=lift,
+                       deal_ids=[f"D{i}" for i in range(closed)])
+
+    return Analysis(
+        baseline=SegmentStats(closed=200, won=80, lost=120, win_rate=0.4, ci_low=0.33, ci_high=0.47),
+        dimensions=["industry"], min_support=30, correction="Holm", verdict="Software wins more often.",
+        segments=[seg("industry=Retail", 10, 60, 0.09, 0.28, "worse", 0.42),
+                  seg("industry=Software", 45, 70, 0.53, 0.75, "better", 1.6),
+                  seg("industry=Media", 25, 70, 0.25, 0.47, "not significant", 0.9)],
+        icp_candidates=["industry=Software"], anti_icp=["industry=Retail"],
+        sufficiency=DataSufficiency(won=80, lost=120, verdict="sufficient"))

@@ -143,7 +143,8 @@ def test_offline_copy_is_traceable_and_variants_differ_by_angle():
     pain = emails[0]
     ref = next(r for r in pain.addresses if r.field == "pains")
     assert ref.text == persona.pains[ref.index].text
-    assert "If " + insight(ref.text).clause + ", Ledgerly" in pain.fields["body"]
+    said = insight(ref.text)  # pain and answer together: "If <pain>, Ledgerly ..." or "<question>? Ledgerly ..."
+    assert "If " + said.clause + ", Ledgerly" in pain.fields["body"] or said.question() + " Ledgerly" in pain.fields["body"]
     assert not any(q in pain.fields["body"] for q in '“”"') and "said" not in pain.fields["body"]
     assert ref.text.rstrip(".") not in pain.fields["body"]  # the insight is used, the interviewee is not quoted
     assert f"pains[{ref.index}]" in pain.map_entries

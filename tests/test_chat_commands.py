@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chat_helpers import make_workspace, run_lines, settings
+from chat_helpers import make_analysis, make_workspace, run_lines, settings
 from persona_assistant.chat import commands
 from persona_assistant.chat.session import Session
 from persona_assistant.chat.tools import Context, EditRejected, prepare_edit, run_tool, system_prompt
@@ -210,27 +210,9 @@ def test_broken_saved_conversation_is_a_one_line_input_error(ws):
 
 
 
-def _analysis():
-    from persona_assistant.schemas import Analysis, DataSufficiency, Segment, SegmentStats
-
-    def seg(sid, won, closed, lo, hi, verdict, lift):
-        return Segment(id=sid, dimensions=dict([sid.split("=")]), closed=closed, won=won, lost=closed - won,
-                       win_rate=won / closed, ci_low=lo, ci_high=hi, verdict=verdict, lift=lift,
-                       deal_ids=[f"D{i}" for i in range(closed)])
-
-    return Analysis(
-        baseline=SegmentStats(closed=200, won=80, lost=120, win_rate=0.4, ci_low=0.33, ci_high=0.47),
-        dimensions=["industry"], min_support=30, correction="Holm", verdict="Software wins more often.",
-        segments=[seg("industry=Retail", 10, 60, 0.09, 0.28, "worse", 0.42),
-                  seg("industry=Software", 45, 70, 0.53, 0.75, "better", 1.6),
-                  seg("industry=Media", 25, 70, 0.25, 0.47, "not significant", 0.9)],
-        icp_candidates=["industry=Software"], anti_icp=["industry=Retail"],
-        sufficiency=DataSufficiency(won=80, lost=120, verdict="sufficient"))
-
-
 def test_segment_lookup_and_prompt_use_the_analysis_figures(ws):
     ctx = Context(ws)
-    ctx._analysis = _analysis()
+    ctx._analysis = make_analysis()
     result = json.loads(run_tool(ctx, "lookup_segments", {"query": "industry"}))
     assert [s["id"] for s in result["segments"]] == ["industry=Software", "industry=Retail", "industry=Media"]
     software = result["segments"][0]
@@ -240,13 +222,13 @@ def test_segment_lookup_and_prompt_use_the_analysis_figures(ws):
     assert [s["id"] for s in only["segments"]] == ["industry=Retail"]
     prompt = system_prompt(ctx)
     assert "CRM analysis: Software wins more often." in prompt
-    assert "ICP candidate industry=Software: 45/70 won, win rate 64% (95% CI 53%-75%), better" in prompt
-    assert "anti-ICP industry=Retail: 10/60 won" in prompt
+    assert "ICP candidate [segment:industry=Software]: 45/70 won, win rate 64% (95% CI 53%-75%), better" in prompt
+    assert "anti-ICP [segment:industry=Retail]: 10/60 won" in prompt
 
 
 def test_new_statistic_must_match_the_analysis(ws):
     ps, sources = _set_and_sources(ws)
-    a = _analysis()
+    a = make_analysis()
     s = a.segment("industry=Software")
     good = {"kind": "statistic", "segment_id": s.id, "closed": 70, "won": 45, "win_rate": s.win_rate,
             "ci_low": 0.53, "ci_high": 0.75, "deal_ids": ["D1"]}

@@ -48,7 +48,7 @@ def schema_of(request: httpx.Request) -> str:
 def mock_model(mock, icp_answer: dict):
     """One route: evidence extraction answers 'nothing found'; every ICP request gets `icp_answer`."""
     def answer(request: httpx.Request) -> httpx.Response:
-        if schema_of(request) == "ICP":
+        if schema_of(request) == "ICPAnswer":
             return completion(icp_answer)
         body = json.loads(request.content)
         assert schema_of(request) == "ExtractedEvidence", body["response_format"]
@@ -58,7 +58,7 @@ def mock_model(mock, icp_answer: dict):
 
 
 def icp_calls(route) -> list[httpx.Request]:
-    return [c.request for c in route.calls if schema_of(c.request) == "ICP"]
+    return [c.request for c in route.calls if schema_of(c.request) == "ICPAnswer"]
 
 
 def stat(seg, **wrong) -> dict:

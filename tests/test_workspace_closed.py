@@ -150,7 +150,7 @@ def test_a_linked_note_outside_is_never_sent_to_the_model(sample, outside):
            "qualification_signals": [], "disqualifiers": [], "data_sufficiency": sufficiency(analysis)}
 
     def answer(request):
-        if schema_of(request) == "ICP":
+        if schema_of(request) == "ICPAnswer":
             return completion(icp)
         return completion({"source_id": "x", "items": [], "role": "unknown", "seniority": "unknown",
                            "function": "unknown", "buying_role": "unknown"})

@@ -30,7 +30,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from persona_assistant.chat.tools import Context, lookup_segments
+from persona_assistant.chat.context import Context
+from persona_assistant.chat.tools import lookup_segments
 
 THRESHOLD = 0.4
 MAX_ITEMS = 5

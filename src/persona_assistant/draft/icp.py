@@ -11,15 +11,15 @@ whether the CRM singles out a segment (only when some segment is significantly "
 from __future__ import annotations
 
 from persona_assistant.draft.evidence import fabricated_quotes, map_evidence, verify_claims
+from persona_assistant.draft.offline import MAX_DEAL_IDS
 from persona_assistant.draft.personas import (
     _parts, extract_evidence, make_llm, without_text,
 )
-from persona_assistant.llm.answers import check_once
-from persona_assistant.schemas import ICP, Analysis, Claim, StatEvidence
+from persona_assistant.llm.loop import Check
+from persona_assistant.schemas import ICP, Analysis, Claim, DataSufficiency, StatEvidence
 
 ICP_ID = "icp-primary"
 MAX_SEGMENTS = 40
-MAX_DEAL_IDS = 10
 MAX_LISTED = 10  # icp_candidates / anti_icp ids named in the prompt (the table is capped apart)
 PROMPT_RATE_TOL = 0.5e-4 + 1e-9  # icp_draft.j2 prints rates with "%.4f"
 
@@ -79,6 +79,13 @@ def _scrub(icp: ICP, fabricated: list[str], notes: list[str]) -> ICP:
     return icp.model_copy(update=update)
 
 
+class ICPAnswer(ICP):
+    """What the model is asked for: an ICP whose data sufficiency it need not give, since code sets
+    it from the analysis (a cut answer that never reached it was rejected whole for lacking it)."""
+
+    data_sufficiency: DataSufficiency | None = None
+
+
 def llm_icp(ws, settings, analysis: Analysis, sources: list, notes: list[str], progress=None) -> ICP:
     from persona_assistant.prompts import render
 
@@ -92,11 +99,13 @@ def llm_icp(ws, settings, analysis: Analysis, sources: list, notes: list[str], p
                                         "anti_icp": analysis.anti_icp[:MAX_LISTED]})
     rendered = render("icp_draft", ws, icp_id=ICP_ID, analysis=shown, max_segments=MAX_SEGMENTS,
                       evidence=evidence[:80])
-    res = llm.structured("icp_draft", rendered.messages(), ICP,
-                         check=check_once(lambda m: verify_claims(_snap_stats(m, analysis), by_id, analysis)[1]),
+    res = llm.structured("icp_draft", rendered.messages(), ICPAnswer,
+                         checks=[Check("claims", lambda m: verify_claims(_snap_stats(m, analysis), by_id, analysis)[1], reasks=1)],
                          cache_key_parts=_parts(rendered))
     notes.extend(f"icp: {n}" for n in res.notes)
-    icp = _snap_stats(res.value.model_copy(update={"id": ICP_ID}), analysis)
+    icp = ICP.model_validate({**res.value.model_dump(), "id": ICP_ID,
+                              "data_sufficiency": analysis.sufficiency.model_dump()})
+    icp = _snap_stats(icp, analysis)
     fabricated = fabricated_quotes(icp, by_id)
     icp, failures = verify_claims(icp, by_id, analysis)
     notes.extend(f"icp: dropped {without_text(f)}" for f in failures)

@@ -16,7 +16,8 @@ from typing import Any
 
 from persona_assistant.draft.evidence import fabricated_quotes, normalise, verify_claims, verify_quote
 from persona_assistant.errors import UsageError
-from persona_assistant.llm.answers import NoValidAnswer, check_once
+from persona_assistant.llm.answers import NoValidAnswer
+from persona_assistant.llm.loop import Check
 from persona_assistant.schemas import PERSONA_ITEM_FIELDS, ICP, Claim, Persona, PersonaSet, QuoteEvidence
 
 MAX_PERSONAS = 6
@@ -149,6 +150,12 @@ def offline_groups(sources: list) -> dict[str, list[str]]:
     return dict(groups)
 
 
+def source_role(src, hints: dict) -> str | None:
+    """The role an interview shows: the note's own (front matter or its text) before the model's
+    hint, which small models invent ("object" for a CFO in a recorded answer)."""
+    return src.role_hint or hints.get(src.id, {}).get("role")
+
+
 def group_sources(llm, ws, sources: list, evidence: list[dict], hints: dict, notes: list[str]) -> dict[str, list[str]]:
     """persona id -> source ids: the model's grouping, sources it leaves out grouped by role."""
     from persona_assistant.llm.structured import grouping_answer
@@ -161,7 +168,7 @@ def group_sources(llm, ws, sources: list, evidence: list[dict], hints: dict, not
     for e in evidence:
         if len(top[e["source_id"]]) < 4:
             top[e["source_id"]].append(f"{e['category']}: {e['summary']}")
-    rows = [{"source_id": s.id, "role": hints.get(s.id, {}).get("role") or s.role_hint,
+    rows = [{"source_id": s.id, "role": source_role(s, hints),
              "seniority": hints.get(s.id, {}).get("seniority"), "function": hints.get(s.id, {}).get("function"),
              "buying_role": hints.get(s.id, {}).get("buying_role"), "company": s.company,
              "industry": s.meta.get("industry"), "top_items": top.get(s.id, [])} for s in sources]
@@ -183,7 +190,7 @@ def group_sources(llm, ws, sources: list, evidence: list[dict], hints: dict, not
 
     try:
         res = llm.structured("persona_grouping", rendered.messages(), grouping_answer(sorted(ids)),
-                             check=check_once(check),
+                             checks=[Check("grouping", check, reasks=1)],
                              cache_key_parts=_parts(rendered))
     except NoValidAnswer as exc:
         notes.append(f"grouping: no usable answer ({exc.message}); interviews grouped by role")
@@ -244,13 +251,13 @@ def synthesize(llm, ws, pid: str, members: list, evidence: list[dict], hints: di
     ev = [e for e in evidence if e["source_id"] in by_id][:MAX_EVIDENCE_PER_PROMPT]
     rendered = render(
         "persona_synthesis", ws, persona_id=pid, icp_id=icp_id,
-        sources=[{"source_id": s.id, "path": s.path, "role": hints.get(s.id, {}).get("role") or s.role_hint,
+        sources=[{"source_id": s.id, "path": s.path, "role": source_role(s, hints),
                   "company": s.company} for s in members],
         evidence=ev,
         role_hints=[f"{sid}: {h.get('role')}, {h.get('seniority')}, {h.get('function')}"
                     for sid, h in hints.items() if sid in by_id])
     res = llm.structured("persona_synthesis", rendered.messages(), Persona,
-                         check=check_once(lambda p: verify_claims(p, by_id)[1]),
+                         checks=[Check("claims", lambda p: verify_claims(p, by_id)[1], reasks=1)],
                          cache_key_parts=_parts(rendered))
     notes.extend(f"{pid}: {n}" for n in res.notes)
     persona = res.value.model_copy(update={"id": pid, "icp_id": icp_id, "sources": list(by_id)})

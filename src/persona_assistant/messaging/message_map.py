@@ -17,8 +17,12 @@ cosine, which is precise but misses paraphrase. The other is the cosine of the t
 WordLlama embeddings (synthesis/embed.py, the one sentence embedder of the project), rescaled so
 that what two unrelated sentences share (EMBED_FLOOR) counts as nothing: it meets "plan staffing
 from the occupancy forecast" with "demand forecasts ... in one schedule" where no stem is shared.
-An item is answered by the value proposition with the highest similarity; ANSWERS is the score
-below which an answer (value proposition or proof point) does not really meet the item.
+An item is answered by the value proposition with the highest similarity, when that reaches ANSWERS
+(OBJECTION_ANSWERS for an objection or decision criterion, which a promise meets only when it
+clearly speaks to it); below that the entry has no value proposition: the copy leaves the item
+unanswered (a gap, a question, the call to action) rather than answer it with something else.
+The thresholds were set against tests/data/pairing_labels.json (a reader's pairing of 88 items
+of the demo and second workspaces), which bench/bench_copy.py scores as "pairing accuracy".
 """
 
 from __future__ import annotations
@@ -45,8 +49,10 @@ STAGE_FIELDS: dict[str, tuple[str, ...]] = {
 MAP_FIELDS = ("pains", "goals", "objections", "triggers", "decision_criteria")
 TOP_PER_FIELD = 4
 ANSWERS = 0.1  # below this similarity an answer does not really meet the item it is paired with
+OBJECTION_ANSWERS = 0.25  # an objection or criterion: a value proposition answers it only when it clearly meets it
 EMBED_FLOOR = 0.15  # WordLlama cosine of two unrelated business sentences: only what lies above it is meaning
 REUSE_PENALTY = 0.015  # per earlier use of a proposition or proof point: only near ties go to the unused one
+PROOF_REUSE = 0.05  # per earlier use of a proof point: one survey figure does not back every entry
 
 _STOP = frozenset("""
 a an the and or but so to of in on at by for with from into as than that which who this these those
@@ -163,6 +169,11 @@ def _usable(text: str) -> bool:
     return bool(text.strip()) and text.strip().lower() != "unknown"
 
 
+def answer_floor(field: str) -> float:
+    """The similarity a value proposition needs to answer an item of `field`."""
+    return OBJECTION_ANSWERS if field in ("objections", "decision_criteria") else ANSWERS
+
+
 def stage_cta(brief: Brief, stage: Stage) -> str:
     """Decision-stage copy asks for the first (strongest) CTA; earlier stages for later ones."""
     ctas = [c for c in brief.calls_to_action if c.strip()]
@@ -190,12 +201,15 @@ def build_message_map(persona: Persona, brief: Brief) -> MessageMap:
             scored = [(similarity(text, v, idf) - REUSE_PENALTY * used[v], -k, v) for k, v in enumerate(vps)]
             _, _, vp = max(scored)
             score = similarity(text, vp, idf)
-            used[vp] += 1
+            if score < answer_floor(fname):
+                vp = ""  # nothing in the brief answers it: an honest gap, never an answer to something else
+            else:
+                used[vp] += 1
         proof_index, proof = None, None
         if proofs:
             best = max(proofs, key=lambda ip: (2 * similarity(text, ip[1].claim, idf)
                                               + similarity(vp, ip[1].claim, idf)
-                                              - REUSE_PENALTY * used[("proof", ip[0])], -ip[0]))
+                                              - PROOF_REUSE * used[("proof", ip[0])], -ip[0]))
             proof_index, proof = best
             used[("proof", proof_index)] += 1
         entries.append(MapEntry(

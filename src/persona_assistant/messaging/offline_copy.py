@@ -26,10 +26,10 @@ from persona_assistant.messaging.attribution import QuotePolicy
 from persona_assistant.messaging.channels import Channel, LintConfig
 from persona_assistant.messaging.lint import errors, lint_asset, word_count
 from persona_assistant.messaging.message_map import MAP_FIELDS as MAP_ITEM_FIELDS
-from persona_assistant.messaging.message_map import ANSWERS, similarity, stage_entries
+from persona_assistant.messaging.message_map import ANSWERS, answer_floor, similarity, stage_entries
 from persona_assistant.messaging.phrasing import (
     bare, cta_sentence, fit_chars, fit_words, head, insight, lower_first, proof_sentence, sentence, tidy,
-    upper_first, value_sentence,
+    upper_first, value_sentence, worry,
 )
 from persona_assistant.messaging.writer import ANGLES, STAGES, Writer, angle_for, slot_of
 from persona_assistant.schemas import Asset, Brief, ItemRef, MessageMap, Persona, Stage
@@ -57,21 +57,45 @@ class ChannelWriter(Writer):
             return "no persona item the engine can say in its own words"
         self.use(line, subject[0])
         opening = "Hi {{first_name}}, one more thought since my last note." if follow_up else "Hi {{first_name}},"
-        paras = [self.answer(line, form), self.proof_line(line) if not line.proof_answers else
-                 value_sentence(line.entry.value_proposition or self.vps[0], self.product, form)]
+        value = value_sentence(line.entry.value_proposition, self.product, form) if line.entry.value_proposition \
+            else None
         stated = self.backing(subject[0])
         if stated is None and line.proof is None:
             # no proof for the item: one that backs its answer (any that meets it, when the angle is proof)
             stated = self.backer(line.entry.value_proposition, *([ANSWERS] if angle_for(variant) == "proof" else []))
-        if stated is not None and stated != line.proof:  # the subject's proof point, with its source, in the body
-            paras[1] = proof_sentence(stated)
-        if angle_for(variant) == "proof":
-            paras.reverse()
+        proof = proof_sentence(stated) if stated is not None and stated != line.proof else self.proof_line(line)
+        if line.proof_answers:  # the answer states the item's proof: the second sentence is the promise
+            proof = proof_sentence(stated) if stated is not None and stated != line.proof else value
+        # One skeleton per angle, so a persona's emails do not all read "If X, ... + figure + And if Y":
+        # proof-led (the figure, then pain and answer), question-led (the discovery question, the answer,
+        # the figure), story of change (the situation, the answer, a second pain it also answers); a
+        # follow-up is a short plain ask (pain and answer, then the ask).
+        angle = angle_for(variant)
+        question = line.insight.question() if line.entry.item.field != "objections" else None
         other = self.support(stage, line)
-        more = self.answer(other, form + 1) if other is not None else None
-        if more:
-            paras.append(f"And {lower_first(more)}" if more[:3] in ("If ", "Whe") else more)
+        more = other.opener(self.product, form + 1) if other is not None else None  # used only if it goes in
+        more = f"And {lower_first(more)}" if more and more[:3] in ("If ", "Whe") else more
+        if follow_up:
+            paras = [self.answer(line, form), proof]
+        elif angle == "proof":
+            paras = [proof, self.answer(line, form)]
+        elif angle == "pain" and question and value and question != subject[0]:
+            paras = [self.use(line, f"{question} {value}"), proof]
+        else:
+            paras = [self.answer(line, form), proof if angle == "pain" or stated is not None else None,
+                     self.use(other, more) if other else None]
         body = [opening, *[p for p in paras if p], cta_sentence(self.cta(stage), variant - 1)]
+        backer = self.backer(line.entry.value_proposition, ANSWERS) if line.entry.value_proposition else None
+        extra = proof or (proof_sentence(backer) if backer else None)
+        if word_count("\n\n".join(body)) < min_words and extra and extra not in body:  # too short: the evidence
+            body.insert(-1, extra)
+        if word_count("\n\n".join(body)) < min_words and more and more not in body:  # still short: a second pain
+            other_q = other.insight.question() if other.entry.item.field != "objections" else None
+            other_v = other.entry.value_proposition and value_sentence(other.entry.value_proposition, self.product,
+                                                                        form + 1)
+            # only the story-of-change email goes on "And if ...": the others ask the second pain as a question
+            second = f"{other_q} {other_v}" if angle != "insight" and other_q and other_v else more
+            body.insert(-1, self.use(other, second))
         if word_count("\n\n".join(body)) < min_words:  # a short note: the ask says why, in the reader's terms
             body[-1] = f"If that sounds familiar, {lower_first(bare(self.cta(stage)))}."
         while word_count("\n\n".join(body)) > 150 and len(body) > 3:
@@ -83,27 +107,35 @@ class ChannelWriter(Writer):
         angle opens with the proof and puts pain and answer in one sentence. An objection is never
         the hook: a post does not raise a doubt it then leaves standing."""
         angle, form = angle_for(variant), slot_of(stage, variant)
-        line = self.lead(stage, variant, shift=1 if angle == "insight" else 0)  # not the pain angle's line again
-        if line is None:
+        pool = self.leads(stage, angle)
+        if not pool:
             return "no persona item the engine can say in its own words"
+        start = ((variant - 1) // len(ANGLES) + (1 if angle == "insight" else 0) + self.turn) % len(pool)
+        for line in pool[start:] + pool[:start]:  # the lead (not the pain angle's line again), else the next
+            post = self._post(line, stage, variant, angle, form)
+            if post:
+                return {"post": post}
+        return "no hook within 140 characters"
+
+    def _post(self, line, stage: Stage, variant: int, angle: str, form: int) -> str | None:
         asked = line.insight.question() if line.entry.item.field != "objections" else None
         said = line.insight.statement(self.role) if angle == "insight" and not line.insight.personal else asked
-        vp = line.entry.value_proposition or (self.vps[0] if self.vps else self.product)
-        backer = None if line.proof else self.backer(vp, *([ANSWERS] if angle == "proof" else []))
+        vp = line.entry.value_proposition
+        backer = None if line.proof or not vp else self.backer(vp, *([ANSWERS] if angle == "proof" else []))
         proof = self.proof_line(line) or (proof_sentence(backer) if backer else None)
         cta = cta_sentence(self.cta(stage), variant - 1)
         answer = line.opener(self.product, form)  # pain and answer in one sentence
         if angle == "proof" and proof and len(proof) <= 140:
             parts = [proof, self.use(line, answer), cta]
         elif said and len(said) <= 140:
-            parts = [self.use(line, said), value_sentence(vp, self.product, form), proof, cta]
+            parts = [self.use(line, said), value_sentence(vp, self.product, form) if vp else answer, proof, cta]
         elif answer and len(answer) <= 140:  # an objection: met with its answer, never left as a question
             parts = [self.use(line, answer), proof, cta]
         elif proof and len(proof) <= 140:
             parts = [proof, self.use(line, answer), cta]
         else:
-            return "no hook within 140 characters"
-        return {"post": "\n\n".join(p for p in parts if p)}
+            return None
+        return "\n\n".join(p for p in parts if p)
 
     def sponsored(self, stage: Stage, variant: int) -> dict | str:
         headline = self.phrase(stage, variant, 70, payoff=True)
@@ -158,13 +190,20 @@ class ChannelWriter(Writer):
         start = (variant - 1 + self.turn) % max(1, len(pool))  # each variant opens with another question
         pool = pool[start:] + pool[:start]
         asked = [(ln, q) for ln in pool if (q := ln.insight.question())]
-        questions = list(dict.fromkeys(q for _, q in asked))
+        asked = list({q: (ln, q) for ln, q in reversed(asked)}.values())[::-1]  # each question once
+        # three questions of different shapes ("What would it take", "How does your team", "Do you still")
+        # where the items allow, in the pool's order
+        shape = (lambda q: " ".join(q.split()[:3]).lower())
+        varied = [a for k, a in enumerate(asked) if shape(a[1]) not in {shape(b[1]) for b in asked[:k]}]
+        asked = (varied + [a for a in asked if a not in varied])[:3]
+        questions = [q for _, q in asked]
         if len(questions) < 3 or not self.vps:
             return "fewer than three discovery questions from this persona's items"
-        for ln, q in asked[:3]:
+        for ln, q in asked:
             self.use(ln, q)
-        line = asked[0][0]
-        value = value_sentence(line.entry.value_proposition or self.vps[0], self.product, slot_of(stage, variant))
+        # the product said by what answers one of the questions (the brief's first promise when none does)
+        vp = next((ln.entry.value_proposition for ln, _ in asked[:3] if ln.entry.value_proposition), self.vps[0])
+        value = value_sentence(vp, self.product, slot_of(stage, variant))
         opener = (f"Hi {{{{first_name}}}}, this is {{{{sender_name}}}} from {self.product}. {value} "
                   "Do you have a minute for three quick questions?")
         return {"opener": opener, "questions": questions[:3]}
@@ -176,12 +215,15 @@ class ChannelWriter(Writer):
         judge Rosterly on your own case: start a 14-day trial"), never with an answer to something else, and named in `gaps`."""
         responses = []
         for i, c in enumerate(self.persona.objections):
-            said = insight(c.text)
+            said = insight(c.text) or worry(c.text)
             scored = [(similarity(c.text, p.claim) + PROOF_EDGE, 1, p) for p in self.proofs] + \
                 [(similarity(c.text, v), 0, v) for v in self.vps]
             score, is_proof, best = max(scored, key=lambda t: t[:2], default=(0.0, 0, None))
+            if said is None:  # it cannot be restated without quoting the interviewee: left out, and said so
+                self.gaps.append(f"objections[{i}] cannot be restated in the company's voice")
+                continue
             self.answered.append(i)
-            if best is None or score - is_proof * PROOF_EDGE < ANSWERS:
+            if best is None or score - is_proof * PROOF_EDGE < (ANSWERS if is_proof else answer_floor("objections")):
                 self.gaps.append(f"objections[{i}] has no answer in the brief (add a proof point)")
                 cta = max(self.ctas, key=lambda t: similarity(c.text, t))
                 answer = f"judge {self.product} on your own case: {lower_first(bare(cta))}."
@@ -189,12 +231,14 @@ class ChannelWriter(Writer):
                 answer = f"{self.product} has an answer: {lower_first(proof_sentence(best))}"
             else:
                 answer = value_sentence(best, self.product, form, product_first=True)
-            if said and said.personal and form % 2:
-                responses.append(f"{upper_first(said.question() or said.conditional())} {answer}")
-            elif said:
-                responses.append(f"{said.conditional()}, {answer if answer.startswith(self.product) else lower_first(answer)}")
+            if said.personal and form % 2:
+                asked = said.question() if answer.startswith(self.product) else None
+                responses.append(f"{asked} {answer}" if asked else f"{said.conditional()}, "
+                                 f"{answer if answer.startswith(self.product) else lower_first(answer)}")
             else:
-                responses.append(f"On this concern, {answer if answer.startswith(self.product) else lower_first(answer)}")
+                responses.append(f"{said.conditional()}, {answer if answer.startswith(self.product) else lower_first(answer)}")
+        if len(responses) < len(self.persona.objections):  # one response per objection, or no asset
+            return "an objection cannot be restated without quoting the interviewee"
         return {"responses": responses} if responses else "this persona has no objections"
 
     def generic(self, channel: Channel, stage: Stage, variant: int) -> dict | str:
@@ -237,9 +281,12 @@ def _write(persona: Persona, channel: Channel, stage: Stage, variant: int, turn:
            config: LintConfig, known: str, mmap: MessageMap | None, quotes: QuotePolicy | None) -> Asset:
     w = ChannelWriter(persona, brief, config, mmap)
     w.turn = turn
+    w.rotation = slot_of(stage, variant) + len(channel.name)  # proof points take turns across slots and channels
     builtin = "" if channel.custom else channel.name
     body_min = (channel.rule("body").min_words or 0) if channel.rule("body") else 0
     written = "the brief has no value propositions or calls to action to write from" if not (w.vps and w.ctas) \
+        else (f"objection handling answers the same objections in every variant: see "
+              f"{asset_id(persona.id, channel.name, stage, 1)}") if builtin == "objection_handling" and variant > 1 \
         else {
             "cold_email": lambda: w.email(stage, variant, follow_up=False, min_words=body_min),
             "follow_up_email": lambda: w.email(stage, variant, follow_up=True, min_words=body_min),

@@ -4,7 +4,7 @@
   itself, or the part before a colon, semicolon or dash, or before a clause that qualifies it
   (", so ...", " because ...", " without ..."). Never a cut list ("match bank, subledger") or a
   phrase ending on "the"/"to"/"and": None when there is no such phrase, and the caller writes
-  something else.
+  something else. A text with a figure in it is never cut: whole, or None.
 - `insight(text)`: a persona item turned into the company's voice, addressed to the reader
   ("We rebuild the same spreadsheets every month" -> "you rebuild the same spreadsheets every
   month"), shortened at a clause or phrase boundary until it repeats fewer than
@@ -116,6 +116,8 @@ def head(text: str, limit: int, min_words: int = 2) -> str | None:
     text = bare(" ".join(text.split()))
     if len(text) <= limit and whole(text):
         return text
+    if re.search(r"\d", text):
+        return None  # a statistic is said whole or not at all ("Managers spend 4 hours a week | on ...")
     for pattern in (_PHRASE_END, _PP_END, _AND_END):
         ends = [m.start() for m in pattern.finditer(text) if m.start() <= limit]
         for end in reversed(ends):
@@ -263,6 +265,29 @@ def insight(text: str) -> Insight | None:
     if not personal and (not _FINITE.search(clause) or clause.split()[0].lower() in _IMPERATIVES):
         return None  # "SSO with your identity provider", "Close in five days": not a statement
     return Insight(clause, personal=personal)
+
+
+_WORRY_BREAKS = frozenset("and but so if when because until during while with for in on at from".split())
+
+
+def worry(text: str) -> Insight | None:
+    """An objection `insight` cannot restate, as the reader's worry: "My concern is that the rules engine
+    will not handle Canadian and US rules side by side" -> "you're worried the rules engine will not handle
+    Canadian and US rules", cut at a word boundary where it stays whole and repeats fewer than
+    QUOTE_RUN_WORDS consecutive words of the original. None when no such cut exists."""
+    original = words(text)
+    rest = tidy(_FRAME.sub("", tidy(text)))
+    m = re.match(r"^(?:I'm |I am |we're |we are )?(?:also )?(not sure|worried(?: about| that)?)\s+(.+)$", rest, re.I)
+    frame, rest = (m.group(1).lower(), m.group(2)) if m else ("worried", rest)
+    w = bare(you_form(rest)).split()
+    for n in range(min(len(w), 14), 1, -1):  # at a phrase boundary: the end, or before a preposition or clause
+        if n < len(w) and w[n].lower() not in _WORRY_BREAKS:
+            continue
+        clause = f"you're {frame} {lower_first(' '.join(w[:n]))}"
+        if longest_shared_run(words(clause), original) < QUOTE_RUN_WORDS and whole(clause.replace("-", "")) \
+                and w[n - 1].lower().strip(".,") not in _DANGLING and not _WEAK_END.search(clause):
+            return Insight(clause, personal=True)  # ("lock-in" is one word, not a phrase ending on "in")
+    return None
 
 
 # --------------------------------------------------------------------------- the brief's voice

@@ -49,6 +49,11 @@ _LAST_WORD = re.compile(r"([A-Za-z0-9'%$£€]+)[^A-Za-z0-9'%$£€]*$")  # "cut
 _HANGING_ADJECTIVE = re.compile(r"\b\d+-(?:minute|hour|day|week|month|year|step|point|page|second)\s*$", re.I)
 
 
+def has_filler(text: str) -> bool:
+    """Whether `text` holds a FILLER phrase (the offline engine does not write from such an item)."""
+    return bool(_FILLER_RE.search(text))
+
+
 def is_headline_field(name: str) -> bool:
     """Fields read as headlines: subject lines, headlines, titles (built-in and custom channels);
     a sub-headline is a sentence, not a headline."""

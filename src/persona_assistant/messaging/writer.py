@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
 from persona_assistant.messaging.lint import lint_fields, word_count
+from persona_assistant.messaging.quality import has_filler
 from persona_assistant.messaging.message_map import ANSWERS, build_message_map, similarity, stage_entries
 from persona_assistant.messaging.phrasing import (
     Insight, head, insight, lower_first, plural, proof_sentence, tidy, upper_first, value_sentence,
@@ -26,6 +27,7 @@ STAGES: tuple[Stage, ...] = ("awareness", "consideration", "decision")
 # A proof point goes with a line when it backs the item itself or the answer to it (PROOF_BACKS); it answers
 # an objection, criterion or trigger itself when it meets it by PROOF_MARGIN more than the value proposition.
 PROOF_BACKS, PROOF_MARGIN = 0.2, 0.05
+ROTATE_WITHIN = 0.08  # proof points this close to the best backing of an answer take turns across assets
 _RESTATED = re.compile(r"^(?:your (?:\w+ )?(?:goal|aim|target|plan|concern|worry|risk)\b|you(?:'d| would) )")  # no headline
 LEAD_FIELDS: dict[str, tuple[str, ...]] = {
     "pain": ("pains", "objections", "goals", "triggers", "decision_criteria"),
@@ -56,6 +58,11 @@ class Line:
     entry: MapEntry
     insight: Insight
     proof: ProofPoint | None
+
+    @property
+    def answered(self) -> bool:
+        """The map pairs the item with an answer (a value proposition, or a proof point that meets it)."""
+        return bool(self.entry.value_proposition) or self.proof_answers
 
     @property
     def proof_answers(self) -> bool:
@@ -93,13 +100,15 @@ class Writer:
         self.audience = roles if len(roles.split()) <= 3 else " ".join(roles.split()[-2:])
         self.used: list[Line] = []
         self.turn = 0  # a rewrite after a lint failure starts from the next line
+        self.rotation = 0  # which of several near-equal proof points this asset shows (see backer)
         self.gaps: list[str] = []  # what the copy leaves out for want of an answer in the brief (the asset's note)
         self.answered: list[int] = []  # objections the copy answers
         probe = Channel("probe", "", (FieldRule("t"),))
 
         def clean(text: str) -> bool:
             found = lint_fields({"t": text}, probe, brief=brief, config=config)
-            return not any(f.rule in ("banned_phrase", "ai_phrase", "leftover_placeholder") for f in found)
+            return not any(f.rule in ("banned_phrase", "ai_phrase", "leftover_placeholder") for f in found) \
+                and not has_filler(text)
 
         self.lines: list[Line] = []
         for e in self.mmap.entries:
@@ -128,7 +137,9 @@ class Writer:
 
     def leads(self, stage: Stage, angle: Angle, fields: tuple[str, ...] = PROSE_FIELDS) -> list[Line]:
         """Lines in the order this stage and angle prefer them: stage entries first, then those whose
-        answer meets the item, then by field. Decision criteria are asked about, not written around."""
+        answer meets the item, then by field. Decision criteria are asked about, not written around.
+        Prose (the default fields) is written only around items the map answers: an item nothing in
+        the brief answers is asked about (call openers), never answered with something else."""
         stage_ids = [e.id for e in stage_entries(self.mmap, stage)]
         order = LEAD_FIELDS[angle]
 
@@ -137,7 +148,8 @@ class Writer:
             weak = line.entry.match < ANSWERS and not line.proof_answers  # the answer barely meets the pain
             return (not in_stage, weak, order.index(line.entry.item.field), stage_ids.index(line.entry.id)
                     if in_stage else 0)
-        pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields), key=key)
+        pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields
+                       and (ln.answered or fields is not PROSE_FIELDS)), key=key)
         if angle == "proof":
             pool = [ln for ln in pool if ln.proof] + [ln for ln in pool if not ln.proof]
         return pool
@@ -219,10 +231,13 @@ class Writer:
         return next((p for p in self.proofs if tidy(p.claim).lower().startswith(core)), None)
 
     def backer(self, answer: str, floor: float = PROOF_BACKS) -> ProofPoint | None:
-        """The brief's proof point closest in meaning to `answer`, if it meets it at least by `floor`."""
-        scored = [(similarity(answer, p.claim), -i, p) for i, p in enumerate(self.proofs)] if answer else []
-        best = max(scored, key=lambda t: t[:2], default=None)
-        return best[2] if best and best[0] >= floor else None
+        """A brief proof point that meets `answer` in meaning at least by `floor`: the closest, or, among
+        those within ROTATE_WITHIN of the closest, the one this asset's `rotation` turns to, so that one
+        survey figure does not back every asset of a campaign."""
+        scored = sorted(((similarity(answer, p.claim), -i, p) for i, p in enumerate(self.proofs)),
+                        key=lambda t: t[:2], reverse=True) if answer else []
+        near = [t for t in scored if t[0] >= floor and t[0] >= scored[0][0] - ROTATE_WITHIN]
+        return near[self.rotation % len(near)][2] if near else None
 
     def answer(self, line: Line, form: int, limit: int | None = None) -> str | None:
         return self.use(line, line.opener(self.product, form, limit))
