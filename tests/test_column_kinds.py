@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from persona_assistant.analysis.segments import analyze
+from persona_assistant.errors import UsageError
 from persona_assistant.ingest.crm import load_crm
 
 PHRASES = ["Went with Deputy", "Credentialing tracking mattered", "Chose incumbent; price",
@@ -65,3 +66,14 @@ def test_a_constant_column_is_no_dimension_and_does_not_double_the_segments(tmp_
     assert "one value ('Sales Pipeline')" in _reasons(with_constant)["Pipeline"]
     assert len(with_constant.segments) == len(without.segments)
     assert not any("Pipeline" in s.dimensions for s in with_constant.segments)
+
+
+def test_an_unknown_dimension_suggests_the_closest_of_the_users_headers(tmp_path):
+    crm = load_crm([_write(tmp_path / "deals.csv", 30, _short_notes)], all_columns=True)
+    with pytest.raises(UsageError) as err:
+        analyze(crm, dimensions=["Indsutry"])
+    message = str(err.value)
+    assert "did you mean 'Industry'?" in message
+    listed = message.split("columns: ", 1)[1].split(", ")
+    assert {"Industry", "Segment", "Notes"} <= set(listed)
+    assert not {"revenue_band", "region", "product", "industry"} & set(listed)  # not in the file / not the header

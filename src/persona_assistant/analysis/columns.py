@@ -25,13 +25,14 @@ the same way (`apply_plan`), so scoring reads the values the analysis judged.
 from __future__ import annotations
 
 import re
+import difflib
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from persona_assistant.analysis.leaks import (ColumnCounts, blank_finding, is_placeholder, leak, post_outcome_name,
                                               presence_leak)
 from persona_assistant.analysis.quantiles import enum_bands, fmt_number, number, quantile_transform, value_bands
-from persona_assistant.dimensions import BANDED_DIMENSIONS, CATEGORY_DIMENSIONS, NOT_DIMENSIONS
+from persona_assistant.dimensions import BANDED_DIMENSIONS, CATEGORY_DIMENSIONS, DEAL_COLUMNS, NOT_DIMENSIONS
 from persona_assistant.errors import InputError, UsageError
 from persona_assistant.ingest.csvfile import quote_ident as _q, quote_str as _qs, unique_name
 
@@ -103,8 +104,12 @@ def column_labels(report) -> dict[str, str]:
     return labels
 
 
-def resolve(name: str, columns: Sequence[str], labels: dict[str, str], what: str) -> str:
-    """A deals column from a name the user wrote: the column itself, the canonical field, or the header."""
+def resolve(name: str, columns: Sequence[str], labels: dict[str, str], what: str,
+            available: Sequence[str] | None = None) -> str:
+    """A deals column from a name the user wrote: the column itself, the canonical field, or the header.
+
+    Otherwise a one-line error naming the closest of the user's own headers (`available`: the columns
+    the export holds; by default the mapped and unmapped ones) and listing them."""
     if name in columns:
         return name
     low = name.strip().lower()
@@ -116,8 +121,15 @@ def resolve(name: str, columns: Sequence[str], labels: dict[str, str], what: str
             target = next((b for b, src in BANDED_DIMENSIONS.items() if src == canon), canon)
             if target in columns:
                 return target
-    dims = ", ".join(c for c in columns if c not in NOT_DIMENSIONS) or "none"
-    raise UsageError(f"{what} {name}: no such column in the deals data (columns: {dims})")
+    canonical = {c for c, _ in DEAL_COLUMNS}
+    if available is None:
+        available = [c for c in columns if c in labels or c not in canonical]
+    headers = list(dict.fromkeys(labels.get(c, c) for c in available if c not in NOT_DIMENSIONS))
+    by_low = {h.lower(): h for h in headers}
+    close = difflib.get_close_matches(low, list(by_low), n=1, cutoff=0.6)
+    hint = f"did you mean {by_low[close[0]]!r}? " if close else ""
+    raise UsageError(f"{what} {name}: no such column in the deals data; {hint}"
+                     f"columns: {', '.join(headers) or 'none'}")
 
 
 # --------------------------------------------------------------------------- profiling
