@@ -110,12 +110,12 @@ def draft(notes: int, usable: bool) -> tuple[Counter, str]:
 
 
 def main() -> None:
-    from persona_assistant.llm.answers import MAX_REASKS
+    from persona_assistant.llm.loop import ANSWERS_PER_CALL
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--notes", type=int, nargs="+", default=[5, 10, 20])
     args = ap.parse_args()
-    print(f"answer budget per item: 1 answer + at most {MAX_REASKS} re-asks; max_retries=0 (one HTTP request "
+    print(f"answer budget per item: at most {ANSWERS_PER_CALL} answers (llm/loop.py); max_retries=0 (one HTTP request "
           "per answer)")
     for usable, label in ((True, "answers usable at once"), (False, "extraction answers never usable")):
         print(label + ":")

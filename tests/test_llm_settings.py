@@ -146,3 +146,12 @@ def test_keys_set_prompt_does_not_echo_the_key(tmp_path):
     assert child.exitstatus == 0
     assert "sk-typed-secret-42" not in child.before
     assert read_keys_file(tmp_path / "cfg" / "persona-assistant" / "keys.json")["api_key"] == "sk-typed-secret-42"
+
+
+def test_first_token_and_idle_timeouts_from_the_workspace(ws):
+    write_config(ws, '[llm]\nbase_url = "http://localhost:8080/v1"\ntimeout = 20\nidle_timeout = 5\n')
+    s = resolve_settings(ws)
+    assert (s.timeout, s.idle_timeout) == (20.0, 5.0)
+    write_config(ws, '[llm]\nidle_timeout = 0\n')
+    with pytest.raises(InputError, match="llm.idle_timeout: must be at least 0.1"):
+        resolve_settings(ws)

@@ -214,7 +214,7 @@ def test_persona_draft_requests_grow_with_notes_as_documented():
     same counter as bench/bench_requests.py."""
     import importlib.util
 
-    from persona_assistant.llm.answers import MAX_REASKS
+    from persona_assistant.llm.loop import ANSWERS_PER_CALL
 
     root = Path(__file__).resolve().parents[1]
     spec = importlib.util.spec_from_file_location("bench_requests", root / "bench" / "bench_requests.py")
@@ -224,7 +224,7 @@ def test_persona_draft_requests_grow_with_notes_as_documented():
     assert (asked["ExtractedEvidence"], asked["PersonaGrouping"], asked["Persona"]) == (4, 1, 3)
     assert asked["total"] == 4 + 1 + 3 and outcome == "3 personas"
     asked, outcome = bench.draft(2, usable=False)  # every extraction answer unusable: the whole budget, no more
-    assert asked["total"] == asked["ExtractedEvidence"] == 2 * (1 + MAX_REASKS)
+    assert asked["total"] == asked["ExtractedEvidence"] == 2 * ANSWERS_PER_CALL
     assert outcome.startswith("stopped: no usable answer for any of 2 note part(s)")
 
 

@@ -160,7 +160,7 @@ def test_a_full_disk_during_a_model_campaign_is_one_line_and_stops_it(tmp_path, 
     with respx.mock(assert_all_mocked=True) as mock:
         route = mock.post("http://llm.test/v1/chat/completions").mock(return_value=page)
         code, out, err = run_main(monkeypatch, capsys, "campaign", "-w", str(ws.root), "--channel", "cold_email",
-                                  "--variants", "3")
+                                  "--variants", "3", "--concurrency", "8")
     assert code == 1 and out == ""
     assert error_lines(err) == [f"error: {ws.root / '.persona-assistant' / LOG_NAME}: {NO_SPACE}"]
     assert "failed" not in err and "OperationalError" not in err

@@ -6,6 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 from persona_assistant.errors import UsageError
+from persona_assistant.llm.settings import DEFAULT_IDLE_TIMEOUT_S, DEFAULT_PROMPT_BUDGET_TOKENS, DEFAULT_TIMEOUT_S
 from persona_assistant.workspace import Workspace
 
 CONFIG_TEMPLATE = """\
@@ -16,7 +17,9 @@ CONFIG_TEMPLATE = """\
 [llm]
 # model = "gpt-4o-mini"
 # base_url = "http://localhost:11434/v1"   # Ollama, vLLM, LM Studio, llama.cpp server...
-# prompt_budget_tokens = 6000
+# prompt_budget_tokens = {budget}
+# timeout = {timeout:g}          # seconds: a whole answer, or a local server's first token
+# idle_timeout = {idle:g}     # seconds between two chunks of a streamed answer (local servers)
 
 [analysis]
 min_support = 30
@@ -25,7 +28,7 @@ min_support = 30
 # dimensions = ["Industry", "Lead Source"]   # only these
 # exclude = ["Region"]                        # never these
 # allow = ["Contract Term"]                   # let in a column excluded as a leak, id, date or free text
-"""
+""".format(budget=DEFAULT_PROMPT_BUDGET_TOKENS, timeout=DEFAULT_TIMEOUT_S, idle=DEFAULT_IDLE_TIMEOUT_S)
 
 
 def init_workspace(directory: Path) -> list[Path]:

@@ -380,6 +380,19 @@ def apply_plan(con, table: str, plan: DimensionPlan, *, every_blank: bool = Fals
     have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
     blank_cols = set(plan.chosen) | set(plan.placeholders) if every_blank else set(plan.placeholders)
     words = ", ".join(_qs(p) for p in sorted(PLACEHOLDERS))
+    if hasattr(con, "relations"):  # a warehouse table (warehouse/query.py): the same steps as a SELECT over it
+        rel = con.relations[table]
+        select = []
+        for col, typ in rel.columns:
+            value = _q(col)
+            if col in blank_cols:
+                value = f"CASE WHEN lower(trim(CAST({value} AS VARCHAR))) IN ({words}) THEN NULL ELSE {value} END"
+            if col in plan.transforms:
+                value, typ = f"({plan.transforms[col].replace('{c}', value)})", "VARCHAR"
+            select.append((f"{value} AS {_q(col)}", (col, typ)))
+        con.define(table, f"SELECT {', '.join(s for s, _ in select)} FROM ({rel.select}) AS p",
+                   [c for _, c in select])
+        return
     for col in sorted(blank_cols & have):
         con.execute(f"UPDATE {table} SET {_q(col)} = NULL WHERE lower(trim(CAST({_q(col)} AS VARCHAR))) IN ({words})")
     for col, (sql, labels) in (fast or {}).items():

@@ -1,8 +1,10 @@
 """Which CRM segments win more (or less) often than the rest, and how sure we are.
 
-Everything is computed by DuckDB GROUP BYs over the canonical `deals` table that
-ingestion builds, so a million-deal export never becomes Python objects; Python
-only sees one row per segment. The result is deterministic for the same input.
+Everything is computed by DuckDB GROUP BYs (`analysis.grouped`) over the canonical `deals`
+table that ingestion builds, so a million-deal export never becomes Python objects; Python
+only sees one row per segment. On a warehouse table the same SQL runs there (`warehouse/`)
+and the statistics below are computed here over the returned aggregates, so the figures and
+verdicts are the same whatever the engine. The result is deterministic for the same input.
 
 Method, in short (the words also land in `Analysis.correction` and `.verdict`):
 - Only closed deals (won or lost) count. Win rate = won / closed. Median value and
@@ -30,11 +32,11 @@ Method, in short (the words also land in `Analysis.correction` and `.verdict`):
 
 from __future__ import annotations
 
-from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from persona_assistant.analysis.columns import Settings, plan_dimensions, resolve, workspace_settings
+from persona_assistant.analysis.grouped import CLOSED, MEDIANS, counts_sql, segment_rows
 from persona_assistant.analysis.stats import benjamini_hochberg, bonferroni_alpha, score_test_p, wilson_interval
 from persona_assistant.errors import InputError, UsageError
 from persona_assistant.schemas import (Analysis, DataSufficiency, ExcludedColumn, Segment, SegmentStats, segment_id,
@@ -44,19 +46,10 @@ if TYPE_CHECKING:  # the ingestion module imports duckdb; keep this module impor
     from persona_assistant.ingest.crm import CrmData
 
 ALPHA = 0.05
-SAMPLE_IDS = 5  # receipts per outcome: the first N won and N lost deal ids, by id
 # Sufficiency thresholds (closed deals overall).
 MIN_WON_SUFFICIENT = 50
 MIN_WON = 10
 MIN_LOST = 20
-
-_CLOSED = "outcome IN ('won', 'lost')"
-
-
-def _q(name: str) -> str:
-    """A quoted SQL identifier (user-named dimension columns may hold anything)."""
-    return '"' + name.replace('"', '""') + '"'
-
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
@@ -91,33 +84,6 @@ def pick_dimensions(crm: "CrmData", dimensions: Sequence[str] | None, columns: l
     return sorted(set(chosen))
 
 
-def _counts(receipts: bool = True) -> str:
-    """Additive aggregates (and the first deal ids as receipts), over closed deals."""
-    won = "FILTER (WHERE outcome = 'won')"
-    ids = f""",
-        min(CAST(deal_id AS VARCHAR), {SAMPLE_IDS}) {won} AS won_ids,
-        min(CAST(deal_id AS VARCHAR), {SAMPLE_IDS}) FILTER (WHERE outcome = 'lost') AS lost_ids"""
-    return f"""
-        count(*) AS closed,
-        count(*) {won} AS won,
-        count(*) FILTER (WHERE outcome = 'lost') AS lost,
-        CAST(sum(amount) {won} AS DOUBLE) AS total_won_value{ids if receipts else ""}
-    """
-
-
-# Rolling the finest-grain cube up: counts and sums add. The first-N id receipts do not go through
-# list merges (every group's lists gathered, flattened and sorted: the slowest part of a million-deal
-# analysis, and memory-bound with many dimensions); the cube's ids are unnested (at most 2 x N per
-# cube row) and a bounded min(id, N) picks each group's first ones.
-_ROLLUP = "sum(closed), sum(won), sum(lost), sum(total_won_value)"
-_RECEIPTS = f"min(id, {SAMPLE_IDS}) FILTER (WHERE won), min(id, {SAMPLE_IDS}) FILTER (WHERE NOT won)"
-# Medians do not roll up: they run over won deals only (half the rows, no FILTER on a
-# holistic aggregate), a few grouping sets per query. All sets at once holds every
-# set's values in memory together; one set per query rescans each time. ~6 is the knee.
-_MEDIANS = "CAST(median(amount) AS DOUBLE), CAST(median(cycle_days) AS DOUBLE)"
-SETS_PER_QUERY = 6
-
-
 def _stats(closed: int, won: int, lost: int, total_won_value, median_won_value, median_cycle_days) -> dict:
     lo, hi = wilson_interval(won, closed, alpha=ALPHA)
     return dict(
@@ -130,65 +96,9 @@ def _stats(closed: int, won: int, lost: int, total_won_value, median_won_value, 
 
 
 def _baseline(con) -> SegmentStats:
-    closed, won, lost, total = con.execute(f"SELECT {_counts(False)} FROM deals WHERE {_CLOSED}").fetchone()
-    medians = con.execute(f"SELECT {_MEDIANS} FROM deals WHERE outcome = 'won'").fetchone()
+    closed, won, lost, total = con.execute(f"SELECT {counts_sql(False)} FROM deals WHERE {CLOSED}").fetchone()
+    medians = con.execute(f"SELECT {MEDIANS} FROM deals WHERE outcome = 'won'").fetchone()
     return SegmentStats(**_stats(closed, won, lost, total, *medians))
-
-
-def _grouped(con, source: str, select: str, dims: list[str], dim_sets: list[tuple[str, ...]],
-             having: str = "") -> dict:
-    """{((dimension, value), ...): aggregate row} per set in `dim_sets`, one GROUPING SETS query.
-
-    `source` is a query with columns d0, d1, ... for `dims` (in that order).
-    """
-    alias = {d: f"d{i}" for i, d in enumerate(dims)}
-    used = sorted({d for s in dim_sets for d in s}, key=dims.index)
-    sets = ", ".join("(" + ", ".join(alias[d] for d in s) + ")" for s in dim_sets)
-    flags = ", ".join(f"GROUPING({alias[d]})" for d in used)
-    # A grouped dimension whose value is NULL (blank in the CRM) is not a segment.
-    no_blanks = " AND ".join(f"(GROUPING({alias[d]}) = 1 OR {alias[d]} IS NOT NULL)" for d in used)
-    grouped = " + ".join(f"(1 - GROUPING({alias[d]}))" for d in used)
-    having = f"{no_blanks} AND ({having.format(grouped=grouped)})" if having else no_blanks
-    sql = f"""
-        WITH src AS ({source})
-        SELECT {", ".join(alias[d] for d in used)}, {flags}, {select}
-        FROM src GROUP BY GROUPING SETS ({sets}) HAVING {having}
-    """
-    n = len(used)
-    out = {}
-    for row in con.execute(sql).fetchall():
-        key = tuple((d, row[i]) for i, d in enumerate(used) if row[n + i] == 0)
-        out[key] = row[2 * n:]
-    return out
-
-
-def _segment_rows(con, dims: list[str], *, pairs: bool, min_support: int) -> list[tuple[dict[str, str], tuple]]:
-    """One row per segment: ({dimension: value}, aggregates); pairs only with min_support closed deals.
-
-    Counts come from one scan into a cube at the finest grain (every dimension at once;
-    a few thousand rows for typical CRMs), rolled up to singles and pairs.
-    """
-    if not dims:
-        return []
-    cols = ", ".join(f"{_q(d)} AS d{i}" for i, d in enumerate(dims))
-    names = ", ".join(f"d{i}" for i in range(len(dims)))
-    sets = [(d,) for d in dims] + (list(combinations(dims, 2)) if pairs else [])
-    cube = f"""SELECT {names}, {_counts()} FROM (SELECT deal_id, outcome, amount, {cols} FROM deals
-               WHERE {_CLOSED}) GROUP BY ALL"""
-    counts = _grouped(con, cube, _ROLLUP, dims, sets, having=f"{{grouped}} = 1 OR sum(closed) >= {int(min_support)}")
-    ids = f"""WITH c AS ({cube}) SELECT {names}, unnest(won_ids) AS id, true AS won FROM c
-              UNION ALL SELECT {names}, unnest(lost_ids) AS id, false AS won FROM c"""
-    receipts = _grouped(con, ids, _RECEIPTS, dims, sets)
-    won = f"SELECT amount, cycle_days, {cols} FROM deals WHERE outcome = 'won'"
-    medians: dict = {}
-    for i in range(0, len(sets), SETS_PER_QUERY):
-        medians.update(_grouped(con, won, _MEDIANS, dims, sets[i:i + SETS_PER_QUERY]))
-    out = []
-    for key, (closed, won_n, lost, total) in counts.items():
-        med = medians.get(key, (None, None))
-        won_ids, lost_ids = receipts.get(key, (None, None))
-        out.append((dict(key), (int(closed), int(won_n), int(lost), total, *med, won_ids, lost_ids)))
-    return out
 
 
 def sufficiency(won: int, lost: int) -> DataSufficiency:
@@ -291,7 +201,7 @@ def analyze(crm: "CrmData", *, min_support: int = 30, dimensions: Sequence[str] 
     p0 = baseline.win_rate
 
     segments: list[Segment] = []
-    for key, agg in _segment_rows(con, dims, pairs=pairs, min_support=min_support):
+    for key, agg in segment_rows(con, dims, pairs=pairs, min_support=min_support):
         stats = _stats(*agg[:6])
         won_ids, lost_ids = agg[6] or [], agg[7] or []
         segments.append(Segment(
@@ -372,17 +282,20 @@ def workspace_min_support(ws) -> int:
 
 def analyze_workspace(ws, files: Sequence[Path] | None = None, *, mapping_file: Path | None = None,
                       min_support: int | None = None, dimensions: Sequence[str] | None = None,
-                      pairs: bool = True) -> Analysis:
+                      pairs: bool = True, source=None) -> Analysis:
     """Load a workspace's CRM exports (or the given files) and analyse them with its settings.
 
     The one place that applies the defaults `analyze`, drafting and chat share: the workspace's
     crm/ files, its mapping.toml when present, and [analysis].min_support.
     """
+    source = source or workspace_source(ws, files)
+    if files and source is not None:
+        raise UsageError("FILES and --source: analyse either exports or a warehouse table")
     if files:
         for path in files:
             if not Path(path).is_file():
                 raise UsageError(f"FILES: {path} is not a file")
-    else:
+    elif source is None:
         files = ws.crm_files()
         if not files:
             raise UsageError(f"no CRM files in {ws.crm_dir}: put CSV/XLSX exports there or pass FILES")
@@ -392,22 +305,40 @@ def analyze_workspace(ws, files: Sequence[Path] | None = None, *, mapping_file: 
     if min_support is None:
         min_support = workspace_min_support(ws)
     check_min_support(min_support)
-    crm = load_history(ws, files, mapping_file=mapping_file)
+    crm = load_history(ws, files, mapping_file=mapping_file, source=source)
     return analyze(crm, min_support=min_support, dimensions=dimensions or None, pairs=pairs)
 
 
-def load_history(ws, files: Sequence[Path] | None = None, *, mapping_file: Path | None = None) -> "CrmData":
-    """A workspace's CRM exports (or `files`) with every column, planned with its [analysis] settings.
+def workspace_source(ws, files: Sequence[Path] | None = None):
+    """The workspace's warehouse table ([source] url and table in its settings) when no FILES are named."""
+    if files:
+        return None
+    from persona_assistant.warehouse.source import source_from
+
+    return source_from(None, None, ws.config())
+
+
+def load_history(ws, files: Sequence[Path] | None = None, *, mapping_file: Path | None = None,
+                 source=None) -> "CrmData":
+    """A workspace's CRM exports (or `files`, or the warehouse table `source`, or the one its [source] settings
+    name) with every column, planned with its [analysis] settings.
 
     The one loader behind `analyze`, `draft icp`, `score`, `backtest` and chat, so they all judge the
     same dimensions.
     """
     from persona_assistant.ingest.crm import load_crm
 
-    files = list(files) if files else ws.crm_files()
+    source = source or workspace_source(ws, files)
     if mapping_file is None:
         mapping_file = ws.mapping_file()  # None, with a notice, when it leads outside the workspace
     settings = workspace_settings(ws)
+    if source is not None:
+        from persona_assistant.warehouse.tables import open_table
+
+        crm = open_table(source, mapping_file=mapping_file)
+        plan_dimensions(crm, settings)
+        return crm
+    files = list(files) if files else ws.crm_files()
     crm = load_crm(files, mapping_file=mapping_file, all_columns=True)
     plan_dimensions(crm, settings)
     return crm

@@ -38,11 +38,12 @@ from persona_assistant.chat.session import Session, chat_dir, conversation_path,
 from persona_assistant.chat.tools import TOOLS, Context, Edit, run_tool
 from persona_assistant.errors import ModelError
 from persona_assistant.llm.faults import INTERRUPTED, SecretMask, StreamInterrupted
+from persona_assistant.llm.settings import DEFAULT_PROMPT_BUDGET_TOKENS
+from persona_assistant.prompts import CHARS_PER_TOKEN
 from persona_assistant.safe_text import clean
 from persona_assistant.workspace import Workspace
 
 MAX_TOOL_ROUNDS = 5
-DEFAULT_BUDGET_TOKENS = 6000
 OFFLINE_HINT = ("no model configured: set OPENAI_API_KEY (or `persona-assistant keys set`), or base_url "
                 "under [llm] in persona-assistant.toml, or pass --base-url; slash commands work offline (/help)")
 
@@ -358,10 +359,10 @@ class Chat:
         """System prompt (workspace context) plus as much recent conversation as fits the budget."""
         from persona_assistant.chat.tools import system_prompt
 
-        budget = int(getattr(self.settings, "prompt_budget_tokens", None) or DEFAULT_BUDGET_TOKENS)
+        budget = int(getattr(self.settings, "prompt_budget_tokens", None) or DEFAULT_PROMPT_BUDGET_TOKENS)
         system = system_prompt(self.ctx, budget_tokens=budget // 2)
         history = [_for_model(m) for m in self.session.messages]
-        room = budget * 4 - len(system)  # ~4 characters a token
+        room = budget * CHARS_PER_TOKEN - len(system)
         kept: list[dict] = []
         used = 0
         for m in reversed(history):

@@ -29,6 +29,10 @@ def _main(
     # --debug is read by cli.main.run from the arguments (it decides how an error ends); here it is
     # only declared so typer accepts and documents it.
     show_progress()
+    if debug:  # e.g. the rows each warehouse query fetched (warehouse/query.py)
+        import logging
+
+        logging.getLogger("persona_assistant").setLevel(logging.DEBUG)
 
 
 def _sub(help: str) -> typer.Typer:

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from persona_assistant.cli.common import JsonOpt, WorkspaceOpt, emit_json, notice, notices
+from persona_assistant.cli.warehouse_opts import SourceOpt, TableOpt, cli_source
 
 
 def analyze(
@@ -25,6 +26,8 @@ def analyze(
         "--map", metavar="FILE", help="Column/stage mapping file (default: the workspace's mapping.toml if present).",
         show_default=False)] = None,
     no_pairs: Annotated[bool, typer.Option("--no-pairs", help="Only single dimensions, no pairs.")] = False,
+    source: SourceOpt = None,
+    table: TableOpt = None,
     wait: Annotated[bool, typer.Option("--wait", help="If a draft or campaign is running on the workspace, wait "
                                        "for it to finish instead of stopping.")] = False,
 ) -> None:
@@ -32,8 +35,9 @@ def analyze(
     from persona_assistant.services.analysis import analyze as run
     from persona_assistant.workspace import open_workspace
 
-    result = run(open_workspace(workspace), files or None, mapping_file=map_file, min_support=min_support,
-                 dimensions=dimension or None, pairs=not no_pairs, wait=wait, progress=notice)
+    ws = open_workspace(workspace)
+    result = run(ws, files or None, mapping_file=map_file, min_support=min_support, dimensions=dimension or None,
+                 pairs=not no_pairs, wait=wait, progress=notice, source=cli_source(ws, source, table))
     notices(result.notices)
     if json_out:
         emit_json(result.analysis)

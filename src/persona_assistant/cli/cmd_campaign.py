@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from persona_assistant.cli.common import JsonOpt, MaxTokensOpt, WorkspaceOpt, emit_json, notice
+from persona_assistant.llm.capacity import DEFAULT_CONCURRENCY
 
 if TYPE_CHECKING:
     from persona_assistant.messaging.campaign import ItemSpec
@@ -96,7 +97,9 @@ def campaign(
     stage: Annotated[Optional[list[str]], typer.Option(
         "--stage", help="awareness, consideration or decision (repeatable; default all).")] = None,
     variants: Annotated[int, typer.Option("--variants", help="Variants per asset; angles cycle pain, proof, insight.")] = 3,
-    concurrency: Annotated[int, typer.Option("--concurrency", help="Model requests at a time.")] = 8,
+    concurrency: Annotated[int, typer.Option(
+        "--concurrency", help="Most model requests at a time; a local server starts at 2 and the run learns "
+                              "what it takes.")] = DEFAULT_CONCURRENCY,
     persona: Annotated[Optional[list[str]], typer.Option("--persona", help="Persona id (repeatable; default all).")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Use the offline engine even if a model is configured.")] = False,
     allow_lint_failures: Annotated[bool, typer.Option(

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from persona_assistant.cli.common import JsonOpt, WorkspaceOpt, emit_json, notices
+from persona_assistant.cli.warehouse_opts import SourceOpt, TableOpt, cli_source
 
 TOP_ROWS = 20
 
@@ -40,17 +41,28 @@ def _print_model(console: Any, model_info: dict) -> None:
 
 
 def score(
-    file: Annotated[Path, typer.Argument(help="CSV/XLSX of accounts or contacts (leads) to score.")],
+    file: Annotated[Optional[Path], typer.Argument(
+        help="CSV/XLSX of accounts or contacts (leads) to score (or --leads-table).", show_default=False)] = None,
     workspace: WorkspaceOpt = Path("."),
     json_out: JsonOpt = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write all scored rows to this CSV.")] = None,
     explain_model: Annotated[bool, typer.Option("--explain", help="Print the model: every coefficient.")] = False,
+    source: SourceOpt = None,
+    table: TableOpt = None,
+    leads_table: Annotated[Optional[str], typer.Option(
+        "--leads-table", metavar="NAME", show_default=False,
+        help="Score this table of the --source warehouse instead of FILE.")] = None,
+    out_table: Annotated[Optional[str], typer.Option(
+        "--out-table", metavar="NAME", show_default=False,
+        help="With --leads-table: write the scored leads as this new table in the warehouse.")] = None,
 ) -> None:
     """Score accounts or contacts 0-100 against the ICP, with tier, factors, confidence and persona."""
     from persona_assistant.services.scoring import score as run
     from persona_assistant.workspace import open_workspace
 
-    result = run(open_workspace(workspace), file, out=out)
+    ws = open_workspace(workspace)
+    result = run(ws, file, out=out, source=cli_source(ws, source, table), leads_table=leads_table,
+                 out_table=out_table)
     notices(result.notices)
     if json_out:
         emit_json(result.to_json())
@@ -93,12 +105,15 @@ def backtest(
     json_out: JsonOpt = False,
     split: Annotated[float, typer.Option("--split", help="Share of closed deals (earliest by close date) "
                                                          "to learn from; the rest tests.")] = 0.7,
+    source: SourceOpt = None,
+    table: TableOpt = None,
 ) -> None:
     """Check whether the score predicts: learn on earlier closed deals, test on later ones."""
     from persona_assistant.services.scoring import backtest as run
     from persona_assistant.workspace import open_workspace
 
-    result = run(open_workspace(workspace), split=split)
+    ws = open_workspace(workspace)
+    result = run(ws, split=split, source=cli_source(ws, source, table))
     if json_out:
         emit_json(result.to_dict())
         return

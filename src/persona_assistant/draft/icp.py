@@ -11,15 +11,15 @@ whether the CRM singles out a segment (only when some segment is significantly "
 from __future__ import annotations
 
 from persona_assistant.draft.evidence import fabricated_quotes, map_evidence, verify_claims
+from persona_assistant.draft.offline import MAX_DEAL_IDS
 from persona_assistant.draft.personas import (
     _parts, extract_evidence, make_llm, without_text,
 )
-from persona_assistant.llm.answers import check_once
+from persona_assistant.llm.loop import Check
 from persona_assistant.schemas import ICP, Analysis, Claim, StatEvidence
 
 ICP_ID = "icp-primary"
 MAX_SEGMENTS = 40
-MAX_DEAL_IDS = 10
 MAX_LISTED = 10  # icp_candidates / anti_icp ids named in the prompt (the table is capped apart)
 PROMPT_RATE_TOL = 0.5e-4 + 1e-9  # icp_draft.j2 prints rates with "%.4f"
 
@@ -93,7 +93,7 @@ def llm_icp(ws, settings, analysis: Analysis, sources: list, notes: list[str], p
     rendered = render("icp_draft", ws, icp_id=ICP_ID, analysis=shown, max_segments=MAX_SEGMENTS,
                       evidence=evidence[:80])
     res = llm.structured("icp_draft", rendered.messages(), ICP,
-                         check=check_once(lambda m: verify_claims(_snap_stats(m, analysis), by_id, analysis)[1]),
+                         checks=[Check("claims", lambda m: verify_claims(_snap_stats(m, analysis), by_id, analysis)[1], reasks=1)],
                          cache_key_parts=_parts(rendered))
     notes.extend(f"icp: {n}" for n in res.notes)
     icp = _snap_stats(res.value.model_copy(update={"id": ICP_ID}), analysis)

@@ -16,7 +16,8 @@ from typing import Any
 
 from persona_assistant.draft.evidence import fabricated_quotes, normalise, verify_claims, verify_quote
 from persona_assistant.errors import UsageError
-from persona_assistant.llm.answers import NoValidAnswer, check_once
+from persona_assistant.llm.answers import NoValidAnswer
+from persona_assistant.llm.loop import Check
 from persona_assistant.schemas import PERSONA_ITEM_FIELDS, ICP, Claim, Persona, PersonaSet, QuoteEvidence
 
 MAX_PERSONAS = 6
@@ -183,7 +184,7 @@ def group_sources(llm, ws, sources: list, evidence: list[dict], hints: dict, not
 
     try:
         res = llm.structured("persona_grouping", rendered.messages(), grouping_answer(sorted(ids)),
-                             check=check_once(check),
+                             checks=[Check("grouping", check, reasks=1)],
                              cache_key_parts=_parts(rendered))
     except NoValidAnswer as exc:
         notes.append(f"grouping: no usable answer ({exc.message}); interviews grouped by role")
@@ -250,7 +251,7 @@ def synthesize(llm, ws, pid: str, members: list, evidence: list[dict], hints: di
         role_hints=[f"{sid}: {h.get('role')}, {h.get('seniority')}, {h.get('function')}"
                     for sid, h in hints.items() if sid in by_id])
     res = llm.structured("persona_synthesis", rendered.messages(), Persona,
-                         check=check_once(lambda p: verify_claims(p, by_id)[1]),
+                         checks=[Check("claims", lambda p: verify_claims(p, by_id)[1], reasks=1)],
                          cache_key_parts=_parts(rendered))
     notes.extend(f"{pid}: {n}" for n in res.notes)
     persona = res.value.model_copy(update={"id": pid, "icp_id": icp_id, "sources": list(by_id)})

@@ -26,8 +26,9 @@ class Engine(Protocol):
     def draft_personas(self, ws: Any, sources: list, icp_id: str | None, progress: Progress = None) -> PersonaSet:
         """Personas from the notes. Verified by the caller."""
 
-    def client(self, ws: Any) -> AsyncContextManager[Any]:
-        """The model client for a run (an `llm.client.LLM`), or a context holding None offline."""
+    def client(self, ws: Any, concurrency: int | None = None) -> AsyncContextManager[Any]:
+        """The model client for a run (an `llm.client.LLM`, at most `concurrency` requests at a time,
+        learning less for a local server), or a context holding None offline."""
 
     def copy_generator(self, ctx: Any, ws: Any, client: Any) -> Callable[[Any], Any]:
         """`async generate(ItemSpec) -> Asset` for messaging.campaign.run_items."""

@@ -34,10 +34,12 @@ class ModelEngine:
 
         return llm_personas(ws, self.settings, sources, icp_id, progress)
 
-    def client(self, ws):
+    def client(self, ws, concurrency: int | None = None):
         from persona_assistant.llm.client import LLM
 
-        return LLM(self.settings, ws=ws)
+        if concurrency is None:
+            return LLM(self.settings, ws=ws)
+        return LLM(self.settings, ws=ws, concurrency=concurrency)
 
     def copy_generator(self, ctx, ws, client):
         from persona_assistant.messaging.campaign import llm_generator

@@ -33,7 +33,7 @@ class OfflineEngine:
 
         return offline_personas(sources, icp_id=icp_id, outcomes=crm_outcomes(ws))
 
-    def client(self, ws) -> contextlib.nullcontext:
+    def client(self, ws, concurrency: int | None = None) -> contextlib.nullcontext:
         return contextlib.nullcontext(None)
 
     def copy_generator(self, ctx, ws, client):

@@ -19,29 +19,23 @@ reject the whole answer. The policy, decided here and nowhere else:
 - **Truncated answers** (finish_reason=length): `close_truncated` cuts the text after its last
   complete list item or field and closes the open brackets, so the complete items are salvaged.
 
-The number of model calls per item (the one place it is stated):
-  one answer, plus at most MAX_REASKS re-asks. A re-ask happens when the answer is not JSON,
-  is not salvageable, fails the caller's `check`, or (once per call) lost items in salvage; the
-  re-ask quotes the errors and asks with a changed seed where the server takes one. An answer
-  byte-identical to the previous one ends the re-asks at once (the best salvaged answer so far
-  is kept, else the call fails). Rejected requests (a refused response_format or parameter)
-  do not count: the model was not asked. The SDK's own transport retries (max_retries) are
-  HTTP attempts of one call, logged as `requests`. The campaign's lint re-asks
-  (messaging/campaign.py MAX_LINT_REASKS) are further calls of the same item.
+- **Re-ask messages** (`reask_messages`) quote only the latest failed answer and its errors,
+  both bounded. When a re-ask happens, and how many answers a call gets, is llm/loop.py's
+  policy, stated there and nowhere else.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from persona_assistant.errors import ModelError
+from persona_assistant.llm.structured import model_schema
 from persona_assistant.prompts import CHARS_PER_TOKEN, estimate_tokens
 
-MAX_REASKS = 2
 REASK_ANSWER_TOKENS = 1000  # ~4,000 characters of the failed answer echoed in a re-ask
 REASK_PROBLEM_TOKENS = 100  # per error line; at most REASK_PROBLEMS lines
 REASK_PROBLEMS = 12
@@ -146,7 +140,7 @@ class _Walker:
 
 def normalise(data: Any, model: type[BaseModel], notes: list[str]) -> Any:
     """`data` with cosmetic faults fixed against `model`'s JSON Schema (see the module docstring)."""
-    schema = model.model_json_schema()
+    schema = model_schema(model)
     return _Walker(schema, notes).fix(copy.deepcopy(data), schema, "", top=True)
 
 
@@ -255,20 +249,6 @@ def close_truncated(text: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- re-asks
-
-
-def check_once(verify: Callable[[Any], list[str]]) -> Callable[[Any], list[str]]:
-    """A `check=` for LLM.structured that reports failures only the first time it is called.
-
-    The LLM layer then re-asks once with the list; the second answer is accepted and what
-    still fails is dropped by the caller's code afterwards (instead of failing the whole item)."""
-    calls = {"n": 0}
-
-    def check(value) -> list[str]:
-        calls["n"] += 1
-        return verify(value) if calls["n"] == 1 else []
-
-    return check
 
 
 def clip(text: str, tokens: int, what: str) -> str:

@@ -3,8 +3,10 @@
 Per (base URL, model): `mode`, the first response_format worth trying (json_schema ->
 json_object -> prompt); `limit`, the name of the output-token limit (max_tokens or
 max_completion_tokens); `stream_usage`, "off" when the server refuses stream_options; `seed`,
-"off" when it refuses a seed. Only a refusal by the server (an HTTP error naming the
-parameter) teaches anything; an answer that does not parse never does (llm/answers.py).
+"off" when it refuses a seed; `concurrency`, the requests at a time it was found to take
+(llm/capacity.py: from late or timed-out first tokens), with `concurrency_why`. The request
+parameters are taught only by a refusal of the server (an HTTP error naming the parameter); an
+answer that does not parse never teaches anything (llm/answers.py).
 
 One `Endpoints` object belongs to one LLM (so to one run); the items of a campaign share it:
 an item starting (or re-asking) after a rejection uses the mode learnt, and only requests

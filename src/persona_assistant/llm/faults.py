@@ -5,8 +5,8 @@ Three policies, each decided here and nowhere else:
 - **Unusable answers.** A body that is not what was asked for (an HTML error page with status
   200, an empty body, JSON that does not parse, a JSON error object instead of an event stream)
   becomes one line naming the endpoint host and what came back: its content type and its first
-  SNIPPET_CHARS characters, cleaned. `unusable_answer` words it; llm/client.py detects it at one
-  place for structured calls and one place for streams.
+  SNIPPET_CHARS characters, cleaned. `unusable_answer` words it; llm/provider.py detects it at one
+  place for whole answers and one place for streams.
 - **The circuit breaker.** A run (a campaign's concurrent items, a draft's sequence of calls, a
   chat session) stops asking once the endpoint answered BREAKER_THRESHOLD consecutive HTTP
   429/5xx responses, counting every HTTP attempt including the SDK's own retries. Any other

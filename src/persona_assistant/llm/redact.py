@@ -42,6 +42,7 @@ PLACEHOLDER_RE = re.compile(
     r"(?:[<\[({]\s*)?\b(PERSON|EMAIL|PHONE|ACCOUNT)[_-](\d+)(?!\d)\b(?:\s*[>\])}])?", re.IGNORECASE)
 _MIN_NAME_PART = 3
 _MAX_NAME_WORDS = 6
+_SEEN_TEXTS = 512  # texts remembered per Redactor (then forgotten at once)
 
 
 class Redactor:
@@ -61,6 +62,9 @@ class Redactor:
         self._starts: set[str] = set()  # lower-cased first words of known names (a quick filter)
         self._other: set[str] = set()  # known emails/phones the patterns would not find
         self._other_re: re.Pattern[str] | None = None
+        # What was learnt from and redacted of a text while the known values stayed the same (keyed
+        # by their count): a campaign sends the same persona and brief text with every asset.
+        self._seen: dict[tuple[str, int], tuple[str, tuple[str, ...]] | None] = {}
         text = "\n".join(str(t) for t in vocabulary)
         words = {w.lower() for term in not_names for w in name_words(str(term))}
         self.lexicon = Lexicon(common=frozenset(lower_words(text)), not_names=frozenset(words))
@@ -118,8 +122,18 @@ class Redactor:
     def learn(self, text: str) -> None:
         """Register the names `text` holds (before redacting a conversation, so a name written
         in full in a later message is known in an earlier one too)."""
+        key = (text, len(self._by_value))
+        if key in self._seen:
+            return  # learnt from already, and nothing became known since
         for value in find_names(text, self.lexicon, is_known=self._is_known_name):
             self.add_person(value)
+        self._remember((text, len(self._by_value)), None)
+
+    def _remember(self, key: tuple[str, int], value: tuple[str, tuple[str, ...]] | None) -> None:
+        if len(self._seen) >= _SEEN_TEXTS:
+            self._seen.clear()
+        if value is not None or key not in self._seen:
+            self._seen[key] = value
 
     def _is_known_name(self, word: str) -> bool:
         return self._by_value.get(word, "").startswith("PERSON_")
@@ -170,6 +184,17 @@ class Redactor:
     def _redact(self, text: str, used: set[str] | None) -> str:
         if not text:
             return text
+        key = (text, len(self._by_value))
+        done = self._seen.get(key)
+        if done is None:
+            done = self._redact_spans(text)
+            self._remember(key, done)
+        if used is not None:
+            used.update(done[1])
+        return done[0]
+
+    def _redact_spans(self, text: str) -> tuple[str, tuple[str, ...]]:
+        """(redacted text, placeholders put in)."""
         taken: list[Span] = []  # kept sorted by start; spans never overlap
         # Priority: known values, account numbers, emails, phones, then names (so the name in
         # "jane.doe@acme.example" goes with its email, and digits inside an IBAN are not a phone).
@@ -181,15 +206,15 @@ class Redactor:
                     continue  # overlaps a span already taken
                 taken.insert(i, span)
         out: list[str] = []
+        placeholders: list[str] = []
         pos = 0
         for start, end, kind, value in taken:
             placeholder = self._placeholder(value, kind)
-            if used is not None:
-                used.add(placeholder)
+            placeholders.append(placeholder)
             out += [text[pos:start], f"<{placeholder}>"]
             pos = end
         out.append(text[pos:])
-        return "".join(out)
+        return "".join(out), tuple(placeholders)
 
     def redact_messages(self, messages: list[dict[str, Any]], used: set[str] | None = None) -> list[dict[str, Any]]:
         """Copies of chat messages with every string content and tool-call argument redacted.

@@ -31,6 +31,12 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 DUMMY_KEY = "not-needed"
 KEYS_FILE_NAME = "keys.json"
 
+# Defaults of the [llm] table: set here only (the settings' fields and resolve_settings read them).
+DEFAULT_TIMEOUT_S = 60.0  # whole answers: the total wait; streamed answers: the wait for the first token
+DEFAULT_IDLE_TIMEOUT_S = 30.0  # streamed answers: the longest gap between two chunks
+DEFAULT_MAX_RETRIES = 2  # the SDK's own retries of 429/5xx/connection failures, per answer
+DEFAULT_PROMPT_BUDGET_TOKENS = 6000  # what one prompt may hold (prompts.py fits notes and chat history to it)
+
 # US dollars per 1M tokens (input, output); a workspace's [llm.prices."model"] overrides.
 # Unknown models have no price: their cost is reported as unknown, never as 0.
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
@@ -56,9 +62,10 @@ class LLMSettings(BaseModel):
     base_url: str = OPENAI_BASE_URL
     api_key: SecretStr = SecretStr(DUMMY_KEY)
     offline: bool = False
-    timeout: float = 60.0
-    max_retries: int = 2  # the SDK's own retries: at most max_retries + 1 HTTP attempts per item
-    prompt_budget_tokens: int = 6000
+    timeout: float = DEFAULT_TIMEOUT_S
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S
+    max_retries: int = DEFAULT_MAX_RETRIES  # at most max_retries + 1 HTTP attempts per answer (llm/loop.py)
+    prompt_budget_tokens: int = DEFAULT_PROMPT_BUDGET_TOKENS
     max_tokens: int | None = None  # --max-tokens, else [llm] max_tokens (llm/budget.py decides per call)
     task_max_tokens: dict[str, int] = Field(default_factory=dict)  # [llm.max_tokens_per_task]
     prices: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
@@ -191,11 +198,12 @@ def resolve_settings(ws=None, *, model: str | None = None, base_url: str | None 
     if url_v:
         url_v = check_url(url_v, "--base-url" if origin["base_url"] == "option" else origin["base_url"])
 
-    budget = _number(cfg.get("prompt_budget_tokens", 6000), f"{where}: llm.prompt_budget_tokens", kind=int,
-                     minimum=500)
-    retries = _number(cfg.get("max_retries", 2), f"{where}: llm.max_retries", kind=int, minimum=0)
+    budget = _number(cfg.get("prompt_budget_tokens", DEFAULT_PROMPT_BUDGET_TOKENS),
+                     f"{where}: llm.prompt_budget_tokens", kind=int, minimum=500)
+    retries = _number(cfg.get("max_retries", DEFAULT_MAX_RETRIES), f"{where}: llm.max_retries", kind=int, minimum=0)
+    idle = _number(cfg.get("idle_timeout", DEFAULT_IDLE_TIMEOUT_S), f"{where}: llm.idle_timeout", minimum=0.1)
     if timeout is None:
-        timeout = _number(cfg.get("timeout", 60.0), f"{where}: llm.timeout", minimum=1)
+        timeout = _number(cfg.get("timeout", DEFAULT_TIMEOUT_S), f"{where}: llm.timeout", minimum=1)
     elif timeout <= 0:
         raise UsageError(f"--timeout: must be positive, got {timeout}")
     if max_tokens is not None and max_tokens < 1:
@@ -216,6 +224,7 @@ def resolve_settings(ws=None, *, model: str | None = None, base_url: str | None 
         api_key=SecretStr(key_v or DUMMY_KEY),
         offline=offline or not (key_v or url_v),
         timeout=float(timeout),
+        idle_timeout=float(idle),
         max_retries=retries,
         prompt_budget_tokens=budget,
         max_tokens=max_tokens,

@@ -13,9 +13,10 @@ from typing import Any, AsyncIterator
 
 from persona_assistant.errors import ModelError
 from persona_assistant.llm.budget import CUT_NOTICE, max_tokens_for
-from persona_assistant.llm.faults import INTERRUPTED, StreamInterrupted, UnusableAnswer, looks_like_sse, unusable_answer
+from persona_assistant.llm.faults import INTERRUPTED, StreamInterrupted, UnusableAnswer
+from persona_assistant.llm.provider import check_stream, open_stream
 from persona_assistant.llm.store import Usage
-from persona_assistant.llm.transport import REQUESTS, rejects_param
+from persona_assistant.llm.transport import REQUESTS
 
 
 class ChatStreaming:
@@ -39,33 +40,20 @@ class ChatStreaming:
         usage = Usage()
         restore = (lambda t: self.redactor.restore(t)[0]) if self.settings.redact else (lambda t: t)
         extra: dict[str, Any] = {"tools": tools} if tools else {}
-        extra[self._limit_param] = max_tokens_for(task, self.settings)
-        if self._learnt_get("stream_usage") != "off":
-            extra["stream_options"] = {"include_usage": True}
+        extra[self.quirks.limit_param] = max_tokens_for(task, self.settings)
         calls: dict[int, dict[str, str]] = {}
         pending = ""
         used: set[str] = set()
         request = self._redact(messages, used)
 
-        def open_stream():
-            return self._client().chat.completions.create(model=self.settings.model, messages=request,
-                                                          stream=True, **extra)
         fail = dict(usage=usage, started=started, mode="stream", attempts=1, key=None)
         finished = capped = counted = False
         chunks = 0
         broke: str | None = None
         try:
-            try:
-                stream = await open_stream()
-            except openai.BadRequestError as exc:
-                # Older servers (e.g. Azure API versions before 2024-09) refuse stream_options: ask
-                # again without it, once; token counts for such a server stay unknown (never logged as 0).
-                if "stream_options" not in extra or not rejects_param(exc, "stream_options"):
-                    raise
-                self._learn("stream_usage", "off")
-                del extra["stream_options"]
-                stream = await open_stream()
-            await self._check_stream(stream, task)
+            stream = await open_stream(self._client(), self.quirks,
+                                       dict(model=self.settings.model, messages=request, **extra))
+            await check_stream(stream, task, self.settings.endpoint_host)
             try:
                 async for chunk in stream:
                     chunks += 1
@@ -114,15 +102,3 @@ class ChatStreaming:
         self._log(task, usage, started, status="ok", mode="stream", attempts=1, key=None,
                   redacted=self._redacted(used))
         yield "usage", usage.as_dict()
-
-    async def _check_stream(self, stream, task: str) -> None:
-        """UnusableAnswer unless the body is an event stream (by content type, or by its first bytes
-        for servers that mislabel one); a non-stream body is small, so it is read whole to say so."""
-        response = stream.response
-        content_type = response.headers.get("content-type", "")
-        if "event-stream" in content_type:
-            return
-        await response.aread()  # the SDK's iterator then reads the same bytes from memory
-        if not looks_like_sse(response.text):
-            raise UnusableAnswer(unusable_answer(task, self.settings.endpoint_host, content_type, response.content,
-                                                 "an event stream"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
@@ -28,6 +29,13 @@ _KEEP = {"type", "properties", "required", "additionalProperties", "items", "enu
 # inside the chunk or a headline within its limit. Patterns stay out (grammars differ in what
 # regex they take); ids are slugged after the answer instead (llm/answers.normalise).
 _GRAMMAR = {"minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"}
+
+
+@lru_cache(maxsize=64)
+def model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON Schema, built once per answer model (a campaign asks one model several
+    times; callers copy before changing it). A pure function of the class: nothing else is kept."""
+    return model.model_json_schema()
 
 
 def strict_schema(model: type[BaseModel], dialect: str = "strict") -> tuple[dict[str, Any], bool]:
@@ -70,7 +78,7 @@ def strict_schema(model: type[BaseModel], dialect: str = "strict") -> tuple[dict
             strict_ok = False
         return out
 
-    return convert(model.model_json_schema()), strict_ok
+    return convert(model_schema(model)), strict_ok
 
 
 def schema_name(model: type[BaseModel]) -> str:

@@ -1,15 +1,11 @@
 """The campaign matrix (personas x channels x stages x variants), generated concurrently
-and resumably.
+and resumably (messaging/items.py: one file per item under
+<state>/campaign/<campaign id>/, a rerun asks only for what is missing).
 
-Why files per item: a run may be interrupted (Ctrl-C, kill, a failing endpoint) after
-paying for half its items. Each finished item is written at once, atomically, to
-<state>/campaign/<campaign id>/<item>.json; a rerun with the same selection and inputs
-gets the same campaign id, skips every item already on disk and asks only for the rest.
 The campaign id hashes the selection, the personas, the brief, the channel limits and
-the engine, so changed inputs never reuse stale copy.
-
-The loop takes any async `generate_item(spec) -> Asset`: the offline engine and the LLM
-path plug into the same loop (and tests plug in a slow fake).
+the engine, so changed inputs never reuse stale copy. The offline engine and the model
+(`llm_generator`: one structured-output call per asset, llm/loop.py, whose checks are the
+references and the copy lint) plug into the same loop.
 
 The whole run from a workspace (inputs, the engine, the loop, assembly, the saved version) is
 `services.campaign.run_campaign`.
@@ -17,63 +13,34 @@ The whole run from a workspace (inputs, the engine, the loop, assembly, the save
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import re
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from persona_assistant.errors import StorageError, UsageError
-from persona_assistant.llm.answers import check_once
+from persona_assistant.errors import UsageError
+from persona_assistant.llm.loop import Check
 from persona_assistant.messaging.asset_answer import AssetDraft, asset_answer
-from persona_assistant.messaging.channels import (
-    PLANNING_CHANNELS, Channel, LintConfig, select_channels,
+from persona_assistant.messaging.channels import Channel, LintConfig
+from persona_assistant.messaging.attribution import QuotePolicy, quote_policy
+from persona_assistant.messaging.items import (  # noqa: F401 (re-exported for callers of the campaign)
+    GenerateItem, ItemSpec, RunResult, load_item, plan_items, run_items,
 )
-from persona_assistant.messaging.attribution import QuotePolicy, public_sources, quote_policy
 from persona_assistant.messaging.lint import errors, lint_asset
 from persona_assistant.messaging.message_map import build_message_map, map_for_prompt
-from persona_assistant.messaging.offline_copy import STAGES, angle_for, asset_id, offline_asset
+from persona_assistant.messaging.offline_copy import STAGES, offline_asset
 from persona_assistant.messaging.planning import content_ideas, journey_map
 from persona_assistant.messaging.quality import repetition_findings
 from persona_assistant.schemas import (
-    ICP, PERSONA_ITEM_FIELDS, Asset, Brief, Campaign, Contract, ItemRef, LintFinding, MessageMap, Persona,
-    Stage,
+    ICP, PERSONA_ITEM_FIELDS, Asset, Brief, Campaign, ItemRef, LintFinding, MessageMap, Persona, Stage,
 )
-from persona_assistant.workspace import Workspace, atomic_write
+from persona_assistant.workspace import Workspace
 
-MAX_LINT_REASKS = 2
-
-
-@dataclass(frozen=True)
-class ItemSpec:
-    """One cell of the matrix."""
-
-    persona_id: str
-    channel: str
-    stage: Stage
-    variant: int
-
-    @property
-    def id(self) -> str:
-        return asset_id(self.persona_id, self.channel, self.stage, self.variant)
-
-    @property
-    def angle(self):
-        return angle_for(self.variant)
-
-    @property
-    def filename(self) -> str:
-        return re.sub(r"[^\w.-]+", "_", self.id.replace("/", "--")) + ".json"
-
-
-def plan_items(persona_ids: list[str], channels: list[str], stages: list[Stage], variants: int) -> list[ItemSpec]:
-    """Copy items of the matrix, in a stable order; planning channels are not items."""
-    return [ItemSpec(p, c, s, v) for p in persona_ids for c in channels if c not in PLANNING_CHANNELS
-            for s in stages for v in range(1, variants + 1)]
+# Re-asks of one asset, within the loop's answer budget (llm/loop.py): references that point
+# nowhere once, lint errors twice; then the asset is kept with what still fails left out or
+# reported as findings. At most llm.loop.ANSWERS_PER_CALL answers per asset either way.
+REF_REASKS = 1
+LINT_REASKS = 2
 
 
 @dataclass
@@ -95,6 +62,15 @@ class Context:
         key = ("map", persona_id)
         if key not in self._built or self._built[key][0] is not persona:
             self._built[key] = (persona, build_message_map(persona, self.brief))
+        return self._built[key][1]
+
+    def answer_for(self, persona_id: str, channel: str) -> type[AssetDraft]:
+        """The asset answer model narrowed to the persona and channel (messaging/asset_answer.py),
+        built once per persona object and channel: every stage and variant asks with the same one."""
+        persona = self.personas[persona_id]
+        key = ("answer", persona_id, channel)
+        if key not in self._built or self._built[key][0] is not persona:
+            self._built[key] = (persona, asset_answer(self.channels[channel], persona, self.brief))
         return self._built[key][1]
 
     @property
@@ -122,120 +98,6 @@ def campaign_id(ctx: Context, persona_ids: list[str], channels: list[str], stage
 
 def items_dir(ws: Workspace, cid: str) -> Path:
     return ws.state_dir / "campaign" / cid
-
-
-# --------------------------------------------------------------------------- the loop
-
-
-@dataclass
-class RunResult:
-    total: int
-    done: list[str] = field(default_factory=list)  # on disk (earlier runs and this one)
-    generated: list[str] = field(default_factory=list)  # written by this run
-    failed: dict[str, str] = field(default_factory=dict)  # item id -> one-line reason
-    interrupted: bool = False
-    stopped: str | None = None  # why the run stopped starting items (the endpoint refusing), one line
-
-    @property
-    def pending(self) -> int:
-        return self.total - len(self.done) - len(self.failed)
-
-    @property
-    def complete(self) -> bool:
-        return len(self.done) == self.total
-
-    def summary(self) -> str:
-        return f"{len(self.done)} done / {len(self.failed)} failed / {self.pending} pending"
-
-    def failures_by_cause(self) -> dict[str, list[str]]:
-        """Failed item ids grouped by their one-line reason, in item order."""
-        causes: dict[str, list[str]] = {}
-        for item_id, reason in sorted(self.failed.items()):
-            causes.setdefault(reason, []).append(item_id)
-        return causes
-
-    def failure_lines(self, limit: int = 20) -> list[str]:
-        """One line per cause: "failed ITEM: REASON", or "N items failed: REASON (first: ITEM)" when
-        several items share it, so a failure storm (an endpoint down, a quota) is one line, not N; at
-        most `limit` lines; then why the run stopped."""
-        lines = [f"failed {ids[0]}: {reason}" if len(ids) == 1 else f"{len(ids)} items failed: {reason} (first: {ids[0]})"
-                 for reason, ids in self.failures_by_cause().items()]
-        if len(lines) > limit:
-            lines = lines[:limit] + [f"... and {len(lines) - limit} more distinct failures (--json lists all)"]
-        if self.stopped:
-            lines.append(f"stopped: {self.stopped}; finished items are saved")
-        return lines
-
-
-def load_item(out_dir: Path, spec: ItemSpec) -> Asset | None:
-    path = out_dir / spec.filename
-    if path.is_symlink() or not path.is_file():  # the tool never writes a link: one is not its item
-        return None
-    try:
-        asset = Asset.model_validate_json(path.read_text(encoding="utf-8"))
-    except (ValidationError, UnicodeDecodeError):
-        return None  # unreadable: generate again
-    return asset if asset.id == spec.id else None
-
-
-GenerateItem = Callable[[ItemSpec], Awaitable[Asset]]
-
-
-async def run_items(specs: list[ItemSpec], generate_item: GenerateItem, out_dir: Path, *,
-                    concurrency: int = 8, on_item: Callable[[ItemSpec, bool], None] | None = None,
-                    on_start: Callable[[int, int], None] | None = None) -> RunResult:
-    """Generate the items missing from `out_dir`, at most `concurrency` at a time, each saved
-    as soon as it is finished. Cancellation (Ctrl-C) or a StorageError (disk full: no item's fault,
-    raised once) stops the rest; what is saved stays. An error marked `stops_run` (the LLM's
-    circuit breaker, llm/faults.EndpointRefusing; a prompt template over its budget,
-    prompts.TemplateBudgetError) stops starting items: they stay pending, `result.stopped` says
-    why. `on_start(total, already on disk)` is called once, before the first item."""
-    result = RunResult(total=len(specs))
-    todo = []
-    for spec in specs:
-        if load_item(out_dir, spec) is not None:
-            result.done.append(spec.id)
-        else:
-            todo.append(spec)
-    if on_start:
-        on_start(len(specs), len(result.done))
-    sem = asyncio.Semaphore(max(1, concurrency))
-
-    async def one(spec: ItemSpec) -> None:
-        async with sem:
-            if result.stopped or result.interrupted:  # the item stays pending for a rerun
-                return
-            try:
-                asset = await generate_item(spec)
-                atomic_write(out_dir / spec.filename, asset.model_dump_json(indent=2) + "\n")
-            except (asyncio.CancelledError, StorageError):
-                result.interrupted = True  # no item waiting for a slot starts after a failed write
-                raise
-            except Exception as exc:  # one failing item must not stop the others...
-                message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-                if getattr(exc, "stops_run", False):  # ...unless it would stop every one the same way
-                    result.stopped = result.stopped or " ".join(str(message).split())[:300]
-                    return
-                result.failed[spec.id] = " ".join(str(message).split())[:300]
-                if on_item:
-                    on_item(spec, False)
-                return
-            result.done.append(spec.id)
-            result.generated.append(spec.id)
-            if on_item:
-                on_item(spec, True)
-
-    tasks = [asyncio.create_task(one(s)) for s in todo]
-    try:
-        await asyncio.gather(*tasks)
-    except (asyncio.CancelledError, KeyboardInterrupt, StorageError) as exc:
-        result.interrupted = True
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if isinstance(exc, StorageError):
-            raise
-    return result
 
 
 # --------------------------------------------------------------------------- generators
@@ -305,9 +167,9 @@ def draft_to_asset(draft: AssetDraft, spec: ItemSpec, persona: Persona, channel:
 
 
 def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
-    """Assets written by the model: validated and ref-checked by the LLM layer, then linted here;
-    an asset with lint errors is re-asked with the findings at most MAX_LINT_REASKS times and
-    then saved with its findings."""
+    """Assets written by the model: one structured-output call per asset whose checks (llm/loop.py)
+    are the references (REF_REASKS) and the copy lint (LINT_REASKS); an asset still failing lint
+    when the re-asks are spent is saved with its findings."""
     from persona_assistant import prompts
 
     async def generate(spec: ItemSpec) -> Asset:
@@ -323,36 +185,30 @@ def llm_generator(ctx: Context, llm, ws: Workspace | None) -> GenerateItem:
             items=persona_items(persona), objections=[c.text for c in persona.objections],
             brief=ctx.brief.model_dump(mode="json"), merge_fields=ctx.config.merge_fields,
             ai_phrases=ctx.config.ai_phrases, message_map=map_for_prompt(ctx.map_for(persona.id), spec.stage))
-        messages = rendered.messages()
-        answer = asset_answer(channel, persona, ctx.brief)  # closed sets: the channel's fields, the persona's items
-        asset: Asset | None = None
-        previous: AssetDraft | None = None
-        for attempt in range(MAX_LINT_REASKS + 1):
-            result = await llm.structured_async(
-                "asset", messages, answer,
-                check=check_once(lambda d: check_refs(d, persona, ctx.brief, channel)),
-                cache_key_parts={"prompt": rendered.name, "version": rendered.version, "item": spec.id,
-                                 "attempt": attempt})
-            asset, dropped = draft_to_asset(result.value, spec, persona, channel, ctx.brief, llm.settings.model)
-            ids = {e.id for e in ctx.map_for(persona.id).entries}
-            asset.map_entries = [i for r in asset.addresses if (i := f"{r.field}[{r.index}]") in ids]
-            asset = lint_asset(asset, channel, brief=ctx.brief, config=ctx.config, known=ctx.known,
-                               persona=persona, quotes=ctx.quotes)
+        answer = ctx.answer_for(persona.id, channel.name)  # closed sets: the channel's fields, the persona's items
+
+        last: dict = {}  # the draft linted last (the loop's check) and its asset: the kept one is linted once
+
+        def linted(draft: AssetDraft, notes: list[str] = ()) -> Asset:
+            if last.get("draft") is not draft:
+                asset, dropped = draft_to_asset(draft, spec, persona, channel, ctx.brief, llm.settings.model)
+                ids = {e.id for e in ctx.map_for(persona.id).entries}
+                asset.map_entries = [i for r in asset.addresses if (i := f"{r.field}[{r.index}]") in ids]
+                last.update(draft=draft, asset=lint_asset(asset, channel, brief=ctx.brief, config=ctx.config,
+                                                          known=ctx.known, persona=persona, quotes=ctx.quotes),
+                            dropped=dropped)
+            asset, dropped = last["asset"], last["dropped"]
             kept = [LintFinding(rule="answer_item_dropped", field="answer", message=n, severity="warning")
-                    for n in [n for n in result.notes if n.startswith("dropped ")] + dropped]
-            asset = asset.model_copy(update={"lint": asset.lint + kept})
-            bad = errors(asset.lint)
-            if not bad or result.value == previous:  # the same copy again: another re-ask would not change it
-                break
-            previous = result.value
-            messages = messages + [
-                {"role": "assistant", "content": result.value.model_dump_json()},
-                {"role": "user", "content": "The copy breaks these rules; fix every one and answer with the "
-                                            "corrected JSON only:\n- "
-                                            + "\n- ".join(f"{f.field}: {f.rule}: {f.message}" for f in bad)},
-            ]
-        assert asset is not None
-        return asset
+                    for n in [n for n in notes if n.startswith("dropped ")] + dropped]
+            return asset.model_copy(update={"lint": asset.lint + kept})
+
+        result = await llm.structured_async(
+            "asset", rendered.messages(), answer,
+            checks=[Check("references", lambda d: check_refs(d, persona, ctx.brief, channel), reasks=REF_REASKS),
+                    Check("lint", lambda d: [f"{f.field}: {f.rule}: {f.message}" for f in errors(linted(d).lint)],
+                          reasks=LINT_REASKS)],
+            cache_key_parts={"prompt": rendered.name, "version": rendered.version, "item": spec.id})
+        return linted(result.value, result.notes)
     return generate
 
 

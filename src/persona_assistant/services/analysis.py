@@ -31,7 +31,9 @@ def workspace_analysis(ws: Workspace, *, keep: bool) -> Analysis | None:
     writer lock and the result becomes the latest `analysis` version."""
     from persona_assistant.analysis.segments import analyze_workspace
 
-    if not ws.crm_files():
+    from persona_assistant.analysis.segments import workspace_source
+
+    if not ws.crm_files() and workspace_source(ws) is None:  # [source]: the workspace's data is a warehouse table
         return None
     analysis = analyze_workspace(ws)
     if keep:
@@ -46,18 +48,20 @@ def stored_analysis(ws: Workspace) -> Analysis | None:
 
 def analyze(ws: Workspace, files: Sequence[Path] | None = None, *, mapping_file: Path | None = None,
             min_support: int | None = None, dimensions: Sequence[str] | None = None, pairs: bool = True,
-            wait: bool = False, progress=None) -> AnalyzeRun:
-    """`analyze`: the workspace's own data is kept as a version, under the writer lock; named FILES
-    are analysed and nothing is saved."""
+            wait: bool = False, progress=None, source=None) -> AnalyzeRun:
+    """`analyze`: the workspace's own data (its exports, or its [source] table) is kept as a version, under
+    the writer lock; named FILES, or a warehouse `source` named on the command line, are analysed and
+    nothing is saved."""
     from persona_assistant.analysis.segments import analyze_workspace
     from persona_assistant.workspace_lock import writer_lock
 
-    with writer_lock(ws, "analyze", wait=wait) if not files else contextlib.nullcontext():
+    named = bool(files) or source is not None
+    with writer_lock(ws, "analyze", wait=wait) if not named else contextlib.nullcontext():
         if progress:
-            progress("reading CRM exports ...")
+            progress("reading CRM exports ..." if source is None else f"querying {source.where()} ...")
         result = analyze_workspace(ws, files or None, mapping_file=mapping_file, min_support=min_support,
-                                   dimensions=dimensions or None, pairs=pairs)
-        if files:
+                                   dimensions=dimensions or None, pairs=pairs, source=source)
+        if named:
             return AnalyzeRun(result, None)
         version = ws.save_version("analysis", result)  # keeps the latest version when nothing changed
     notices = [] if version.unchanged else [f"saved analysis {version.label}: {version.path}"]

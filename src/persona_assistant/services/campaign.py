@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from persona_assistant.errors import UsageError
+from persona_assistant.llm.capacity import DEFAULT_CONCURRENCY
 from persona_assistant.messaging.attribution import public_sources
 from persona_assistant.messaging.campaign import (
     Context, ItemSpec, RunResult, assemble, campaign_id, items_dir, load_item, plan_items, run_items,
@@ -45,7 +46,7 @@ class CampaignOutcome:
 
 @one_writer("campaign")
 def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = None,
-                 stages: list[str] | None = None, variants: int = 3, concurrency: int = 8,
+                 stages: list[str] | None = None, variants: int = 3, concurrency: int = DEFAULT_CONCURRENCY,
                  persona_ids: list[str] | None = None, offline: bool = False, max_tokens: int | None = None,
                  on_notice: Callable[[str], None] | None = None,
                  on_start: Callable[[int, int], None] | None = None,
@@ -93,7 +94,7 @@ def run_campaign(ws: Workspace | str | Path, *, channels: list[str] | None = Non
     out_dir = ws.make_dir(items_dir(ws, cid))
 
     async def generate() -> RunResult:
-        async with engine.client(ws) as client:  # offline: no client
+        async with engine.client(ws, concurrency) as client:  # offline: no client
             generator = engine.copy_generator(ctx, ws, client)
             return await run_items(specs, generator, out_dir, concurrency=concurrency, on_item=on_item,
                                    on_start=on_start)

@@ -63,11 +63,15 @@ class ScoreRun:
                 "rows": rows}
 
 
-def load_history(ws: Workspace) -> Any:
-    """The workspace's CRM exports as the canonical deals table (the model's training data), with the
-    dimensions `analyze` judges (every column, leaks out, [analysis] settings applied)."""
-    from persona_assistant.analysis.segments import load_history as load
+def load_history(ws: Workspace, source: Any = None) -> Any:
+    """The workspace's CRM exports (or the warehouse table `source`, or its [source] table) as the canonical
+    deals table (the model's training data), with the dimensions `analyze` judges (every column, leaks out,
+    [analysis] settings applied)."""
+    from persona_assistant.analysis.segments import load_history as load, workspace_source
 
+    source = source or workspace_source(ws)
+    if source is not None:
+        return load(ws, source=source)
     if not ws.crm_files():
         raise UsageError(f"no CRM exports in {ws.crm_dir}: scoring learns its weights from won/lost deals there")
     return load(ws)
@@ -83,16 +87,23 @@ def min_support(ws: Workspace) -> int:
     return value
 
 
-def _load_leads(ws: Workspace, file: Path, crm: Any) -> tuple[Any, list[str]]:
-    """The leads file with the history's dimension columns it holds, read the way the history was
-    (placeholders blank, the same bands and codes); and the dimensions it has values for."""
+def _load_leads(ws: Workspace, file: Path | None, crm: Any, leads_source: Any = None) -> tuple[Any, list[str]]:
+    """The leads file (or warehouse table, beside the history) with the history's dimension columns it holds,
+    read the way the history was (placeholders blank, the same bands and codes); and the dimensions it has
+    values for."""
     from persona_assistant.analysis.columns import apply_plan
     from persona_assistant.ingest.crm import LEAD_COLUMNS, load_leads
 
     plan = crm.plan
     canonical = {c for c, _ in LEAD_COLUMNS}
     extras = [plan.labels.get(d, d) for d in plan.chosen if d not in canonical]
-    leads = load_leads(file, mapping_file=ws.mapping_file(), extra_dimensions=extras)
+    if leads_source is not None:
+        from persona_assistant.warehouse.tables import open_table
+
+        leads = open_table(leads_source, mapping_file=ws.mapping_file(), kind="leads",
+                           con=crm.con if hasattr(crm.con, "relations") else None, extras_wanted=extras)
+    else:
+        leads = load_leads(file, mapping_file=ws.mapping_file(), extra_dimensions=extras)
     apply_plan(leads.con, "leads", plan, every_blank=True)
     have = [r[0] for r in leads.con.execute("DESCRIBE leads").fetchall()]
     dims = [d for d in plan.chosen if d in have]
@@ -155,18 +166,23 @@ def confidence_cap(crm: Any, signal: bool, verdict: str) -> tuple[str | None, li
     return (None if not why else "low"), why
 
 
-def score(ws: Workspace, file: Path, *, out: Path | None = None) -> ScoreRun:
-    """Score every row of `file` (accounts or contacts); with `out`, write every input row and column
-    with the score columns appended."""
+def score(ws: Workspace, file: Path | None, *, out: Path | None = None, source: Any = None,
+          leads_table: str | None = None, out_table: str | None = None) -> ScoreRun:
+    """Score every row of `file` (accounts or contacts), or of the warehouse table `leads_table` (beside the
+    history of `source` or [source]); with `out`, write every input row and column with the score columns
+    appended; with `out_table`, the same as a new table in the warehouse (`warehouse/scores.py`)."""
+    from persona_assistant.warehouse.scores import leads_source as leads_source_of
     from persona_assistant.schemas import ICP
     from persona_assistant.scoring.backtest import run_backtest
     from persona_assistant.scoring.leads import score_leads
     from persona_assistant.scoring.model import explain, fit, icp_signal_index
 
-    if not file.is_file():
+    leads_source = leads_source_of(ws, file, source, leads_table, out_table)
+    if leads_source is None and not file.is_file():
         raise UsageError(f"score: {file} is not a file")
-    crm = load_history(ws)
-    leads, dims = _load_leads(ws, file, crm)
+    crm = load_history(ws, source)
+    leads, dims = _load_leads(ws, file, crm, leads_source)
+    file = file or leads_source.where()
     if not dims:
         raise InputError(f"{file}: no column matches a dimension of the CRM history "
                          f"({', '.join(crm.dimensions) or 'none'}); nothing to score on")
@@ -189,19 +205,24 @@ def score(ws: Workspace, file: Path, *, out: Path | None = None) -> ScoreRun:
                    f"{', '.join(dims)}; weights learned from {model.closed} closed deals")
     notices.extend(f"note: {n}" for n in notes)
     notices.extend(why)
-    if out is not None:
+    if leads_source is not None and (out or out_table):
+        from persona_assistant.warehouse.scores import write_scores
+
+        written = write_scores(leads.con, scored, _factor_text, out_table=out_table, out_csv=out)
+        notices.append(f"wrote {written} rows to {out or f'table {out_table} in {leads_source.shown}'}")
+    elif out is not None:
         _write_scored(out, file, leads.con, scored)
         notices.append(f"wrote {out}")
     return ScoreRun(file, dims, signal, verdict, bt, explain(model), gates, scored, notes, notices)
 
 
-def backtest(ws: Workspace, *, split: float = 0.7) -> Any:
+def backtest(ws: Workspace, *, split: float = 0.7, source: Any = None) -> Any:
     """Learn on the earlier closed deals, test on the later ones (scoring.backtest.Backtest)."""
     from persona_assistant.scoring.backtest import run_backtest
 
     if not 0 < split < 1:
         raise UsageError(f"--split: must be between 0 and 1 (exclusive), got {split}")
-    crm = load_history(ws)
+    crm = load_history(ws, source)
     return run_backtest(crm.con, crm.dimensions, split=split, min_support=min_support(ws))
 
 
