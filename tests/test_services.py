@@ -48,7 +48,7 @@ def model_answers(icp: dict | None = None):
                                "buying_role": "financial_buyer", "items": [
                                    {"category": "pains", "line_start": 7, "line_end": 7, "quote": DANA_LINE_7,
                                     "summary": "manual reconciliation"}] if found else []})
-        if name == "ICP":
+        if name == "ICPAnswer":  # the ICP without the data sufficiency code sets (draft/icp.ICPAnswer)
             return completion(icp)
         return completion({"id": "x", "name": "Dana, the CFO", "archetype": "A CFO who closes by hand",
                            "role": "CFO", "seniority": "c_level", "function": "finance",
@@ -109,7 +109,7 @@ def test_chat_draft_icp_with_a_mocked_model_keeps_the_analysis_it_used(tmp_path,
         mock.post(f"{BASE_URL}/chat/completions").mock(side_effect=answer)
         shown, _ = run_lines(ws, ["/draft icp", "/exit"])
     assert "saved the ICP as icp v0001" in shown and "error:" not in shown, shown
-    assert asked.count("ICP") == 1 and asked.count("ExtractedEvidence") == len(ws.note_files())
+    assert asked.count("ICPAnswer") == 1 and asked.count("ExtractedEvidence") == len(ws.note_files())
     saved = ICP.model_validate_json((ws.drafts_dir / "icp" / "v0001.json").read_text())
     assert saved.name == "Mid-market finance teams"
     # The figures an export shows are the ones the ICP was drafted from (services.analysis's rule).

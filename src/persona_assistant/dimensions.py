@@ -45,6 +45,19 @@ CATEGORY_DIMENSIONS = tuple(d for d in CANONICAL_DIMENSIONS if d not in BANDED_D
 # Text fields whose values get near-duplicate (typo) hints at ingestion.
 TYPO_FIELDS = tuple(d for d in CATEGORY_DIMENSIONS if d != "technologies")
 
+# How a deal was acquired (a channel), not what the company is: reported as findings, never a company-fit
+# disqualifier (services.scoring drops such hard gates). Canonical ones, and the words that mark an
+# unmapped header as one (`is_channel`).
+CHANNEL_DIMENSIONS = ("lead_source",)
+CHANNEL_WORDS = frozenset({"source", "campaign", "channel", "utm", "medium"})
+
+
+def is_channel(column: str) -> bool:
+    """A channel dimension: canonical (lead_source) or a header with a channel word ("Campaign Name")."""
+    words = "".join(ch if ch.isalnum() else " " for ch in column.lower()).split()
+    return column in CHANNEL_DIMENSIONS or any(w in CHANNEL_WORDS or w.startswith("utm") for w in words)
+
+
 # Canonical columns that are never dimensions, with the reason `analyze` prints.
 NOT_DIMENSIONS = {
     "deal_id": "the deal's id",

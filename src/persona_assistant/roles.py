@@ -17,9 +17,10 @@ from persona_assistant.schemas import Seniority
 _SENIORITY: list[tuple[Seniority, re.Pattern[str]]] = [
     ("c_level", re.compile(
         r"\b(chief|c[a-z]{1,2}o|founder|co-?founder|owner|president|managing director|"
-        r"general manager|partner)\b")),
+        r"partner)\b")),
     ("vp", re.compile(r"\b(svp|evp|avp|vp|vice president|head)\b")),
-    ("director", re.compile(r"\b(director|dir)\b")),
+    # A general manager runs one site, venue or business unit: a director's reach, not the C-suite's.
+    ("director", re.compile(r"\b(director|dir|general manager)\b")),
     ("manager", re.compile(r"\b(manager|mgr|lead|team lead|supervisor|controller|comptroller)\b")),
     ("individual_contributor", re.compile(
         r"\b(senior|sr|staff|principal|junior|jr|associate|analyst|engineer\w*|developer|"
@@ -55,7 +56,7 @@ _FUNCTIONS: list[tuple[str, re.Pattern[str]]] = [
     ("customer_success", re.compile(r"\b(customer success|customer experience|cx|support|"
                                     r"service desk|onboarding)\b")),
     ("product", re.compile(r"\b(product|cpo|ux|design)\b")),
-    ("operations", re.compile(r"\b(operations|ops|coo|revops|logistics|supply chain)\b")),
+    ("operations", re.compile(r"\b(operations|ops|coo|revops|logistics|supply chain|practice manager)\b")),
     ("hr", re.compile(r"\b(hr|human resources|people|talent|recruiting|recruiter|chro)\b")),
     ("legal", re.compile(r"\b(legal|counsel|lawyer|compliance|gc|privacy)\b")),
     ("executive", re.compile(r"\b(ceo|founder|president|owner|managing director|general manager)\b")),

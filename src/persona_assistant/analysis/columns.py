@@ -5,6 +5,8 @@ headers). One grouped scan counts each candidate's closed deals per value and ou
 
 - settings: `[analysis] exclude` drops it; `[analysis] dimensions`, when set, is the list to choose from;
 - placeholders ("unknown", "n/a", ...) are blanks (`leaks.PLACEHOLDERS`), set to NULL in the table;
+- a column with one value on every deal (a constant such as "Sales Pipeline") is no dimension (with some
+  deals blank, its one segment is "has a value", which the blank finding compares);
 - outcome leaks (`analysis.leaks`: post-outcome names, presence, values) are excluded unless
   `[analysis] allow` names them;
 - canonical categories (`dimensions.CATEGORY_DIMENSIONS`) and bands are dimensions; employees or revenue
@@ -12,7 +14,8 @@ headers). One grouped scan counts each candidate's closed deals per value and ou
   raw code becomes the dimension instead of the band, with a notice;
 - an unmapped column is, in this order: an id (named *id, or nearly one value per row), a date, small-
   integer codes (a category), a number (banded into quartiles: a number with no known banding), a
-  category (at most MAX_CATEGORIES values), free text (long values) or too varied to be a category.
+  free text (`free_text`: line breaks, long values, mostly unique phrases, sentences), a category (at
+  most MAX_CATEGORIES values) or too varied to be a category.
 
 Blanks are never segments (the analysis groups only values); a blank that predicts the outcome is a
 finding. The plan's transforms (blanks, bands, codes) apply to the deals table once, and to a leads file
@@ -22,13 +25,14 @@ the same way (`apply_plan`), so scoring reads the values the analysis judged.
 from __future__ import annotations
 
 import re
+import difflib
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from persona_assistant.analysis.leaks import (ColumnCounts, blank_finding, is_placeholder, leak, post_outcome_name,
                                               presence_leak)
 from persona_assistant.analysis.quantiles import enum_bands, fmt_number, number, quantile_transform, value_bands
-from persona_assistant.dimensions import BANDED_DIMENSIONS, CATEGORY_DIMENSIONS, NOT_DIMENSIONS
+from persona_assistant.dimensions import BANDED_DIMENSIONS, CATEGORY_DIMENSIONS, DEAL_COLUMNS, NOT_DIMENSIONS
 from persona_assistant.errors import InputError, UsageError
 from persona_assistant.ingest.csvfile import quote_ident as _q, quote_str as _qs, unique_name
 
@@ -36,6 +40,8 @@ MAX_CATEGORIES = 50
 MAX_CODES, CODE_MAX = 12, 20
 ID_SHARE = 0.9
 FREE_TEXT_LENGTH = 40
+TEXT_DISTINCT_SHARE, TEXT_WORDS, TEXT_SENTENCE_SHARE = 0.5, 3, 0.2  # free_text(): mostly unique phrases
+_SENTENCE = re.compile(r"\w[.!?;](\s|$)")
 NUMERIC_SHARE = DATE_SHARE = 0.95
 PROFILE_MAX_VALUES = 10_000  # a column with more distinct values is not grouped value by value
 _DATE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"
@@ -98,8 +104,12 @@ def column_labels(report) -> dict[str, str]:
     return labels
 
 
-def resolve(name: str, columns: Sequence[str], labels: dict[str, str], what: str) -> str:
-    """A deals column from a name the user wrote: the column itself, the canonical field, or the header."""
+def resolve(name: str, columns: Sequence[str], labels: dict[str, str], what: str,
+            available: Sequence[str] | None = None) -> str:
+    """A deals column from a name the user wrote: the column itself, the canonical field, or the header.
+
+    Otherwise a one-line error naming the closest of the user's own headers (`available`: the columns
+    the export holds; by default the mapped and unmapped ones) and listing them."""
     if name in columns:
         return name
     low = name.strip().lower()
@@ -111,8 +121,15 @@ def resolve(name: str, columns: Sequence[str], labels: dict[str, str], what: str
             target = next((b for b, src in BANDED_DIMENSIONS.items() if src == canon), canon)
             if target in columns:
                 return target
-    dims = ", ".join(c for c in columns if c not in NOT_DIMENSIONS) or "none"
-    raise UsageError(f"{what} {name}: no such column in the deals data (columns: {dims})")
+    canonical = {c for c, _ in DEAL_COLUMNS}
+    if available is None:
+        available = [c for c in columns if c in labels or c not in canonical]
+    headers = list(dict.fromkeys(labels.get(c, c) for c in available if c not in NOT_DIMENSIONS))
+    by_low = {h.lower(): h for h in headers}
+    close = difflib.get_close_matches(low, list(by_low), n=1, cutoff=0.6)
+    hint = f"did you mean {by_low[close[0]]!r}? " if close else ""
+    raise UsageError(f"{what} {name}: no such column in the deals data; {hint}"
+                     f"columns: {', '.join(headers) or 'none'}")
 
 
 # --------------------------------------------------------------------------- profiling
@@ -164,14 +181,43 @@ def _classify(con, table: str, col: str, label: str, values: list[tuple[str, int
         if _codes(numbers):
             return "code", f"small-integer codes ({distinct} values): a category, not a count"
         return "quantile", "a number with no known banding: banded into quartiles"
-    length = sum(len(v) * n for v, _, _, n in values) / max(1, rows)
-    if distinct > MAX_CATEGORIES and length >= FREE_TEXT_LENGTH:
-        return "text", f"free text ({distinct} distinct values, {length:.0f} characters on average)"
+    text = free_text(values)
+    if text:
+        return "text", text
     if distinct >= ID_SHARE * rows and rows >= 20:
         return "id", f"an id or key ({distinct} distinct values in {rows} rows)"
     if distinct <= MAX_CATEGORIES:
         return "category", ""
     return "text", f"{distinct} distinct values: too many for a category (at most {MAX_CATEGORIES})"
+
+
+def free_text(values: list[tuple[str, int, int, int]]) -> str | None:
+    """Why a text column is free text (notes, descriptions), else None: THE rule, on any number of rows.
+
+    Free text is: any value with a line break; or long (FREE_TEXT_LENGTH characters on average) and too
+    many values for a category; or mostly unique (TEXT_DISTINCT_SHARE of the rows or more) values that
+    read as phrases (TEXT_WORDS words on average, or sentence punctuation in TEXT_SENTENCE_SHARE of the
+    rows); or sentences (that punctuation and TEXT_WORDS words on average) however often they repeat.
+    Categories repeat and are short labels; a 30-row export's notes are unique phrases even when short.
+    """
+    rows = sum(n for *_, n in values)
+    if not rows:
+        return None
+    distinct = len(values)
+    breaks = sum(1 for v, *_ in values if "\n" in v or "\r" in v)
+    length = sum(len(v) * n for v, *_, n in values) / rows
+    words = sum(len(v.split()) * n for v, *_, n in values) / rows
+    sentences = sum(n for v, *_, n in values if _SENTENCE.search(v)) / rows
+    figures = f"{distinct} distinct values in {rows} rows, {length:.0f} characters and {words:.1f} words on average"
+    if breaks:
+        return f"free text (line breaks in {breaks} values; {figures})"
+    if length >= FREE_TEXT_LENGTH and distinct > MAX_CATEGORIES:
+        return f"free text ({figures})"
+    if distinct >= TEXT_DISTINCT_SHARE * rows and (words >= TEXT_WORDS or sentences >= TEXT_SENTENCE_SHARE):
+        return f"free text (mostly unique phrases: {figures})"
+    if sentences >= TEXT_SENTENCE_SHARE and words >= TEXT_WORDS:
+        return f"free text (sentences in {sentences:.0%} of rows; {figures})"
+    return None
 
 
 def _large_column(con, table: str, col: str, label: str) -> tuple[str, str]:
@@ -284,6 +330,9 @@ def plan_dimensions(crm, settings: Settings | None = None) -> DimensionPlan:
             if not filled:
                 if col in mapped or col in extras or col in plan.placeholders:
                     plan.excluded.append((col, "no values"))
+                continue
+            if len(filled) == 1 and filled[0][3] == sum(n for *_, n in rows):  # every segment would repeat as itself x it
+                plan.excluded.append((col, f"one value ({filled[0][0]!r}) on every deal: nothing to compare"))
                 continue
             counts = ColumnCounts(label, [(v, w, lo) for v, w, lo, _ in filled], won_total, lost_total)
             found = leak(counts)

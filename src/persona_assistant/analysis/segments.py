@@ -73,7 +73,8 @@ def pick_dimensions(crm: "CrmData", dimensions: Sequence[str] | None, columns: l
     plan = getattr(crm, "plan", None)
     chosen = []
     for name in dimensions:
-        col = resolve(name, columns, plan.labels if plan else {}, "--dimension")
+        col = resolve(name, columns, plan.labels if plan else {}, "--dimension",
+                      plan and plan.chosen + [c for c, _ in plan.excluded])
         leak = plan and dict(plan.excluded).get(col) == "an outcome leak"
         if leak:
             why = next((x for x in plan.leaks if x.startswith(plan.labels.get(col, col) + ":")), col)

@@ -36,22 +36,25 @@ def _run(kind: str, workspace: Path, json_out: bool, offline: bool, model: Optio
     typer.echo(result.summary())
 
 
-def draft_icp_command(
-    workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False, offline: OfflineOpt = False,
-    model: ModelOpt = None, base_url: BaseUrlOpt = None, no_cache: NoCacheOpt = False,
-    no_redact: NoRedactOpt = False, max_tokens: MaxTokensOpt = None, wait: WaitOpt = False,
-) -> None:
-    """Draft the ICP from CRM segment figures and interview quotes; saved as drafts/icp/vNNNN."""
-    _run("icp", workspace, json_out, offline, model, base_url, no_cache, no_redact, max_tokens, wait)
+def _draft_command(kind: str, doc: str):
+    """The typer command for one draft kind (the two kinds take the same options)."""
+
+    def command(
+        workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False, offline: OfflineOpt = False,
+        model: ModelOpt = None, base_url: BaseUrlOpt = None, no_cache: NoCacheOpt = False,
+        no_redact: NoRedactOpt = False, max_tokens: MaxTokensOpt = None, wait: WaitOpt = False,
+    ) -> None:
+        _run(kind, workspace, json_out, offline, model, base_url, no_cache, no_redact, max_tokens, wait)
+
+    command.__doc__ = doc
+    command.__name__ = f"draft_{kind}_command"
+    return command
 
 
-def draft_personas_command(
-    workspace: WorkspaceOpt = Path("."), json_out: JsonOpt = False, offline: OfflineOpt = False,
-    model: ModelOpt = None, base_url: BaseUrlOpt = None, no_cache: NoCacheOpt = False,
-    no_redact: NoRedactOpt = False, max_tokens: MaxTokensOpt = None, wait: WaitOpt = False,
-) -> None:
-    """Draft buyer personas from the interview notes; saved as drafts/personas/vNNNN."""
-    _run("personas", workspace, json_out, offline, model, base_url, no_cache, no_redact, max_tokens, wait)
+draft_icp_command = _draft_command(
+    "icp", "Draft the ICP from CRM segment figures and interview quotes; saved as drafts/icp/vNNNN.")
+draft_personas_command = _draft_command(
+    "personas", "Draft buyer personas from the interview notes; saved as drafts/personas/vNNNN.")
 
 
 def history(

@@ -28,7 +28,10 @@ CUES: dict[str, list[tuple[str, int]]] = {
         (r"\bargu(?:e|es|ing|ment)", 2), (r"\bout of date\b|\bstale\b|\boutdated\b", 2),
         (r"\bby hand\b|\brecord by record\b|\bone by one\b", 2), (r"\bignor(?:e|es|ed)\b", 2),
         (r"\bcan'?t (?:answer|tell|see|explain|trust)\b|\bcan’t (?:answer|tell|see|explain|trust)\b", 2),
-        (r"\bnobody (?:knows|trusts|believes|notices|can)\b|\bno one knows\b", 2), (r"\bguesswork\b", 2),
+        (r"\bnobody (?:knows|knew|trusts|believes|notices|can|could|read|told|saw)\b|\bno one knows\b", 2),
+        # what the old way cost: "took me four hours every week", "takes us until the twentieth"
+        (r"\b(?:takes?|took|taking) (?:us|me|them|my team) (?:until|ages|forever|all|half|hours|days|weeks|"
+         r"(?:\d+|one|two|three|four|five|six|seven|eight|ten|twelve|a few|several) (?:hours|days|weeks))\b", 2), (r"\bguesswork\b", 2),
         (r"\bchas(?:e|es|ing)\b", 2), (r"\bhurts?\b", 2), (r"\bdrift", 1), (r"\bpatchwork\b", 2),
         (r"\bweeks? (?:late|after)\b|\btoo late\b", 2), (r"\bqueue\b", 1), (r"\bworst\b", 2),
         (r"\bduplicat", 1), (r"\bdisputes?\b", 2), (r"\bwrong\b", 1),
@@ -43,7 +46,7 @@ CUES: dict[str, list[tuple[str, int]]] = {
         (r"\bdoesn'?t work|\bdon'?t work|\bnot work", 2), (r"\bhard\b", 1), (r"\bmess\b|\bmessy\b", 2),
     ],
     "goals": [
-        (r"\bI want\b|\bwhat I (?:want|need) is\b", 2), (r"\bI'?d like\b|\bI’d like\b", 2),
+        (r"\bI (?:also |really |just |always |still )?want(?:ed)?\b|\bwhat I (?:want|need) is\b", 2), (r"\bI'?d like\b|\bI’d like\b", 2),
         (r"^wants?\b", 3), (r"\bmy aim\b", 3),
         (r"\bwe want(?:ed)? to\b", 3), (r"\bour goal\b|\bthe goal\b|\bmy goal\b", 3),
         (r"\bI need to\b|\bwe need to\b", 2), (r"\btrying to\b", 2), (r"\bwant(?:s|ed)? to\b", 1),
@@ -72,7 +75,7 @@ CUES: dict[str, list[tuple[str, int]]] = {
         (r"\bcredib|\btrust(?:ed)? advisor|\bstrategic\b", 2),
     ],
     "triggers": [
-        (r"\b(?:board|bank|auditors?|investors?|CEO|CRO|customer|regulator)s? (?:asked|told|wanted|required|demanded|cut)", 3),
+        (r"\b(?:board|bank|auditors?|investors?|owners?|CEO|CRO|customer|regulator)s? (?:asked|told|wanted|required|demanded|cut)", 3),
         (r"\bafter we\b", 1), (r"\blast (?:year|spring|summer|autumn|fall|winter|quarter|month)\b", 1),
         (r"\bstarts next\b|\bwe(?:'re| are) (?:moving|preparing)\b", 2), (r"\bfroze\b|\bdoubled\b", 2),
         (r"\bwhen we\b", 1), (r"\bafter the\b|\bafter our\b", 1), (r"\bonce we\b", 2),
@@ -122,7 +125,10 @@ CUES: dict[str, list[tuple[str, int]]] = {
         (r"\bnormal day\b|\bon call\b", 3), (r"\b(?:mondays?|tuesdays?|fridays?)\b", 1),
         (r"\bI (?:own|run|look after)\b|\bwe run the\b", 2),
         (r"\bevery morning\b", 3), (r"\bmy day\b", 3), (r"\bI spend\b", 3), (r"\btypical (?:day|week)\b", 3),
-        (r"\bday[- ]to[- ]day\b", 2), (r"\bevery (?:day|week|month)\b", 1), (r"\bfirst thing\b", 2),
+        (r"\bday[- ]to[- ]day\b", 2),
+        # workload: "we route about three hundred inbound leads a week"
+        (r"\b(?:\d+|two|three|four|five|six|ten|twelve|twenty|fifty|hundred|thousand|dozens?)\b[^.;]{0,50}?"
+         r"\b(?:a|per|each|every) (?:day|week|month)\b", 2), (r"\bevery (?:day|week|month)\b", 1), (r"\bfirst thing\b", 2),
     ],
     # For the ICP only: what the customers' environment looks like.
     "traits": [
@@ -149,7 +155,7 @@ CUES: dict[str, list[tuple[str, int]]] = {
 SECTION_HINTS: dict[str, str] = {
     "pains": r"challenge|pain|problem|frustrat|struggle|issue",
     "goals": r"goal|vision|want|objective|outcome|wish",
-    "objections": r"objection|concern|risk|worr|hesitat",
+    "objections": r"objection|concern|risk|worr|hesitat|doubt",
     "motivations": r"why|motivation|positive",
     "triggers": r"trigger|what changed|catalyst",
     "decision_criteria": r"criteri|requirement|evaluation|buying process|decision|must.have",
@@ -163,28 +169,35 @@ SECTION_HINTS: dict[str, str] = {
 # "smalltalk" and "role" are not fields: an answer to small talk is off-topic; an answer about
 # the person's role is their day in the life (except the sentence naming the role itself).
 QUESTION_CUES: list[tuple[str, str]] = [
+    # "What was scheduling like before?" asks about the old way: its answer is a pain (before small talk's "how was")
+    ("pains", r"\b(?:like|look|work|done|handled?|go)\b[^?]{0,20}\bbefore\b(?! (?:we|I) (?:start|begin|go))"),
     ("smalltalk", r"weekend|how'?s your (?:week|day)|how was (?:the|your)|by the way|can you hear|side projects?|"
                   r"holiday|vacation|weather|how are you(?: doing)?\?|recording|hiring|anything else|christmas|"
                   r"new year|any fun|fun plans|plans for the (?:holidays?|break|summer)"),
-    ("objections", r"stop you|hesitat|worr|concern|say no|cautious|put you off|hold you back|risk|nervous|"
+    # a lost deal's reason is an objection, not a decision criterion: "why did you pick the other vendor?"
+    ("objections", r"decided? against|other (?:vendor|option|tool|product|provider|supplier)|went with|go with (?:the other|another|them|someone)|"
+                   r"chose (?:another|someone else|them)|why not us|lost (?:the deal|us)|not (?:choose|pick|buy from) us|"
+                   r"stop you|hesitat|worr|concern|say no|cautious|put you off|hold you back|risk|nervous|"
                    r"make you (?:hesitate|doubt)"),
     ("triggers", r"why now|made you start|start(?:ed)? looking|pushed|forc(?:e|ing)|urgent|happened|got this started|"
                  r"finally (?:\w+ )?(?:invest|act|buy|decid|mov|start|switch|chang|look)|started the project|trigger|"
-                 r"what changed|put this on|made you act"),
-    ("channels", r"hear about|learn|find (?:tools|vendors|software|out about)|look for ideas|keep up|stay on top|"
+                 r"what changed|put this on|made you (?:act|look|search|switch|move)|pushed you|prompted"),
+    ("channels", r"hear about|learn|find (?:new )?(?:tools|vendors|software|out about)|look for ideas|keep up|stay on top|"
                  r"where do you (?:go|look)|who do you (?:ask|trust|follow)"),
     ("motivations", r"matter(?:s)? to you|personally|motivat|drives you|why do you care"),
     ("success_metrics", r"measured on|on the hook|how (?:will|would|do) you (?:know|measure|judge whether|tell)|"
+                        r"you(?:'ll| will| would)? know (?:it|if|whether)|"
                         r"measure|report on|judge whether|look at after|success|kpi|"
                         # "metric" alone is telemetry to an observability team ("the span metrics connector")
                         r"(?:what|which|key|success|business) metrics?|metrics? (?:do|does|would|will) you|metrics? that matter"),
     ("decision_criteria", r"pick|choos|select|evaluat|judge|compar|trust|convince|say yes|need from|have to do|"
-                          r"need to have|look for|check first|mattered|must.have|requirement|buy"),
+                          r"need to have|look for|check first|mattered|must.have|requirement|buy|"
+                          r"(?:has|have|must|needs? to) (?:to )?(?:do|get right)|non-?negotiable|chang(?:e|ed) your mind|win you back"),
     ("goals", r"achieve|trying to|instead|like to be able|like them to|hoping|aim|working towards|goal|"
-              r"change first|would change|good look like|ideal|get to\b|set out|"
+              r"change first|would change|good looks? like|ideal|get to\b|set out|"
               # "do you want to introduce yourself?" is a request, not a goal question
               r"want(?! to (?:introduce|add|share|mention|say|talk|jump|kick|start|go|take|hear))"),
-    ("pains", r"frustrat|keeps? you up|slows? you down|hard|hurt|headache|struggl|pain|bother|broken|annoy|"
+    ("pains", r"frustrat|keeps? you up|slow(?:s|ed)? you down|hard|hurt|headache|struggl|pain|bother|bug(?:s|ged)? you|broken|annoy|"
               r"problem|challeng|wrong|hand over|get rid of|worst"),
     ("day_in_life", r"normal day|typical (?:day|week)|your (?:day|week)|takes? most of|eats? most|"
                     r"how does .{0,40} work|walk me through"),

@@ -17,19 +17,22 @@ class Firmographics(Contract):
     other: list[Claim] = Field(default_factory=list)
 
 
-class QualificationSignal(Contract):
+class _Criterion(Contract):
+    """What a signal and a disqualifier share: the criterion and the segment it names (fields first,
+    so the JSON of both keeps its order)."""
+
     criterion: str
     dimension: str | None = None
     value: str | None = None
+
+
+class QualificationSignal(_Criterion):
     weight: float
     evidence: list[Evidence] = Field(default_factory=list)
     confidence: Confidence = "unknown"
 
 
-class Disqualifier(Contract):
-    criterion: str
-    dimension: str | None = None
-    value: str | None = None
+class Disqualifier(_Criterion):
     reason: str
     evidence: list[Evidence] = Field(default_factory=list)
     confidence: Confidence = "unknown"

@@ -3,7 +3,8 @@
 Decided here, once: the training history (the workspace's CRM exports, planned as `analyze` plans
 them), `[scoring] min_support` (validated), the hard gates (the drafted ICP's disqualifiers, else the
 analysis' anti-ICP by services.analysis's rule), whether contacts are matched to personas (the file
-has titles and personas are drafted), and the confidence cap when the backtest shows no signal.
+has titles and personas are drafted), and the confidence cap (`confidence_cap`: no backtest signal, or
+too few closed deals for `analyze` to compare anything).
 """
 
 from __future__ import annotations
@@ -115,16 +116,24 @@ def _load_leads(ws: Workspace, file: Path | None, crm: Any, leads_source: Any = 
     return leads, dims
 
 
-def _gates(ws: Workspace, crm: Any, icp: Any) -> list:
+def _gates(ws: Workspace, crm: Any, icp: Any, notices: list[str]) -> list:
     """Hard gates: the drafted ICP's disqualifiers, else the analysis' anti-ICP segments (computed fresh
-    from the history already loaded, as services.analysis's rule says, with the workspace's settings)."""
+    from the history already loaded, as services.analysis's rule says, with the workspace's settings).
+    A gate on a channel (`dimensions.is_channel`: how the deal came, not what the company is) is no
+    company-fit disqualifier: it is dropped, with a notice; the analysis still reports the segment."""
+    from persona_assistant.dimensions import is_channel
     from persona_assistant.scoring.gates import gates_from_analysis, gates_from_icp
 
     if icp is not None:
-        return gates_from_icp(icp)
-    from persona_assistant.analysis.segments import analyze, workspace_min_support
+        gates = gates_from_icp(icp)
+    else:
+        from persona_assistant.analysis.segments import analyze, workspace_min_support
 
-    return gates_from_analysis(analyze(crm, min_support=workspace_min_support(ws)))
+        gates = gates_from_analysis(analyze(crm, min_support=workspace_min_support(ws)))
+    kept = [g for g in gates if not any(is_channel(d) for d in g.conditions)]
+    notices.extend(f"note: {g.id} is a channel, not a company trait: not used as a disqualifier"
+                   for g in gates if g not in kept)
+    return kept
 
 
 def _personas(ws: Workspace, con: Any, notices: list[str]) -> list | None:
@@ -140,6 +149,24 @@ def _personas(ws: Workspace, con: Any, notices: list[str]) -> list | None:
                        "(run `persona-assistant draft personas`)")
         return None
     return persona_set.personas
+
+
+def confidence_cap(crm: Any, signal: bool, verdict: str) -> tuple[str | None, list[str]]:
+    """THE confidence rule: no row above low confidence (so none is tier A) when the backtest shows no
+    signal or the history is too small for `analyze` to compare anything (its sufficiency verdict is
+    insufficient); with the warnings saying why, so the tiers and the words agree."""
+    from persona_assistant.analysis.segments import sufficiency
+
+    won, lost = crm.con.execute("SELECT count(*) FILTER (WHERE outcome = 'won'), "
+                                "count(*) FILTER (WHERE outcome = 'lost') FROM deals").fetchone()
+    data = sufficiency(won, lost)
+    why = []
+    if data.verdict == "insufficient":
+        why.append(f"warning: data insufficient ({data.note}) Confidence is capped at low.")
+    if not signal:
+        why.append(f"warning: backtest {verdict}. The scores rank by resemblance to past wins, but the history "
+                   f"does not show that they predict outcomes.")
+    return (None if not why else "low"), why
 
 
 def score(ws: Workspace, file: Path | None, *, out: Path | None = None, source: Any = None,
@@ -170,20 +197,17 @@ def score(ws: Workspace, file: Path | None, *, out: Path | None = None, source: 
     except InputError as exc:
         bt, signal, verdict = None, False, f"not checked: {exc.message}"
     icp = ws.load_version("icp", ICP)
-    gates = _gates(ws, crm, icp)
     notices: list[str] = []
+    gates = _gates(ws, crm, icp, notices)
     personas = _personas(ws, leads.con, notices)
-    # Without a backtest showing that the score predicts, no row is scored with more than low confidence
-    # (so none is tier A): the warning below and the tiers say the same thing.
+    cap, why = confidence_cap(crm, signal, verdict)
     scored = score_leads(leads.con, model, gates=gates, personas=personas, icp_signals=icp_signal_index(icp),
-                         max_confidence=None if signal else "low")
+                         max_confidence=cap)
     notes = scored.notes + model.notes
     notices.append(f"scored {len(scored.rows)} rows of {file} ({scored.combinations} distinct combinations) on "
                    f"{', '.join(dims)}; weights learned from {model.closed} closed deals")
     notices.extend(f"note: {n}" for n in notes)
-    if not signal:
-        notices.append(f"warning: backtest {verdict}. The scores rank by resemblance to past wins, but the history "
-                       f"does not show that they predict outcomes.")
+    notices.extend(why)
     if leads_source is not None and (out or out_table):
         from persona_assistant.warehouse.scores import write_scores
 

@@ -8,7 +8,8 @@ role comes from what was written or said, in this order:
 2. the note-taker's prose naming them: "<Name> is the sales operations lead at a
    75-person HR software startup", "<Name> leads marketing at ...", "<Name> runs revenue
    operations at ...", "<Name>, the finance director at ...", "<Name>, CFO, <Company>",
-   "<Name> (platform engineer, <Company>, ...)"; in a note with one interviewee and no
+   "<Name> (platform engineer, <Company>, ...)", a call-notes title line "<Company> -
+   practice manager (<Name>) - <date>"; in a note with one interviewee and no
    name, the first such line gives both the name and the role.
 "<verb>s <function> at" reads as the head of that function ("leads marketing" -> "Head of
 marketing"); "I manage <function>" as "<function> manager". Company size ("a 200-person
@@ -26,13 +27,15 @@ from persona_assistant.synthesis.speakers import Cast, Person
 
 _NAME = r"(?P<name>[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,2})"
 _ROLE_WORDS = r"(?P<role>[^.,;!?()]{2,60}?)"
-_AT = r"(?=\s+(?:at|of|for|on|in|with)\b|\s*[,.;()]|$)"
+_AT = r"(?=\s+(?:at|for|on|in|with)\b|\s*[,.;()]|$)"
 _THIRD = [
     re.compile(rf"\b{_NAME} is (?:the |a |an |our )?{_ROLE_WORDS}{_AT}"),
     re.compile(rf"\b{_NAME}, (?:the |a |an )?{_ROLE_WORDS}{_AT}"),
     re.compile(rf"\b{_NAME} \((?P<role>[^,()]{{2,60}})[,)]"),
     re.compile(rf"\b{_NAME} -+ (?P<role>[^,()]{{2,60}}),"),
 ]
+# A call-notes title line: "Call notes - Bluefin Dental - practice manager (Kim Osei) - 12 Mar 2024".
+_TITLED = re.compile(rf"(?:^|\s[-–—|:]\s+)(?P<role>[A-Za-z][\w&/'’-]*(?: [A-Za-z][\w&/'’-]*){{0,5}}) \({_NAME}\)")
 _HEADS = re.compile(rf"\b{_NAME} (?P<verb>leads|runs|heads|manages) (?P<fn>[\w &/-]{{2,40}}?) (?:at|for)\b")
 _OWN = [
     re.compile(r"\bI (?P<verb>lead|run|head|manage) (?P<fn>[\w &/-]{2,40}?) (?:at|for)\b"),
@@ -85,6 +88,11 @@ def _own_role(text: str) -> str | None:
 
 def _third_role(text: str, name: str | None) -> tuple[str, str] | None:
     """(name, role) said about someone in a note-taker's sentence."""
+    for m in _TITLED.finditer(text):
+        if _first(m.group("name")) not in _NOT_NAMES and (name is None or _first(m.group("name")) == _first(name)):
+            role = clean_role(m.group("role"))
+            if role:
+                return m.group("name"), role
     m = _HEADS.search(text)
     if m and _first(m.group("name")) not in _NOT_NAMES and (name is None or _first(m.group("name")) == _first(name)):
         return m.group("name"), _role_from_verb(m.group("verb"), m.group("fn"))

@@ -46,7 +46,9 @@ MIN_TOTAL = 2.0
 MIN_WORDS = 2
 MIN_CONTENT = 2  # content words (draft.offline.content_words): "No, not at the moment." says nothing
 MAX_WORDS = 70
-_PREFIX = re.compile(r"^(?P<label>[A-Za-z][\w /&'’-]{0,30}?)\s*:\s+(?=\S)")
+_PREFIX = re.compile(r"^(?P<label>[A-Za-z][\w /&'’-]{0,45}?)\s*:\s+(?=\S)")
+SHORT_LABEL = 4  # words: a longer prefix is a label only when it names a field (a survey's prompt)
+PROMPT_LABEL = 8
 _WRAP = re.compile(r"^[\"“](?P<inner>.+?)[\"”](?P<tail>[.,;]?)$")
 _FIRST_PERSON = re.compile(r"\b(?:I|we|my|our|me|us)\b|\b(?:I|we)['’]", re.I)
 
@@ -76,6 +78,12 @@ def label_field(label: str) -> str | None:
     low = label.strip().strip("*_").lower()
     if low in FIELD_LABELS:
         return FIELD_LABELS[low]
+    if len(low.split()) >= 2:
+        # A survey's prompt ("What triggered the search", "Biggest headache before") is a
+        # question put to the respondent: read it as one, before its loose heading words.
+        kind, _ = question_kind(low)
+        if kind in FIELDS:
+            return kind
     for fld, rx in SECTION_RES.items():
         if fld in FIELDS and rx.search(low):
             return fld
@@ -112,7 +120,8 @@ def _unwrap(text: str) -> tuple[str, str | None]:
     """(quote text, label) with a leading `Label:` and wrapping quotation marks removed."""
     label = None
     m = _PREFIX.match(text)
-    if m and len(m.group("label").split()) <= 4:
+    words = len(m.group("label").split()) if m else 0
+    if m and (words <= SHORT_LABEL or (words <= PROMPT_LABEL and label_field(m.group("label")))):
         label, text = m.group("label"), text[m.end():]
     w = _WRAP.match(text.strip())
     if w:
