@@ -169,9 +169,8 @@ class StubProcess:
 
 def drafted(tmp: Path) -> Path:
     """The demo workspace with an offline ICP and personas (once)."""
-    from persona_assistant.draft.icp import draft_icp
-    from persona_assistant.draft.personas import draft_personas
     from persona_assistant.llm.settings import resolve_settings
+    from persona_assistant.services.drafting import draft_icp, draft_personas
 
     dest = tmp / "drafted"
     shutil.copytree(ROOT / "fixtures" / "sample-workspace", dest)
