@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from schema_stub import minimal_instance  # noqa: E402  (the one schema-driven answer, shared with the tests)
 
-from persona_assistant.llm.capacity import DEFAULT_CONCURRENCY  # noqa: E402
-from persona_assistant.llm.endpoints import ENDPOINTS_FILE, Endpoints  # noqa: E402
+from persona_assistant.llm import DEFAULT_CONCURRENCY  # noqa: E402
+from persona_assistant.llm.endpoints import Endpoints  # noqa: E402
 from persona_assistant.workspace import Workspace  # noqa: E402
 
 CHANNELS = ["cold_email", "linkedin_post"]
@@ -200,10 +200,9 @@ def campaign(base: Path, tmp: Path, name: str, stub: StubProcess, concurrency: i
     outcome = run_campaign(ws, channels=CHANNELS, variants=variants, concurrency=concurrency)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     served = stub.stats()
-    learnt = json.loads((ws.state_dir / ENDPOINTS_FILE).read_text()) if (ws.state_dir / ENDPOINTS_FILE).is_file() \
-        else {}
-    settled = next(iter(learnt.values()), {}).get("concurrency")
-    why = next(iter(learnt.values()), {}).get("concurrency_why")
+    learnt = Endpoints(ws)
+    settled = learnt.get(stub.base_url, "stub", "concurrency")
+    why = learnt.get(stub.base_url, "stub", "concurrency_why")
     result = outcome.result
     timeouts = sum(1 for r in result.failed.values() if "first token" in r or "did not answer" in r)
     return {"items": result.total, "done": len(result.done), "failed": len(result.failed), "timeouts": timeouts,

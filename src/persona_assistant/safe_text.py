@@ -55,6 +55,12 @@ def clean_data(value: Any) -> Any:
     return value
 
 
+def shorten(text: object, n: int) -> str:
+    """`text` on one line (runs of whitespace folded), cut to at most `n` characters with an ellipsis."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def write_notice(message: str) -> None:
     """A cleaned line on stderr (progress and notices; stdout stays for --json)."""
     sys.stderr.write(clean(message) + "\n")

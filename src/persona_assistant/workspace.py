@@ -202,11 +202,7 @@ class Workspace:
         return outside_of(path, self.root) is None
 
     def _skip(self, path: Path, real: Path) -> None:
-        if str(path) not in self._told:
-            self._told.add(str(path))
-            shown = path.relative_to(self.root) if path.is_relative_to(self.root) else path
-            self.notify(f"skipped {shown}: it leads to {real}, outside the workspace; copy it into "
-                        f"{self.root} to use it")
+        self._unread(path, f"it leads to {real}, outside the workspace; copy it into {self.root} to use it")
 
     def input_file(self, path: Path) -> Path | None:
         """`path` when it is a file inside the workspace; None when absent or not a file, and None

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from itertools import combinations
 
+from persona_assistant.ingest.sqlnames import quote_ident as _q
+
 SAMPLE_IDS = 5  # receipts per outcome: the first N won and N lost deal ids, by id
 CLOSED = "outcome IN ('won', 'lost')"
 
-
-def _q(name: str) -> str:
-    """A quoted SQL identifier (user-named dimension columns may hold anything)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def counts_sql(receipts: bool = True) -> str:

@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 from persona_assistant.chat.context import Context
 from persona_assistant.llm.budget import CUT_NOTICE
+from persona_assistant.safe_text import shorten
 from persona_assistant.schemas import PERSONA_ITEM_FIELDS
 
 CLAIM_MIN_WORDS = 4  # a shorter fragment ("Sure." "In short:") is not judged
@@ -81,11 +82,6 @@ class Judged:
                 for c in self.citations if c.problem or c.note]
 
 
-def _short(text: str, n: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 class Checker:
     """The workspace read once per answer: personas, sources, analysis (on first need)."""
 
@@ -105,7 +101,7 @@ class Checker:
         if ps is None:
             return Citation("item", ref, "no personas draft to cite")
         if persona is None:
-            return Citation("item", ref, f"no persona {_short(pid, 40)!r}")
+            return Citation("item", ref, f"no persona {shorten(pid, 40)!r}")
         if i >= len(getattr(persona, name)):
             return Citation("item", ref, f"{pid} has no {name}[{i}]")
         return Citation("item", ref)
@@ -116,7 +112,7 @@ class Checker:
         if analysis is None:
             return Citation("segment", m.group(0), "no CRM analysis to cite")
         if analysis.segment(sid) is None:
-            return Citation("segment", m.group(0), f"no segment {_short(sid)!r} in the analysis")
+            return Citation("segment", m.group(0), f"no segment {shorten(sid, 60)!r} in the analysis")
         return Citation("segment", m.group(0))
 
     def figures(self, sentence: str, segments: list[str]) -> list[Citation]:
@@ -144,9 +140,9 @@ class Checker:
         b = int(m.group("b") or a)
         found = self._sources_at(path)
         if not found:
-            return Citation("line", m.group(0), f"no interview note {_short(path)!r}")
+            return Citation("line", m.group(0), f"no interview note {shorten(path, 60)!r}")
         if not any(s.first_line <= a <= b <= s.last_line for s in found):
-            return Citation("line", m.group(0), f"{_short(path)} has no line {a if a == b else f'{a}-{b}'}")
+            return Citation("line", m.group(0), f"{shorten(path, 60)} has no line {line_span(a, b)}")
         return Citation("line", m.group(0))
 
     def quote(self, text: str, at: re.Match | None) -> Citation:
@@ -155,25 +151,25 @@ class Checker:
         from persona_assistant.draft.persona_edit import not_interviewees_line
         from persona_assistant.schemas import QuoteEvidence
 
-        shown = f'"{_short(text, 40)}"'
+        shown = f'"{shorten(text, 40)}"'
         if at is None:
             for src in self.ctx.sources.values():
                 span = find_quote(text, src)
                 if span and not_interviewees_line(_evidence(src, span, text), self.ctx.sources) is None:
-                    return Citation("quote", shown, note=f"quote verified at {src.path}:{_span(*span)}")
+                    return Citation("quote", shown, note=f"quote verified at {src.path}:{line_span(*span)}")
             return Citation("quote", shown, "quote not found in any interview note")
         path, a = at.group("path"), int(at.group("a"))
         b = int(at.group("b") or a)
         if not self._sources_at(path):
-            return Citation("quote", shown, f"no interview note {_short(path)!r}")
+            return Citation("quote", shown, f"no interview note {shorten(path, 60)!r}")
         found = verify_quote(QuoteEvidence(source_id="", path=path, line_start=a, line_end=max(a, b), text=text),
                              self.ctx.sources)
         if found is None:
-            return Citation("quote", shown, f"quote not in {_short(path)}")
+            return Citation("quote", shown, f"quote not in {shorten(path, 60)}")
         if (line := not_interviewees_line(found, self.ctx.sources)) is not None:
-            return Citation("quote", shown, f"{_short(path)}:{line} is not the interviewee's words")
+            return Citation("quote", shown, f"{shorten(path, 60)}:{line} is not the interviewee's words")
         if (found.line_start, found.line_end) != (a, max(a, b)):
-            return Citation("quote", shown, note=f"quote verified at {found.path}:{_span(found.line_start, found.line_end)}")
+            return Citation("quote", shown, note=f"quote verified at {found.path}:{line_span(found.line_start, found.line_end)}")
         return Citation("quote", shown)
 
     def judge(self, sentence: str) -> Judged:
@@ -199,7 +195,7 @@ class Checker:
         return Judged(sentence, judged, citations)
 
 
-def _span(a: int, b: int) -> str:
+def line_span(a: int, b: int) -> str:
     return f"{a}" if a == b else f"{a}-{b}"
 
 

@@ -6,13 +6,9 @@ from typing import Any
 
 from persona_assistant.chat.context import Context
 from persona_assistant.chat.tool_schemas import TOOL_NAMES
+from persona_assistant.safe_text import shorten
 
 PROMPT_NAME = "chat"
-
-
-def _short(text: str, n: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def workspace_facts(ctx: Context, detail: int = 2) -> dict:
@@ -25,10 +21,10 @@ def workspace_facts(ctx: Context, detail: int = 2) -> dict:
     icp = ctx.icp()
     ps = ctx.personas()
     facts: dict[str, Any] = {
-        "brief": {"product": _short(brief.product, n), "category": _short(brief.category, n),
-                  "value_propositions": [_short(v, n) for v in brief.value_propositions[: items + 2]],
-                  "proof_points": [_short(p.claim, n) for p in brief.proof_points[: items + 2]],
-                  "tone": _short(brief.tone, n)},
+        "brief": {"product": shorten(brief.product, n), "category": shorten(brief.category, n),
+                  "value_propositions": [shorten(v, n) for v in brief.value_propositions[: items + 2]],
+                  "proof_points": [shorten(p.claim, n) for p in brief.proof_points[: items + 2]],
+                  "tone": shorten(brief.tone, n)},
         "analysis": None, "icp": None, "personas": [],
     }
     if analysis is not None:
@@ -37,7 +33,7 @@ def workspace_facts(ctx: Context, detail: int = 2) -> dict:
             return (f"[segment:{sid}]: {s.won}/{s.closed} won, win rate {s.win_rate:.0%} "
                     f"(95% CI {s.ci_low:.0%}-{s.ci_high:.0%}), {s.verdict}") if s else sid
         facts["analysis"] = {
-            "verdict": _short(analysis.verdict, 2 * n),
+            "verdict": shorten(analysis.verdict, 2 * n),
             "sufficiency": f"{analysis.sufficiency.verdict} ({analysis.sufficiency.won} won, "
                            f"{analysis.sufficiency.lost} lost)",
             "baseline": f"{analysis.baseline.won}/{analysis.baseline.closed} won, "
@@ -46,16 +42,16 @@ def workspace_facts(ctx: Context, detail: int = 2) -> dict:
             "anti_icp": [seg(s) for s in analysis.anti_icp[: items + 1]],
         }
     if icp is not None:
-        facts["icp"] = {"name": _short(icp.name, n), "summary": _short(icp.summary, 2 * n),
+        facts["icp"] = {"name": shorten(icp.name, n), "summary": shorten(icp.summary, 2 * n),
                         "crm_singles_out_segment": icp.crm_singles_out_segment}
     if ps is not None:
         for p in ps.personas:
             def cited(field: str) -> list[str]:
-                return [f"{_short(c.text, n)} [{p.id}.{field}[{i}]]"
+                return [f"{shorten(c.text, n)} [{p.id}.{field}[{i}]]"
                         for i, c in enumerate(getattr(p, field)[:items])]
             facts["personas"].append({
-                "id": p.id, "name": _short(p.name, 60), "role": _short(p.role, 80), "buying_role": p.buying_role,
-                "archetype": _short(p.archetype, n),
+                "id": p.id, "name": shorten(p.name, 60), "role": shorten(p.role, 80), "buying_role": p.buying_role,
+                "archetype": shorten(p.archetype, n),
                 "pains": cited("pains"), "goals": cited("goals"), "objections": cited("objections"),
             })
     return facts

@@ -17,6 +17,7 @@ import re
 from typing import Any, Callable
 
 from persona_assistant.chat.context import Context  # noqa: F401  (chat's import point)
+from persona_assistant.chat.grounding import line_span
 from persona_assistant.chat.system_prompt import system_prompt  # noqa: F401  (chat's import point)
 from persona_assistant.chat.tool_schemas import TOOL_NAMES, TOOLS  # noqa: F401  (chat's import point)
 from persona_assistant.draft.persona_edit import Edit, EditRejected, prepare_edit
@@ -84,12 +85,8 @@ def search_evidence(ctx: Context, query: str, persona: str | None = None, limit:
     scored.sort(key=lambda t: t[:3])
     return {"query": query, "results": [
         {"source_id": src.id, "path": src.path, "line_start": s.line_start, "line_end": s.line_end,
-         "speaker": s.speaker, "text": s.text, "cite": f"({src.path}:{_span(s.line_start, s.line_end)})"}
+         "speaker": s.speaker, "text": s.text, "cite": f"({src.path}:{line_span(s.line_start, s.line_end)})"}
         for _, _, _, s, src in scored[: max(1, min(limit, 20))]]}
-
-
-def _span(a: int, b: int) -> str:
-    return f"{a}" if a == b else f"{a}-{b}"
 
 
 def persona_with_citations(persona) -> dict:

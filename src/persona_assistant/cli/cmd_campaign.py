@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from persona_assistant.cli.common import JsonOpt, MaxTokensOpt, WorkspaceOpt, emit_json, notice
-from persona_assistant.llm.capacity import DEFAULT_CONCURRENCY
+from persona_assistant.llm import DEFAULT_CONCURRENCY
 
 if TYPE_CHECKING:
     from persona_assistant.messaging.campaign import ItemSpec

@@ -16,10 +16,10 @@ TableOpt = Annotated[Optional[str], typer.Option(
     help="The table (or view) with --source: [schema.]name (default: [source] table).")]
 
 
-def cli_source(ws: Any, url: str | None, table: str | None, *, what: str = "--table") -> Any:
+def cli_source(ws: Any, url: str | None, table: str | None) -> Any:
     """The Source named on the command line (a table alone takes the URL from [source]); None without options."""
     if url is None and table is None:
         return None
     from persona_assistant.warehouse.source import source_from
 
-    return source_from(url, table, ws.config(), what=what)
+    return source_from(url, table, ws.config(), what="--table")

@@ -29,6 +29,7 @@ from typing import Callable, Mapping, TypeVar
 
 from pydantic import BaseModel
 
+from persona_assistant.safe_text import shorten
 from persona_assistant.schemas import ICP, Analysis, Claim, Persona, PersonaSet, QuoteEvidence, StatEvidence
 
 M = TypeVar("M", bound=BaseModel)
@@ -145,11 +146,6 @@ def _stat_problem(ev: StatEvidence, analysis: Analysis | None) -> str | None:
     return None
 
 
-def _short(text: str, n: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 EvidenceItem = QuoteEvidence | StatEvidence
 # item(ev, where) -> the evidence to keep in its place, or None to drop it
 ItemFn = Callable[[EvidenceItem, str], "EvidenceItem | None"]
@@ -226,7 +222,7 @@ class _Checker:
         if isinstance(ev, QuoteEvidence):
             ok = verify_quote(ev, self.sources)
             if ok is None:
-                self.failures.append(f"{where}: quote not found in {ev.path}: '{_short(ev.text)}'")
+                self.failures.append(f"{where}: quote not found in {ev.path}: '{shorten(ev.text, 80)}'")
             return ok
         problem = _stat_problem(ev, self.analysis)
         if problem:

@@ -222,7 +222,8 @@ def _environment():
 
 def render_report(icp: ICP | None, personas: list[Persona], campaign: Campaign | None,
                   analysis: Analysis | None = None, title: str = "Persona playbook") -> str:
-    rows, baseline = segment_rows(analysis, icp)
+    table, baseline = segment_rows(analysis, icp, limit=len(analysis.segments) if analysis else CHART_ROWS)
+    rows = table[:CHART_ROWS]  # the chart: the table's first rows, in the same order
     names = {p.id: p.name for p in personas}
     ledger = QuoteLedger()
     persona_views = [persona_view(p, ledger) for p in personas]  # personas print interview words first
@@ -236,7 +237,7 @@ def render_report(icp: ICP | None, personas: list[Persona], campaign: Campaign |
         head=headline(analysis, icp), compare=comparison(personas), interviewees=len(sources),
         personas=persona_views, icp_sections=icp_view(icp, ledger) if icp else [],
         rows=rows, all_segments=len(analysis.segments) if analysis else len(rows),
-        table=segment_rows(analysis, icp, limit=len(analysis.segments) if analysis else CHART_ROWS)[0],
+        table=table,
         chart=chart(rows, baseline) if rows else None,
         maps=[m for m in campaign.message_maps if m.entries] if campaign else [],
         journeys=[j for j in campaign.journeys if j.steps] if campaign else [])

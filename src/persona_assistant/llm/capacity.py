@@ -38,7 +38,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urlsplit
 
-DEFAULT_CONCURRENCY = 16  # the ceiling of a campaign run (--concurrency)
+from persona_assistant.llm import DEFAULT_CONCURRENCY
+
+
 LOCAL_START = 2  # requests at a time a local endpoint starts with
 SLOW_FACTOR = 1.5  # a first token later than this many times the fastest one seen means queueing...
 SLOW_SLACK_S = 0.05  # ...plus this much (scheduling noise on tiny waits)

@@ -23,10 +23,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from persona_assistant.llm.capacity import DEFAULT_CONCURRENCY, Capacity, is_local
+from persona_assistant.llm import DEFAULT_CONCURRENCY
+from persona_assistant.llm.capacity import Capacity, is_local
 from persona_assistant.llm.endpoints import Endpoints
 from persona_assistant.llm.faults import CircuitBreaker, SecretMask
-from persona_assistant.llm.loop import Check, StructuredLoop, StructuredResult  # noqa: F401 (re-exported)
+from persona_assistant.llm.loop import StructuredLoop, StructuredResult
 from persona_assistant.llm.provider import OpenAIProvider
 from persona_assistant.llm.quirks import Quirks
 from persona_assistant.llm.records import CallRecords

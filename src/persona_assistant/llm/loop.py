@@ -9,7 +9,7 @@ The re-ask policy (decided here and nowhere else):
 
 - **Answer budget.** One call gets at most `answers` answers (ANSWERS_PER_CALL = 3 unless the
   caller asks for fewer): the first and at most two re-asks, whatever asked for them.
-- **Which problems may re-ask** (REASK_REASONS):
+- **Which problems may re-ask**:
   `unusable` - not JSON, no choices, errors outside any list item: while answers remain;
   `dropped` - list items lost in salvage: DROPPED_REASKS (1) re-ask per call;
   each `Check` - code checks of the caller (quotes found in the notes, references that point
@@ -58,7 +58,6 @@ M = TypeVar("M", bound=BaseModel)
 
 ANSWERS_PER_CALL = 3
 DROPPED_REASKS = 1
-REASK_REASONS = ("unusable", "dropped", "<each Check by name>")
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,7 @@ class Verdict:
 
 
 def reask_problems(verdict: Verdict, checks: Sequence[Check], spent: Counter) -> dict[str, list[str]]:
-    """The re-askable problems of one answer by reason (REASK_REASONS), before the answer budget."""
+    """The re-askable problems of one answer by reason (`unusable`, `dropped`, each Check's name), before the answer budget."""
     if verdict.value is None:
         return {"unusable": verdict.problems or ["the answer had no usable content"]}
     reasons = {c.name: verdict.failed[c.name] for c in checks

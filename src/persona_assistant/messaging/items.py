@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from persona_assistant.errors import StorageError
-from persona_assistant.llm.capacity import DEFAULT_CONCURRENCY
+from persona_assistant.llm import DEFAULT_CONCURRENCY
 from persona_assistant.messaging.channels import PLANNING_CHANNELS
 from persona_assistant.messaging.offline_copy import angle_for, asset_id
 from persona_assistant.schemas import Asset, Stage

@@ -198,9 +198,9 @@ def build_message_map(persona: Persona, brief: Brief) -> MessageMap:
     for fname, index, text, n in items:
         vp, score = "", 0.0
         if vps:  # best by meaning; on near ties the proposition used least so far, so the map varies
-            scored = [(similarity(text, v, idf) - REUSE_PENALTY * used[v], -k, v) for k, v in enumerate(vps)]
-            _, _, vp = max(scored)
-            score = similarity(text, vp, idf)
+            sims = [similarity(text, v, idf) for v in vps]
+            _, k, vp = max((s - REUSE_PENALTY * used[v], -k, v) for k, (s, v) in enumerate(zip(sims, vps)))
+            score = sims[-k]
             if score < answer_floor(fname):
                 vp = ""  # nothing in the brief answers it: an honest gap, never an answer to something else
             else:

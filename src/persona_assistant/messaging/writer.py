@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
 from persona_assistant.messaging.lint import lint_fields, word_count
@@ -64,7 +65,7 @@ class Line:
         """The map pairs the item with an answer (a value proposition, or a proof point that meets it)."""
         return bool(self.entry.value_proposition) or self.proof_answers
 
-    @property
+    @cached_property  # read for every line on every slot: the similarity is worked out once
     def proof_answers(self) -> bool:
         """An objection, criterion or trigger the proof point answers better than the value proposition."""
         return self.proof is not None and self.entry.item.field in ("objections", "decision_criteria", "triggers") \

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from persona_assistant.errors import UsageError
-from persona_assistant.llm.capacity import DEFAULT_CONCURRENCY
+from persona_assistant.llm import DEFAULT_CONCURRENCY
 from persona_assistant.messaging.attribution import public_sources
 from persona_assistant.messaging.campaign import (
     Context, ItemSpec, RunResult, assemble, campaign_id, items_dir, load_item, plan_items, run_items,

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Literal
+from typing import Any, Callable
 
 from persona_assistant.errors import UsageError
 from persona_assistant.schemas import ICP, PersonaSet
 from persona_assistant.workspace import Version, Workspace
 from persona_assistant.workspace_lock import one_writer
 
-Kind = Literal["icp", "personas"]
 KINDS: tuple[str, ...] = ("icp", "personas")
 Progress = Callable[[str], None] | None
 

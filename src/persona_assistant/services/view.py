@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from persona_assistant.schemas import ICP, Analysis, Brief, Campaign, PersonaSet
+from persona_assistant.schemas import ICP, Analysis, Brief, PersonaSet
 from persona_assistant.workspace import Workspace
 
 
@@ -24,19 +24,10 @@ class WorkspaceView:
     def icp(self) -> ICP | None:
         return self.ws.load_version("icp", ICP)
 
-    def campaign(self) -> Campaign | None:
-        return self.ws.load_version("campaign", Campaign)
-
     def brief(self) -> Brief:
         from persona_assistant.workspace import load_brief
 
         return load_brief(self.ws)
-
-    def stored_analysis(self) -> Analysis | None:
-        """The analysis kept by the last analyze or ICP draft (services.analysis's rule): what exports show."""
-        from persona_assistant.services.analysis import stored_analysis
-
-        return stored_analysis(self.ws)
 
     def analysis(self) -> Analysis | None:
         """The CRM analysis, computed fresh once per view (services.analysis's rule; a reader keeps nothing);

@@ -14,6 +14,7 @@ from typing import Any
 
 from persona_assistant.errors import UsageError
 from persona_assistant.ingest.sqlnames import quote_ident as qi, quote_str as qs
+from persona_assistant.scoring.persona_match import NO_PERSONA
 from persona_assistant.warehouse.source import _NAME
 
 SCORE_COLUMNS = ("score", "tier", "win_probability", "confidence", "persona", "persona_confidence",
@@ -54,7 +55,7 @@ def _scored_select(con: Any, scored: Any, factor_text) -> tuple[str, list[str]]:
     joins = f"LEFT JOIN (VALUES {values}) AS s({s_cols}) ON {on}"
     persona = [(t, p) for t, p in titles.items() if p is not None and t is not None]
     if persona:
-        rows = ", ".join(f"({_lit(t)}, {_lit(p.persona_name or 'no persona fits')}, {_lit(p.confidence)})"
+        rows = ", ".join(f"({_lit(t)}, {_lit(p.persona_name or NO_PERSONA)}, {_lit(p.confidence)})"
                          for t, p in persona)
         joins += f" LEFT JOIN (VALUES {rows}) AS pm(title, persona, persona_confidence) ON l.title = pm.title"
         select += [f"pm.persona AS {qi(out['persona'])}", f"pm.persona_confidence AS {qi(out['persona_confidence'])}"]
@@ -85,7 +86,7 @@ def leads_source(ws: Any, file: Any, history: Any, leads_table: str | None, out_
     """The warehouse table `score` scores (--leads-table, in the history's --source or [source]), or None
     for a FILE; the combinations of FILE, --leads-table and --out-table checked."""
     from persona_assistant.analysis.segments import workspace_source
-    from persona_assistant.warehouse.source import Source, source_from
+    from persona_assistant.warehouse.source import source_from
 
     if (file is None) == (leads_table is None):
         raise UsageError("score: name the leads as FILE or as --leads-table NAME (one of them)")
@@ -96,5 +97,4 @@ def leads_source(ws: Any, file: Any, history: Any, leads_table: str | None, out_
     history = history or workspace_source(ws)
     if history is None:
         raise UsageError(f"--leads-table {leads_table}: name the warehouse with --source URL (or [source] url)")
-    source_from(history.url, leads_table, what="--leads-table")  # the name checked
-    return Source(history.url, leads_table)
+    return source_from(history.url, leads_table, what="--leads-table")  # the name checked
