@@ -35,6 +35,7 @@ from persona_assistant.messaging.writer import ANGLES, STAGES, Writer, angle_for
 from persona_assistant.schemas import Asset, Brief, ItemRef, MessageMap, Persona, Stage
 
 MAX_REWRITES = 2  # offline rewrites of an asset that fails lint
+SIGN_OFF = "Best,\n{{sender_name}}"
 PROOF_EDGE = 0.02  # an objection is answered with evidence rather than a promise when the two are near ties
 __all__ = ["ANGLES", "STAGES", "angle_for", "asset_id", "offline_asset", "fit_chars", "fit_words"]
 
@@ -98,9 +99,9 @@ class ChannelWriter(Writer):
             body.insert(-1, self.use(other, second))
         if word_count("\n\n".join(body)) < min_words:  # a short note: the ask says why, in the reader's terms
             body[-1] = f"If that sounds familiar, {lower_first(bare(self.cta(stage)))}."
-        while word_count("\n\n".join(body)) > 150 and len(body) > 3:
+        while word_count("\n\n".join(body)) > 146 and len(body) > 3:
             body.pop(-2)
-        return {"subject": subject[0], "body": "\n\n".join(body)}
+        return {"subject": subject[0], "body": "\n\n".join([*body, SIGN_OFF])}
 
     def linkedin_post(self, stage: Stage, variant: int) -> dict | str:
         """A question (or, for the insight angle, a statement) then the answer and its proof; the proof
@@ -230,7 +231,7 @@ class ChannelWriter(Writer):
             elif is_proof:
                 answer = f"{self.product} has an answer: {lower_first(proof_sentence(best))}"
             else:
-                answer = value_sentence(best, self.product, form, product_first=True)
+                answer = value_sentence(best, self.product, form, after_clause=True)
             if said.personal and form % 2:
                 asked = said.question() if answer.startswith(self.product) else None
                 responses.append(f"{asked} {answer}" if asked else f"{said.conditional()}, "

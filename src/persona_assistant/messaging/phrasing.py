@@ -305,19 +305,26 @@ def value_kind(vp: str) -> str:
     return "statement"
 
 
-# Product-first forms come first: an opener ("If ..., <product> helps you ...") uses only those.
+# A value proposition said on its own ("Rosterly helps you build next week's rota"), or after the reader's
+# situation ("If you rebuild the rota by hand, Rosterly helps you ..."; `after_clause`). A proposition written
+# as a statement about others ("Staff swap shifts from their phones") is never glued on with "can help:".
 VALUE_FORMS = {
-    "imperative": ("{p} helps you {v}", "{p} lets your team {v}", "With {p}, you {v}"),
-    "noun": ("{p} gives you {v}", "{p} gives your team {v}", "With {p}, you get {v}"),
-    "statement": ("{p} can help: {v}", "{p} is built so that {v}", "With {p}, {v}"),
+    "imperative": ("{p} helps you {v}", "With {p}, you {v}", "{p} lets your team {v}"),
+    "noun": ("{p} gives you {v}", "With {p}, you get {v}", "{p} gives your team {v}"),
+    "statement": ("With {p}, {v}", "On {p}, {v}", "With {p}, {v}"),
+}
+AFTER_CLAUSE_FORMS = {
+    "imperative": ("{p} helps you {v}", "{p} lets your team {v}", "{p} lets you {v}"),
+    "noun": ("{p} gives you {v}", "{p} gives your team {v}"),
+    "statement": ("that's where {p} comes in: {v}", "{p} changes that: {v}"),
 }
 
 
 def value_sentence(vp: str, product: str, form: int = 0, *, limit: int | None = None,
-                   product_first: bool = False) -> str | None:
+                   after_clause: bool = False) -> str | None:
     """The value proposition said by the product, whole; its head phrase when `limit` demands."""
     text = bare(tidy(vp))
-    forms = VALUE_FORMS[value_kind(text)][:2 if product_first else 3]
+    forms = (AFTER_CLAUSE_FORMS if after_clause else VALUE_FORMS)[value_kind(text)]
     template = forms[form % len(forms)]
     full = sentence(template.format(p=product, v=lower_first(text)))
     if limit is None or len(full) <= limit:
@@ -333,9 +340,16 @@ def proof_sentence(p: ProofPoint, *, with_source: bool = True) -> str:
 
 
 def cta_sentence(cta: str, form: int = 0) -> str:
+    """The call to action as an ask: a question where the call starts with a verb ("Want to book a
+    20-minute rota review?"), else a plain sentence."""
     cta = bare(cta)
-    forms = ("{c}.", "If it helps, {l}.", "When it suits you, {l}.")
+    verb = cta.split(" ", 1)[0].lower() in _ASK_VERBS
+    forms = ("Want to {l}?", "Would it help to {l}?", "{c}.") if verb else ("{c}.",)
     return forms[form % len(forms)].format(c=cta, l=lower_first(cta))
+
+
+_ASK_VERBS = frozenset("book start get see try join download request schedule take watch claim read grab "
+                       "talk reply compare run explore sign contact chat".split())
 
 
 # --------------------------------------------------------------------------- cut to fit (custom channels)

@@ -80,7 +80,7 @@ class Line:
         if not self.entry.value_proposition:
             return None
         room = None if limit is None else limit - len(self.insight.conditional()) - 2
-        answer = value_sentence(self.entry.value_proposition, product, form, limit=room, product_first=True)
+        answer = value_sentence(self.entry.value_proposition, product, form, limit=room, after_clause=True)
         return f"{self.insight.conditional()}, {answer}" if answer else None
 
 
@@ -218,7 +218,6 @@ class Writer:
                 and not _RESTATED.match(ln.insight.clause)]  # a pain, goal or trigger said to the reader
         out += [(upper_first(ln.insight.clause), ln) for ln in said]
         out += [(upper_first(h), ln) for ln in said if (h := head(ln.insight.clause, limit, 4))]
-        out += [(self.role_head(self.cta(stage), limit, 3), None)]  # the stage's own ask, never another one
         return [(p, ln) for p, ln in out if p and len(p) <= limit and (words is None or word_count(p) <= words)]
 
     def phrase(self, stage: Stage, variant: int, limit: int, *, words: int | None = None,
