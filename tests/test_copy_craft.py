@@ -210,15 +210,14 @@ def test_an_objection_insight_cannot_say_is_restated_as_the_readers_worry_not_qu
         assert longest_shared_run(words(said.clause), words(text)) < QUOTE_RUN_WORDS
 
 
-def test_objection_handling_is_one_asset_per_stage_and_never_says_on_this_concern():
+def test_objection_handling_variants_are_written_in_their_own_shape_and_never_say_on_this_concern():
     ctx = make_context()
     persona = ctx.personas["controller"]
-    first = offline_asset(persona, BUILTIN["objection_handling"], "decision", 1, brief=ctx.brief, config=ctx.config,
-                          known=ctx.known)
-    again = offline_asset(persona, BUILTIN["objection_handling"], "decision", 2, brief=ctx.brief, config=ctx.config,
-                          known=ctx.known)
+    first, again = (offline_asset(persona, BUILTIN["objection_handling"], "decision", v, brief=ctx.brief,
+                                  config=ctx.config, known=ctx.known) for v in (1, 2))
     assert first.fields and not any(r.startswith("On this concern") for r in first.fields["responses"])
-    assert again.map_only and first.id in again.note
+    assert not again.map_only and first.id not in again.note  # a variant of its own, not a pointer to the first
+    assert again.fields["responses"] != first.fields["responses"]
 
 
 def test_emails_of_a_persona_differ_in_structure_by_angle():

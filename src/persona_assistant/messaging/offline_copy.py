@@ -20,23 +20,20 @@ kept with its findings, and `campaign` reports it and exits 1.
 
 from __future__ import annotations
 
-from itertools import combinations
-
 from persona_assistant.messaging.attribution import QuotePolicy
 from persona_assistant.messaging.channels import Channel, LintConfig
 from persona_assistant.messaging.lint import errors, lint_asset, word_count
-from persona_assistant.messaging.message_map import MAP_FIELDS as MAP_ITEM_FIELDS
-from persona_assistant.messaging.message_map import ANSWERS, answer_floor, similarity, stage_entries
+from persona_assistant.messaging.message_map import ANSWERS, stage_entries
 from persona_assistant.messaging.phrasing import (
-    bare, cta_sentence, fit_chars, fit_words, head, insight, lower_first, proof_sentence, sentence, tidy,
-    upper_first, value_sentence, worry,
+    bare, cta_sentence, fit_chars, fit_words, lower_first, proof_sentence, sentence, tidy, value_sentence,
 )
-from persona_assistant.messaging.writer import ANGLES, STAGES, Writer, angle_for, slot_of
+from persona_assistant.messaging.ads import SearchAds
+from persona_assistant.messaging.sales_copy import SalesCopy
+from persona_assistant.messaging.writer import ANGLES, STAGES, angle_for, slot_of
 from persona_assistant.schemas import Asset, Brief, ItemRef, MessageMap, Persona, Stage
 
 MAX_REWRITES = 2  # offline rewrites of an asset that fails lint
 SIGN_OFF = "Best,\n{{sender_name}}"
-PROOF_EDGE = 0.02  # an objection is answered with evidence rather than a promise when the two are near ties
 __all__ = ["ANGLES", "STAGES", "angle_for", "asset_id", "offline_asset", "fit_chars", "fit_words"]
 
 
@@ -44,8 +41,9 @@ def asset_id(persona_id: str, channel: str, stage: str, variant: int) -> str:
     return f"{persona_id}/{channel}/{stage}/{variant}"
 
 
-class ChannelWriter(Writer):
-    """The channel forms, each from the Writer's choices: a dict of fields, or why there is no good copy."""
+class ChannelWriter(SearchAds, SalesCopy):
+    """The channel forms, each from the Writer's choices: a dict of fields, or why there is no good copy.
+    Search ads are in `ads`, objection handling and call openers in `sales_copy`."""
 
     def email(self, stage: Stage, variant: int, follow_up: bool, min_words: int = 0) -> dict | str:
         shift = 1 if follow_up else 0
@@ -160,88 +158,6 @@ class ChannelWriter(Writer):
         sub = " ".join(p for p in (self.answer(line, slot_of(stage, variant)), proof) if p)
         return {"headline": headline[0], "subheadline": sub, "cta": bare(self.cta(stage)) or "Reply to book a call"}
 
-    def rsa(self, stage: Stage, variant: int) -> dict | str:
-        fixed = [self.product] + [h for h in [f"{self.product} for {self.audience}", f"For {self.audience}"]
-                                  if len(h) <= 30][:1]
-        line = self.lead(stage, variant)
-        rest = list(dict.fromkeys(
-            [q for ln in self.lines if (q := ln.insight.question()) and len(q) <= 30]
-            + [h for t in [*self.vps, *(p.claim for p in self.proofs)] if (h := head(tidy(t), 30, 3))]
-            + [h for c in self.ctas if (h := head(c, 30))]
-            + ([upper_first(h)] if (h := head(self.brief.category, 30)) else [])))
-        rest = [r for r in rest if r not in fixed]
-        size = max(1, min(len(rest) - 2, 15 - len(fixed)))
-        sets = list(combinations(rest, size)) if rest else []
-        k = slot_of(stage, variant)
-        if line is None or len(fixed) + size < 3 or k >= len(sets):
-            return "too few whole headlines of 30 characters for another distinct headline set"
-        start = (variant - 1) // len(ANGLES) + self.turn
-        pool = self.leads(stage, angle_for(variant))
-        first = self.fitting(pool[start:] + pool[:start], lambda ln: ln.opener(self.product, k, limit=90)
-                             or (q if (q := ln.insight.question()) and len(q) <= 90 else None))
-        if first is None:
-            return "no pain-and-answer description within 90 characters"
-        descs = [first] + [d for d in [None if line.proof_answers else self.proof_line(line),
-                                       *(value_sentence(v, self.product, k, limit=90) for v in self.vps),
-                                       *(proof_sentence(p) for p in self.proofs)] if d and len(d) <= 90]
-        return {"headlines": fixed + list(sets[k]), "descriptions": list(dict.fromkeys(descs))[:4]}
-
-    def call_opener(self, stage: Stage, variant: int) -> dict | str:
-        pool = self.leads(stage, angle_for(variant), MAP_ITEM_FIELDS)
-        start = (variant - 1 + self.turn) % max(1, len(pool))  # each variant opens with another question
-        pool = pool[start:] + pool[:start]
-        asked = [(ln, q) for ln in pool if (q := ln.insight.question())]
-        asked = list({q: (ln, q) for ln, q in reversed(asked)}.values())[::-1]  # each question once
-        # three questions of different shapes ("What would it take", "How does your team", "Do you still")
-        # where the items allow, in the pool's order
-        shape = (lambda q: " ".join(q.split()[:3]).lower())
-        varied = [a for k, a in enumerate(asked) if shape(a[1]) not in {shape(b[1]) for b in asked[:k]}]
-        asked = (varied + [a for a in asked if a not in varied])[:3]
-        questions = [q for _, q in asked]
-        if len(questions) < 3 or not self.vps:
-            return "fewer than three discovery questions from this persona's items"
-        for ln, q in asked:
-            self.use(ln, q)
-        # the product said by what answers one of the questions (the brief's first promise when none does)
-        vp = next((ln.entry.value_proposition for ln, _ in asked[:3] if ln.entry.value_proposition), self.vps[0])
-        value = value_sentence(vp, self.product, slot_of(stage, variant))
-        opener = (f"Hi {{{{first_name}}}}, this is {{{{sender_name}}}} from {self.product}. {value} "
-                  "Do you have a minute for three quick questions?")
-        return {"opener": opener, "questions": questions[:3]}
-
-    def objections(self, form: int = 0) -> dict | str:
-        """One response per persona objection the brief answers (by meaning: the proof point or value
-        proposition closest to it, the proof on a near tie), in order; `form` varies the wording.
-        An objection nothing in the brief answers is met with the call to action closest to it ("see for
-        judge Rosterly on your own case: start a 14-day trial"), never with an answer to something else, and named in `gaps`."""
-        responses = []
-        for i, c in enumerate(self.persona.objections):
-            said = insight(c.text) or worry(c.text)
-            scored = [(similarity(c.text, p.claim) + PROOF_EDGE, 1, p) for p in self.proofs] + \
-                [(similarity(c.text, v), 0, v) for v in self.vps]
-            score, is_proof, best = max(scored, key=lambda t: t[:2], default=(0.0, 0, None))
-            if said is None:  # it cannot be restated without quoting the interviewee: left out, and said so
-                self.gaps.append(f"objections[{i}] cannot be restated in the company's voice")
-                continue
-            self.answered.append(i)
-            if best is None or score - is_proof * PROOF_EDGE < (ANSWERS if is_proof else answer_floor("objections")):
-                self.gaps.append(f"objections[{i}] has no answer in the brief (add a proof point)")
-                cta = max(self.ctas, key=lambda t: similarity(c.text, t))
-                answer = f"judge {self.product} on your own case: {lower_first(bare(cta))}."
-            elif is_proof:
-                answer = f"{self.product} has an answer: {lower_first(proof_sentence(best))}"
-            else:
-                answer = value_sentence(best, self.product, form, after_clause=True)
-            if said.personal and form % 2:
-                asked = said.question() if answer.startswith(self.product) else None
-                responses.append(f"{asked} {answer}" if asked else f"{said.conditional()}, "
-                                 f"{answer if answer.startswith(self.product) else lower_first(answer)}")
-            else:
-                responses.append(f"{said.conditional()}, {answer if answer.startswith(self.product) else lower_first(answer)}")
-        if len(responses) < len(self.persona.objections):  # one response per objection, or no asset
-            return "an objection cannot be restated without quoting the interviewee"
-        return {"responses": responses} if responses else "this persona has no objections"
-
     def generic(self, channel: Channel, stage: Stage, variant: int) -> dict | str:
         line = self.lead(stage, variant)
         if line is None:
@@ -286,8 +202,6 @@ def _write(persona: Persona, channel: Channel, stage: Stage, variant: int, turn:
     builtin = "" if channel.custom else channel.name
     body_min = (channel.rule("body").min_words or 0) if channel.rule("body") else 0
     written = "the brief has no value propositions or calls to action to write from" if not (w.vps and w.ctas) \
-        else (f"objection handling answers the same objections in every variant: see "
-              f"{asset_id(persona.id, channel.name, stage, 1)}") if builtin == "objection_handling" and variant > 1 \
         else {
             "cold_email": lambda: w.email(stage, variant, follow_up=False, min_words=body_min),
             "follow_up_email": lambda: w.email(stage, variant, follow_up=True, min_words=body_min),
@@ -296,7 +210,7 @@ def _write(persona: Persona, channel: Channel, stage: Stage, variant: int, turn:
             "google_rsa": lambda: w.rsa(stage, variant),
             "landing_hero": lambda: w.landing(stage, variant),
             "call_opener": lambda: w.call_opener(stage, variant),
-            "objection_handling": lambda: w.objections(slot_of(stage, variant)),
+            "objection_handling": lambda: w.objections(stage, variant),
         }.get(builtin, lambda: w.generic(channel, stage, variant))()
     lead = w.lead(stage, variant)
     base = dict(id=asset_id(persona.id, channel.name, stage, variant), persona_id=persona.id, channel=channel.name,

@@ -1,0 +1,262 @@
+"""The offline engine's Google responsive search ads: many whole headlines, whole-sentence descriptions.
+
+Headlines (at most HEADLINE_CHARS each) are whole phrases of the brief and of the persona, never
+cut clauses (phrasing.head):
+
+- the brand once, with the category's first noun phrase when it fits ("Rosterly shift scheduling");
+- value propositions: the head of each of their clauses ("Build next week's rota", "Managers approve
+  in one tap");
+- proof points that keep their figure (`proof_heads`): the claim whole, or without a trailing scope
+  phrase ("Ember Grill House cut overtime by 31% | across 28 sites"), or said of what changed
+  ("Overtime cut by 31%"); never without a phrase that hedges the figure ("in 10 days | on average");
+- the persona's own, one per item: its discovery question where it fits, else a goal the map answers
+  by meaning and holding no figure said as an outcome ("Get managers back on the floor"), else the
+  question shorter ("Want to stop paying overtime?"); never an objection (an ad does not raise a
+  doubt); where no item gives one, the persona's role as a keyword ("For Controllers"). Every set has
+  one of them, so two personas never share a set;
+- the calls to action and the category.
+
+Each slot (stage, variant) has a theme (`theme`): one of the stage's lines, another value
+proposition per variant where the map has them. A set is the brand, the theme's headlines (its
+item's own, its answer's, its proof points'), then the rest from a per-persona rotation, those the
+persona's earlier slots of the stage used least first: SET_SIZE headlines (fewer when the pool is
+small, never fewer than MIN_HEADLINES). A variant that would still share more than MAX_SHARED of its
+headlines with another of its stage, or repeat any earlier set of the persona, is map-only with a
+note (the brief has too few whole headlines for it), never a near-copy.
+
+Descriptions (at most DESCRIPTION_CHARS) are whole sentences, each saying something the others do
+not: the theme's discovery question with its answer, the proof that backs the answer (without its
+source in parentheses: the asset's proof_points name it), other propositions, each whole or cut at a
+clause boundary (`said_whole`: never "... and managers approve."), the stage's call to action after
+the first with room for it. The brand is in the headlines, not the descriptions.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from functools import cached_property
+
+from persona_assistant.messaging.message_map import ANSWERS, similarity
+from persona_assistant.messaging.phrasing import bare, head, sentence, tidy, upper_first, whole
+from persona_assistant.messaging.quality import raises_doubt
+from persona_assistant.messaging.writer import PROOF_BACKS, Line, Writer, angle_for, slots_up_to
+from persona_assistant.schemas import Stage
+
+HEADLINE_CHARS, DESCRIPTION_CHARS = 30, 90
+MIN_HEADLINES, SET_SIZE, MAX_HEADLINES = 6, 10, 15
+MAX_SHARED = 0.7  # a variant sharing more of its headlines with another of its stage is a near-copy: not written
+MAX_DESCRIPTIONS = 4
+# A trailing phrase a proof headline may drop: its scope, not its figure's hedge.
+_SCOPE = re.compile(r"\s(?=(?:across|in|over|during|within|under|at|for|from|instead of|without|with)\s)")
+_HEDGE = re.compile(r"\b(?:on average|average|median|typical(?:ly)?|up to|about|around|approximately|roughly|"
+                    r"as (?:much|many|little) as|nearly|almost)\b", re.I)
+# "<Customer> cut overtime by 31%" -> "Overtime cut by 31%": the change, said of what changed.
+_CHANGED = re.compile(r"^[A-Z][\w&'.-]*(?: [A-Z][\w&'.-]*)* (cut|reduced|lowered|raised|increased|boosted|"
+                      r"trimmed|improved) ((?!its |their )[a-z][\w -]*?) (by \d[\d.,]*\s?%)", re.I)
+_STRONG = re.compile(r"[:;]\s|\s[-–—]\s")  # what follows is the mechanism (often a list): no headline
+_AND_CLAUSE = re.compile(r",\s(?:and|but)\s")  # what follows is a clause of its own ("and managers approve ...")
+# Where a description may end: a strong break, or a comma before a clause or adjunct, never inside a list.
+_SENTENCE_END = re.compile(r"[:;](?=\s)|\s[-–—]\s|,(?=\s(?:and|but|so|which|who|with|before|after|while|when|"
+                           r"without|because|not|across|every|until|unless)\b)")
+_DURATION = re.compile(r"\b\d+-(?:minute|hour|day|week)\s+")  # "Book a 20-minute close assessment" -> "Book a close assessment"
+_NUMBER_WORDS = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                           r"(?:\w+-)?(?:day|week|month|hour))\b", re.I)
+
+
+def proof_heads(claim: str, limit: int = HEADLINE_CHARS) -> list[str]:
+    """Whole phrases of a proof point that keep its figure (see module doc); [] when none fits."""
+    text = bare(tidy(claim))
+    out = [text] if len(text) <= limit and whole(text) else []
+    figure = bool(re.search(r"\d", text))
+    for m in reversed(list(_SCOPE.finditer(text))):
+        kept, dropped = bare(text[:m.start()]), text[m.start():]
+        if len(kept) <= limit and whole(kept) and len(kept.split()) >= 3 and not _HEDGE.search(dropped) \
+                and (not figure or re.search(r"\d", kept)):
+            out.append(kept)
+            break
+    m = _CHANGED.match(text)
+    if m and len(changed := upper_first(f"{m.group(2)} {m.group(1).lower()} {m.group(3)}")) <= limit:
+        out.append(changed)
+    return list(dict.fromkeys(out))
+
+
+def clause_heads(text: str, limit: int = HEADLINE_CHARS) -> list[str]:
+    """The head of each clause of a value proposition ("Staff swap and pick up shifts", "Managers
+    approve in one tap")."""
+    parts = [p for p in _AND_CLAUSE.split(_STRONG.split(bare(tidy(text)))[0]) if p.strip()]
+    return [upper_first(h) for p in parts if (h := head(upper_first(p.strip()), limit))]
+
+
+def said_whole(text: str, limit: int = DESCRIPTION_CHARS) -> str | None:
+    """`text` as a sentence of at most `limit` characters: whole, or its longest start ending at a
+    clause boundary (_SENTENCE_END) that reads as finished; None when there is none."""
+    text = bare(tidy(text))
+    if len(text) + 1 <= limit:
+        return sentence(text)
+    ends = [m.start() for m in _SENTENCE_END.finditer(text) if m.start() + 1 <= limit]
+    for end in reversed(ends):
+        cut = bare(text[:end])
+        if len(cut.split()) >= 4 and whole(cut):
+            return sentence(cut)
+    return None
+
+
+def _shared(chosen: list[str], others: list[frozenset[str]]) -> float:
+    """The largest share of `chosen` that one of `others` also has."""
+    mine = {h.lower() for h in chosen}
+    return max((len(mine & o) / len(mine) for o in others), default=0.0) if mine else 0.0
+
+
+class SearchAds(Writer):
+    """Google responsive search ads (see module doc)."""
+
+    def rsa(self, stage: Stage, variant: int) -> dict | str:
+        if len(self.headline_pool) < MIN_HEADLINES:
+            return (f"only {len(self.headline_pool)} whole headlines of {HEADLINE_CHARS} characters in the brief "
+                    f"and this persona's items ({MIN_HEADLINES} needed)")
+        line = self.theme(stage, variant)
+        if line is None:
+            return "no persona item the engine can say in its own words"
+        if not self.own_heads:
+            return (f"no headline of this persona's own within {HEADLINE_CHARS} characters, not even its role "
+                    "(its ads would repeat another persona's)")
+        headlines = self._headline_set(stage, variant)
+        if headlines is None:
+            return (f"too few whole headlines of {HEADLINE_CHARS} characters for another headline set (distinct, and "
+                    f"sharing at most {MAX_SHARED:.0%} with the stage's other variants)")
+        descriptions = self._descriptions(line, stage, variant)
+        if len(descriptions) < 2:
+            return f"fewer than two whole descriptions of {DESCRIPTION_CHARS} characters"
+        self.use(line, descriptions[0])
+        return {"headlines": headlines, "descriptions": descriptions}
+
+    def theme(self, stage: Stage, variant: int) -> Line | None:
+        """The slot's theme: the stage's lines for the angle, one per value proposition, taken in turn by
+        variant (so the variants of a stage are about different answers where the map has them)."""
+        pool = self.leads(stage, angle_for(variant))
+        distinct = list({ln.entry.value_proposition or ln.entry.id: ln for ln in reversed(pool)}.values())[::-1]
+        return distinct[(variant - 1 + self.turn) % len(distinct)] if distinct else None
+
+    # ------------------------------------------------------------------ headlines
+
+    @cached_property
+    def own_heads(self) -> list[str]:
+        """The persona's own headlines, one per item, what makes its ads its own; where no item gives one,
+        its role as the searcher's keyword ("For Controllers"), so that two personas never share a set."""
+        heads = [h for ln in self.lines if (h := self._persona_head(ln))]
+        role = f"For {self.audience}"
+        return list(dict.fromkeys(heads)) or ([role] if len(role) <= HEADLINE_CHARS else [])
+
+    @cached_property
+    def headline_pool(self) -> list[tuple[str, str | None]]:
+        """Every whole headline for this persona, each with what it is about (a value proposition or a
+        proof claim; None for the brand, calls to action and category), brand first."""
+        parts = [p.strip() for p in re.split(r",\s|\s(?:and|with)\s|\s(?=for\s)", self.brief.category or "") if p.strip()]
+        heads = [upper_first(h) for p in parts if (h := head(p, HEADLINE_CHARS))]
+        first = heads[0].lower() if heads and not heads[0].startswith("For ") else None
+        brand = f"{self.product} {first}" if first and len(self.product) + len(first) < HEADLINE_CHARS else self.product
+        out: list[tuple[str, str | None]] = [(brand, None)]
+        out += [(h, None) for h in heads if h.lower() not in brand.lower()]  # the category's other phrases
+        for v in self.vps:
+            out += [(h, v) for h in clause_heads(v)]
+        for p in self.proofs:
+            out += [(h, p.claim) for h in proof_heads(p.claim)]
+        out += [(h, None) for h in self.own_heads]
+        out += [(h, None) for c in self.ctas if (h := head(c, HEADLINE_CHARS) or head(_DURATION.sub("", c), HEADLINE_CHARS))]
+        seen: set[str] = set()
+        return [(h, about) for h, about in out if not (h.lower() in seen or seen.add(h.lower()))]
+
+    @staticmethod
+    def _persona_head(line: Line) -> str | None:
+        """The persona's headline from one of its items, whole: its discovery question; else a goal the
+        map answers by meaning, without a figure, said as the outcome ("Stop paying overtime"); else the
+        question shorter ("Still ...?", "Want to ...?"). Never an objection or a doubt."""
+        q = line.insight.question() if line.entry.item.field != "objections" else None
+        if not q or raises_doubt(q):
+            return None
+        forms = [q]
+        if q.startswith("What would it take to ") and line.entry.match >= ANSWERS and not _NUMBER_WORDS.search(q):
+            forms.append(upper_first(re.sub(r"^be able to ", "", q[len("What would it take to "):-1])))
+        forms += [short + q[len(ask):] for ask, short in (("Do you still ", "Still "),
+                                                         ("What would it take to ", "Want to ")) if q.startswith(ask)
+                  and not q.startswith(("Do you still have ", "Do you still get "))]
+        return next((h for h in forms if len(h) <= HEADLINE_CHARS), None)
+
+    def _theme_heads(self, stage: Stage, variant: int) -> list[str]:
+        """Headlines about this slot's theme: its item's own, its answer's, those of the proof points
+        that back the answer (all of them: an earlier slot's set is worked out again, so nothing here
+        may depend on which asset is being written)."""
+        line = self.theme(stage, variant)
+        if line is None:
+            return []
+        vp = line.entry.value_proposition or ""
+        about = {vp, line.proof.claim if line.proof else ""} - {""}
+        about |= {p.claim for p in self.proofs if vp and similarity(vp, p.claim) >= PROOF_BACKS}
+        own = self._persona_head(line)
+        return ([own] if own else []) + [h for h, a in self.headline_pool if a in about and h != own]
+
+    def _headline_set(self, stage: Stage, variant: int) -> list[str] | None:
+        """This slot's headlines (see _pick); None when every set left repeats an earlier slot's.
+        The persona's earlier slots are worked out again (cheap, deterministic)."""
+        taken: list[tuple[Stage, frozenset[str]]] = []
+        chosen: list[str] | None = None
+        for st, v in slots_up_to(stage, variant):
+            chosen = self._pick(st, v, taken)
+            if chosen is not None:
+                taken.append((st, frozenset(h.lower() for h in chosen)))
+        return chosen
+
+    def _pick(self, stage: Stage, variant: int, taken: list[tuple[Stage, frozenset[str]]]) -> list[str] | None:
+        """SET_SIZE headlines (all but two when the pool is smaller): the brand, the theme's (at most
+        half), then those the persona's earlier slots used least (of this stage first), from a
+        per-persona, per-variant rotation, with at least one of the persona's own."""
+        pool = [h for h, _ in self.headline_pool]
+        size = min(MAX_HEADLINES, SET_SIZE if len(pool) >= SET_SIZE + 2 else max(MIN_HEADLINES, len(pool) - 2))
+        lead = [pool[0]] + self._theme_heads(stage, variant)[:size // 2]
+        rest = [h for h in pool[1:] if h not in lead]
+        shift = (zlib.crc32(self.persona.id.encode()) + variant) % max(1, len(rest))
+        rest = rest[shift:] + rest[:shift]
+        here = [s for st, s in taken if st == stage]
+        rest.sort(key=lambda h: (sum(h.lower() in s for s in here), sum(h.lower() in s for _, s in taken)))
+        own = {h.lower() for h in self.own_heads}
+        if not any(h.lower() in own for h in lead):
+            rest.sort(key=lambda h: h.lower() not in own)
+        chosen, spare = lead + rest[:size - len(lead)], rest[size - len(lead):]
+        while len(chosen) > max(MIN_HEADLINES, len(lead)) and _shared(chosen, here) > MAX_SHARED:
+            chosen.pop()  # the most used go first: a smaller set rather than a near-copy of another variant
+        if _shared(chosen, here) > MAX_SHARED:
+            return None
+        sets = {s for _, s in taken}
+        if frozenset(h.lower() for h in chosen) not in sets:
+            return chosen
+        for at in range(len(chosen) - 1, len(lead) - 1, -1):  # one headline swapped for a spare, last first
+            for h in spare:
+                other = chosen[:at] + [h] + chosen[at + 1:]
+                if frozenset(x.lower() for x in other) not in sets:
+                    return other
+        return None
+
+    # ------------------------------------------------------------------ descriptions
+
+    def _descriptions(self, line: Line, stage: Stage, variant: int) -> list[str]:
+        """Whole sentences of at most DESCRIPTION_CHARS, each saying something the others do not: the
+        theme's question with the answer (or the answer alone), the proof that backs it, other
+        propositions; the stage's call to action after the first that has room for it."""
+        vp = line.entry.value_proposition
+        q = line.insight.question() if line.entry.item.field != "objections" else None
+        q = q if q and not raises_doubt(q) else None
+        short = said_whole(vp, DESCRIPTION_CHARS - len(q) - 1) if vp and q else None
+        proof = self.backer(vp) if vp else line.proof  # what backs the answer (Writer.backer turns among near ties)
+        others = [v for v in self.vps if v != vp]
+        k = (variant - 1) % max(1, len(others))
+        cands = [f"{q} {short}" if short else said_whole(vp) if vp else None,
+                 sentence(tidy(proof.claim)) if proof else None,
+                 *(said_whole(v) for v in others[k:] + others[:k])]
+        out = list(dict.fromkeys(c for c in cands if c and len(c) <= DESCRIPTION_CHARS))[:MAX_DESCRIPTIONS]
+        cta = sentence(bare(self.cta(stage))) if self.cta(stage) else ""
+        for i, d in enumerate(out):
+            if cta and len(d) + 1 + len(cta) <= DESCRIPTION_CHARS:
+                out[i] = f"{d} {cta}"
+                break
+        return out
