@@ -38,8 +38,8 @@ import zlib
 from functools import cached_property
 
 from persona_assistant.messaging.message_map import ANSWERS, similarity
-from persona_assistant.messaging.phrasing import bare, head, sentence, tidy, upper_first, whole
-from persona_assistant.messaging.quality import raises_doubt
+from persona_assistant.messaging.phrasing import bare, head, lower_first, sentence, tidy, upper_first, whole
+from persona_assistant.messaging.sales_copy import fair_question
 from persona_assistant.messaging.writer import PROOF_BACKS, Line, Writer, angle_for, slots_up_to
 from persona_assistant.schemas import Stage
 
@@ -59,6 +59,9 @@ _AND_CLAUSE = re.compile(r",\s(?:and|but)\s")  # what follows is a clause of its
 # Where a description may end: a strong break, or a comma before a clause or adjunct, never inside a list.
 _SENTENCE_END = re.compile(r"[:;](?=\s)|\s[-–—]\s|,(?=\s(?:and|but|so|which|who|with|before|after|while|when|"
                            r"without|because|not|across|every|until|unless)\b)")
+_FIGURE = re.compile(r"(?<![\w.])\d[\d.,]*\s?%?")  # "31%", "4 days"; not the 95 of "p95"
+_CLAUSE_WORDS = frozenset("without before after so because while when until unless across during once not instead "
+                          "and but".split())
 _DURATION = re.compile(r"\b\d+-(?:minute|hour|day|week)\s+")  # "Book a 20-minute close assessment" -> "Book a close assessment"
 _NUMBER_WORDS = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                            r"(?:\w+-)?(?:day|week|month|hour))\b", re.I)
@@ -68,11 +71,11 @@ def proof_heads(claim: str, limit: int = HEADLINE_CHARS) -> list[str]:
     """Whole phrases of a proof point that keep its figure (see module doc); [] when none fits."""
     text = bare(tidy(claim))
     out = [text] if len(text) <= limit and whole(text) else []
-    figure = bool(re.search(r"\d", text))
+    figure = bool(_FIGURE.search(text))
     for m in reversed(list(_SCOPE.finditer(text))):
         kept, dropped = bare(text[:m.start()]), text[m.start():]
         if len(kept) <= limit and whole(kept) and len(kept.split()) >= 3 and not _HEDGE.search(dropped) \
-                and (not figure or re.search(r"\d", kept)):
+                and (not figure or _FIGURE.search(kept)):
             out.append(kept)
             break
     m = _CHANGED.match(text)
@@ -88,6 +91,15 @@ def clause_heads(text: str, limit: int = HEADLINE_CHARS) -> list[str]:
     return [upper_first(h) for p in parts if (h := head(upper_first(p.strip()), limit))]
 
 
+def clause_head(text: str, limit: int = HEADLINE_CHARS) -> str | None:
+    """The head of `text` (phrasing.head, 3+ words) when it is the text or ends before a clause ("cut CI
+    time | without rewriting every pipeline"), not before a phrase its verb needs ("spend board
+    meetings | on forecasting")."""
+    h = head(text, limit, 3)
+    rest = text[len(h):].lstrip(" ,").split() if h else []
+    return h if h and (not rest or rest[0].lower() in _CLAUSE_WORDS) else None
+
+
 def said_whole(text: str, limit: int = DESCRIPTION_CHARS) -> str | None:
     """`text` as a sentence of at most `limit` characters: whole, or its longest start ending at a
     clause boundary (_SENTENCE_END) that reads as finished; None when there is none."""
@@ -100,6 +112,12 @@ def said_whole(text: str, limit: int = DESCRIPTION_CHARS) -> str | None:
         if len(cut.split()) >= 4 and whole(cut):
             return sentence(cut)
     return None
+
+
+def _echoes(a: str, b: str) -> bool:
+    """Two headlines that say the same words, one the start of the other ("Cut CI time" / "... in half")."""
+    x, y = a.lower().rstrip("?").split(), b.lower().rstrip("?").split()
+    return x[:len(y)] == y or y[:len(x)] == x
 
 
 def _shared(chosen: list[str], others: list[frozenset[str]]) -> float:
@@ -142,19 +160,21 @@ class SearchAds(Writer):
 
     @cached_property
     def own_heads(self) -> list[str]:
-        """The persona's own headlines, one per item, what makes its ads its own; where no item gives one,
+        """The persona's own headlines, one per item, what makes its ads its own (none that repeats a
+        brief headline's words: "Cut CI time" beside "Cut CI time in half"); where no item gives one,
         its role as the searcher's keyword ("For Controllers"), so that two personas never share a set."""
-        heads = [h for ln in self.lines if (h := self._persona_head(ln))]
+        brief = [h for h, _ in self.brief_heads]
+        heads = [h for ln in self.lines if (h := self._persona_head(ln)) and not any(_echoes(h, b) for b in brief)]
         role = f"For {self.audience}"
         return list(dict.fromkeys(heads)) or ([role] if len(role) <= HEADLINE_CHARS else [])
 
     @cached_property
-    def headline_pool(self) -> list[tuple[str, str | None]]:
-        """Every whole headline for this persona, each with what it is about (a value proposition or a
-        proof claim; None for the brand, calls to action and category), brand first."""
+    def brief_heads(self) -> list[tuple[str, str | None]]:
+        """The brief's whole headlines, each with what it is about (a value proposition or a proof claim;
+        None for the brand, category and calls to action), brand first."""
         parts = [p.strip() for p in re.split(r",\s|\s(?:and|with)\s|\s(?=for\s)", self.brief.category or "") if p.strip()]
         heads = [upper_first(h) for p in parts if (h := head(p, HEADLINE_CHARS))]
-        first = heads[0].lower() if heads and not heads[0].startswith("For ") else None
+        first = lower_first(heads[0]) if heads and not heads[0].startswith("For ") else None
         brand = f"{self.product} {first}" if first and len(self.product) + len(first) < HEADLINE_CHARS else self.product
         out: list[tuple[str, str | None]] = [(brand, None)]
         out += [(h, None) for h in heads if h.lower() not in brand.lower()]  # the category's other phrases
@@ -162,26 +182,35 @@ class SearchAds(Writer):
             out += [(h, v) for h in clause_heads(v)]
         for p in self.proofs:
             out += [(h, p.claim) for h in proof_heads(p.claim)]
-        out += [(h, None) for h in self.own_heads]
         out += [(h, None) for c in self.ctas if (h := head(c, HEADLINE_CHARS) or head(_DURATION.sub("", c), HEADLINE_CHARS))]
-        seen: set[str] = set()
-        return [(h, about) for h, about in out if not (h.lower() in seen or seen.add(h.lower()))]
+        kept: list[tuple[str, str | None]] = []
+        for h, about in out:
+            if not any(_echoes(h, k) for k, _ in kept):
+                kept.append((h, about))
+        return kept
+
+    @cached_property
+    def headline_pool(self) -> list[tuple[str, str | None]]:
+        """Every whole headline for this persona: the brief's (brand first), then its own."""
+        return self.brief_heads + [(h, None) for h in self.own_heads]
 
     @staticmethod
     def _persona_head(line: Line) -> str | None:
         """The persona's headline from one of its items, whole: its discovery question; else a goal the
         map answers by meaning, without a figure, said as the outcome ("Stop paying overtime"); else the
         question shorter ("Still ...?", "Want to ...?"). Never an objection or a doubt."""
-        q = line.insight.question() if line.entry.item.field != "objections" else None
-        if not q or raises_doubt(q):
+        q = fair_question(line.insight) if line.entry.item.field != "objections" else None
+        if not q:
             return None
         forms = [q]
-        if q.startswith("What would it take to ") and line.entry.match >= ANSWERS and not _NUMBER_WORDS.search(q):
-            forms.append(upper_first(re.sub(r"^be able to ", "", q[len("What would it take to "):-1])))
+        goal = re.sub(r"^be able to ", "", q[len("What would it take to "):-1]) \
+            if q.startswith("What would it take to ") else None
+        if goal and line.entry.match >= ANSWERS and not _NUMBER_WORDS.search(goal):
+            forms.append(upper_first(clause_head(goal, HEADLINE_CHARS) or ""))
         forms += [short + q[len(ask):] for ask, short in (("Do you still ", "Still "),
                                                          ("What would it take to ", "Want to ")) if q.startswith(ask)
                   and not q.startswith(("Do you still have ", "Do you still get "))]
-        return next((h for h in forms if len(h) <= HEADLINE_CHARS), None)
+        return next((h for h in forms if h and len(h) <= HEADLINE_CHARS), None)
 
     def _theme_heads(self, stage: Stage, variant: int) -> list[str]:
         """Headlines about this slot's theme: its item's own, its answer's, those of the proof points
@@ -244,8 +273,7 @@ class SearchAds(Writer):
         theme's question with the answer (or the answer alone), the proof that backs it, other
         propositions; the stage's call to action after the first that has room for it."""
         vp = line.entry.value_proposition
-        q = line.insight.question() if line.entry.item.field != "objections" else None
-        q = q if q and not raises_doubt(q) else None
+        q = fair_question(line.insight) if line.entry.item.field != "objections" else None
         short = said_whole(vp, DESCRIPTION_CHARS - len(q) - 1) if vp and q else None
         proof = self.backer(vp) if vp else line.proof  # what backs the answer (Writer.backer turns among near ties)
         others = [v for v in self.vps if v != vp]

@@ -61,11 +61,17 @@ def asked_back(said: Insight) -> str | None:
     return f"Concerned about {m.group(1)}?" if m else None
 
 
-def open_question(said: Insight) -> tuple[int, str] | None:
-    """A discovery question for a cold call and how open it is (0 open, 1 made open, 2 yes/no), or
-    None for a doubt or a leading question."""
+def fair_question(said: Insight) -> str | None:
+    """The item's discovery question when it is fair to put to a stranger (in a call or an ad): not a
+    doubt ("Are you worried ...?", "How sure are you ...?") and not leading ("Would you say ...?")."""
     q = said.question()
-    if not q or raises_doubt(q) or q.startswith(("Would you", "Are you worried")):
+    return None if not q or raises_doubt(q) or q.startswith(("Would you", "Are you worried")) else q
+
+
+def open_question(said: Insight) -> tuple[int, str] | None:
+    """A fair discovery question for a cold call and how open it is (0 open, 1 made open, 2 yes/no)."""
+    q = fair_question(said)
+    if not q:
         return None
     if _OPEN.match(q):
         return 0, q
