@@ -146,7 +146,13 @@ class SearchAds(Writer):
         descriptions = self._descriptions(line, stage, variant)
         if len(descriptions) < 2:
             return f"fewer than two whole descriptions of {DESCRIPTION_CHARS} characters"
-        self.use(line, descriptions[0])
+        asked = self._asked(line, stage, variant)
+        said = [ln for ln in self.lines if self._persona_head(ln) in headlines] + \
+            ([asked[0]] if asked and any(d.startswith(asked[1]) for d in descriptions) else [])
+        if not said:  # the role alone is no persona item: the ad would address nobody
+            return f"no persona item said within {HEADLINE_CHARS} or {DESCRIPTION_CHARS} characters"
+        for ln in said:
+            self.use(ln, ln.insight.clause)
         return {"headlines": headlines, "descriptions": descriptions}
 
     def theme(self, stage: Stage, variant: int) -> Line | None:
@@ -223,6 +229,7 @@ class SearchAds(Writer):
         about = {vp, line.proof.claim if line.proof else ""} - {""}
         about |= {p.claim for p in self.proofs if vp and similarity(vp, p.claim) >= PROOF_BACKS}
         own = self._persona_head(line)
+        own = own if own in self.own_heads else None
         return ([own] if own else []) + [h for h, a in self.headline_pool if a in about and h != own]
 
     def _headline_set(self, stage: Stage, variant: int) -> list[str] | None:
@@ -268,17 +275,30 @@ class SearchAds(Writer):
 
     # ------------------------------------------------------------------ descriptions
 
-    def _descriptions(self, line: Line, stage: Stage, variant: int) -> list[str]:
-        """Whole sentences of at most DESCRIPTION_CHARS, each saying something the others do not: the
-        theme's question with the answer (or the answer alone), the proof that backs it, other
-        propositions; the stage's call to action after the first that has room for it."""
+    def _asked(self, line: Line, stage: Stage, variant: int) -> tuple[Line, str] | None:
+        """The discovery question a description opens with: the theme's, else that of the stage's next
+        line with the same answer, else of any (a question fair to put to a stranger, within the limit)."""
+        pool = self.leads(stage, angle_for(variant))
         vp = line.entry.value_proposition
-        q = fair_question(line.insight) if line.entry.item.field != "objections" else None
-        short = said_whole(vp, DESCRIPTION_CHARS - len(q) - 1) if vp and q else None
+        for ln in [line] + [x for x in pool if x.entry.value_proposition == vp] + pool:
+            q = fair_question(ln.insight) if ln.entry.item.field != "objections" else None
+            if q and len(q) <= DESCRIPTION_CHARS:
+                return ln, q
+        return None
+
+    def _descriptions(self, line: Line, stage: Stage, variant: int) -> list[str]:
+        """Whole sentences of at most DESCRIPTION_CHARS, each saying something the others do not: a
+        discovery question with its answer (`_asked`; the question alone where both do not fit), the
+        theme's answer, the proof that backs it, other propositions; the stage's call to action after
+        the first that has room for it."""
+        vp = line.entry.value_proposition
+        asked = self._asked(line, stage, variant)
+        q, answer = (asked[1], asked[0].entry.value_proposition) if asked else (None, None)
+        short = said_whole(answer, DESCRIPTION_CHARS - len(q) - 1) if answer and q else None
         proof = self.backer(vp) if vp else line.proof  # what backs the answer (Writer.backer turns among near ties)
         others = [v for v in self.vps if v != vp]
         k = (variant - 1) % max(1, len(others))
-        cands = [f"{q} {short}" if short else said_whole(vp) if vp else None,
+        cands = [f"{q} {short}" if short else q, said_whole(vp) if vp else None,
                  sentence(tidy(proof.claim)) if proof else None,
                  *(said_whole(v) for v in others[k:] + others[:k])]
         out = list(dict.fromkeys(c for c in cands if c and len(c) <= DESCRIPTION_CHARS))[:MAX_DESCRIPTIONS]

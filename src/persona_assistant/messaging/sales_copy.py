@@ -11,7 +11,8 @@ it). The variant's angle sets the shape, so no variant is a copy or a pointer to
   <next step>";
 - proof (evidence first): "<proof> That is the evidence to weigh if you're worried about X. <answer>
   <next step>" (answer first, then why it matters, where no proof meets the objection);
-- insight (asked back): "Worried about X? <answer> <backing> <next step>".
+- insight (asked back): "Worried about X? <answer> <backing> <next step>" (the item's fair discovery
+  question where it is not a worry: "How much does price matter to you?"; else acknowledged).
 
 An objection nothing in the brief answers is named in the asset's note (`gaps`) and met with the
 call to action closest to it ("try Rosterly on your own case: book a 20-minute rota review"),
@@ -36,7 +37,7 @@ from persona_assistant.messaging.phrasing import (
     Insight, bare, cta_sentence, insight, lower_first, proof_sentence, upper_first, value_sentence, worry,
 )
 from persona_assistant.messaging.quality import raises_doubt
-from persona_assistant.messaging.writer import PROOF_BACKS, Line, Writer, angle_for, slot_of
+from persona_assistant.messaging.writer import ANGLES, PROOF_BACKS, Line, Writer, angle_for, slot_of
 from persona_assistant.schemas import ProofPoint, Stage
 
 ACKNOWLEDGE = ("{c}, that's a fair concern.", "{c}, it's worth asking.", "{c}, you're right to check.")
@@ -118,8 +119,9 @@ class SalesCopy(Writer):
     def _response(self, said: Insight, vp: str | None, proof: ProofPoint | None, cta: str, angle: str,
                   form: int) -> str:
         cond = said.conditional()
-        ack = ACKNOWLEDGE[form % len(ACKNOWLEDGE)].format(c=cond)
-        asked = asked_back(said)
+        # the angle turns the wording too: variants 1 and 3 of a stage have the same form modulo 3
+        ack = ACKNOWLEDGE[(form + ANGLES.index(angle)) % len(ACKNOWLEDGE)].format(c=cond)
+        asked = asked_back(said) or fair_question(said)
         if vp is None and proof is None:  # the ask, never an answer to something else
             case = f"{self.product} on your own case: {lower_first(bare(cta))}."
             if angle == "insight" and asked:
