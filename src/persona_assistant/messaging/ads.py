@@ -277,10 +277,12 @@ class SearchAds(Writer):
 
     def _asked(self, line: Line, stage: Stage, variant: int) -> tuple[Line, str] | None:
         """The discovery question a description opens with: the theme's, else that of the stage's next
-        line with the same answer, else of any (a question fair to put to a stranger, within the limit)."""
+        line with the same answer, else of any (a question fair to put to a stranger, within the limit);
+        a trigger's last ("What changed when you moved ... in January?" is no question for a searcher)."""
         pool = self.leads(stage, angle_for(variant))
         vp = line.entry.value_proposition
-        for ln in [line] + [x for x in pool if x.entry.value_proposition == vp] + pool:
+        lines = [line] + [x for x in pool if x.entry.value_proposition == vp] + pool
+        for ln in [x for x in lines if x.entry.item.field != "triggers"] + lines:  # a one-off event last
             q = fair_question(ln.insight) if ln.entry.item.field != "objections" else None
             if q and len(q) <= DESCRIPTION_CHARS:
                 return ln, q
