@@ -63,7 +63,7 @@ class ChannelWriter(Writer):
         stated = self.backing(subject[0])
         if stated is None and line.proof is None:
             # no proof for the item: one that backs its answer (any that meets it, when the angle is proof)
-            stated = self.backer(line.entry.value_proposition, *([ANSWERS] if angle_for(variant) == "proof" else []))
+            stated = self.backer(line.entry.value_proposition)
         proof = proof_sentence(stated) if stated is not None and stated != line.proof else self.proof_line(line)
         if line.proof_answers:  # the answer states the item's proof: the second sentence is the promise
             proof = proof_sentence(stated) if stated is not None and stated != line.proof else value
@@ -72,7 +72,7 @@ class ChannelWriter(Writer):
         # the figure), story of change (the situation, the answer, a second pain it also answers); a
         # follow-up is a short plain ask (pain and answer, then the ask).
         angle = angle_for(variant)
-        question = line.insight.question() if line.entry.item.field != "objections" else None
+        question = line.insight.headline_question() if line.entry.item.field != "objections" else None
         other = self.support(stage, line)
         more = other.opener(self.product, form + 1) if other is not None else None  # used only if it goes in
         more = f"And {lower_first(more)}" if more and more[:3] in ("If ", "Whe") else more
@@ -85,23 +85,23 @@ class ChannelWriter(Writer):
         else:
             paras = [self.answer(line, form), proof if angle == "pain" or stated is not None else None,
                      self.use(other, more) if other else None]
-        body = [opening, *[p for p in paras if p], cta_sentence(self.cta(stage), variant - 1)]
-        backer = self.backer(line.entry.value_proposition, ANSWERS) if line.entry.value_proposition else None
+        body = [opening, *[p for p in paras if p], cta_sentence(self.cta(stage), variant - 1), SIGN_OFF]
+        backer = self.backer(line.entry.value_proposition) if line.entry.value_proposition else None
         extra = proof or (proof_sentence(backer) if backer else None)
         if word_count("\n\n".join(body)) < min_words and extra and extra not in body:  # too short: the evidence
-            body.insert(-1, extra)
+            body.insert(-2, extra)
         if word_count("\n\n".join(body)) < min_words and more and more not in body:  # still short: a second pain
             other_q = other.insight.question() if other.entry.item.field != "objections" else None
             other_v = other.entry.value_proposition and value_sentence(other.entry.value_proposition, self.product,
                                                                         form + 1)
             # only the story-of-change email goes on "And if ...": the others ask the second pain as a question
             second = f"{other_q} {other_v}" if angle != "insight" and other_q and other_v else more
-            body.insert(-1, self.use(other, second))
+            body.insert(-2, self.use(other, second))
         if word_count("\n\n".join(body)) < min_words:  # a short note: the ask says why, in the reader's terms
-            body[-1] = f"If that sounds familiar, {lower_first(bare(self.cta(stage)))}."
-        while word_count("\n\n".join(body)) > 146 and len(body) > 3:
-            body.pop(-2)
-        return {"subject": subject[0], "body": "\n\n".join([*body, SIGN_OFF])}
+            body[-2] = f"If that sounds familiar, {lower_first(body[-2])}"
+        while word_count("\n\n".join(body)) > 150 and len(body) > 4:
+            body.pop(-3)
+        return {"subject": subject[0], "body": "\n\n".join(body)}
 
     def linkedin_post(self, stage: Stage, variant: int) -> dict | str:
         """A question (or, for the insight angle, a statement) then the answer and its proof; the proof
@@ -122,7 +122,7 @@ class ChannelWriter(Writer):
         asked = line.insight.question() if line.entry.item.field != "objections" else None
         said = line.insight.statement(self.role) if angle == "insight" and not line.insight.personal else asked
         vp = line.entry.value_proposition
-        backer = None if line.proof or not vp else self.backer(vp, *([ANSWERS] if angle == "proof" else []))
+        backer = None if line.proof or not vp else self.backer(vp)
         proof = self.proof_line(line) or (proof_sentence(backer) if backer else None)
         cta = cta_sentence(self.cta(stage), variant - 1)
         answer = line.opener(self.product, form)  # pain and answer in one sentence

@@ -157,6 +157,21 @@ class Insight:
     def conditional(self) -> str:
         return f"If {self.clause}" if self.personal else f"When {self.clause}"
 
+    def headline_question(self) -> str | None:
+        """The insight as a short question for a subject or headline ("Ready to stop paying overtime?",
+        "Do you still rebuild the rota by hand?"), or None where the question would be about one
+        interviewee's story ("What changed when you acquired ...") or hedged ("Would you say ...")."""
+        m = re.match(r"^you(?: want| need| would like| would love|'d love|'d like) to (?:be able to )?(.+)$", self.clause)
+        if m:
+            return f"Ready to {m.group(1)}?"
+        m = re.match(r"^you (?:want|need) (?!to )(.+)$", self.clause)
+        if m:
+            return f"Ready to get {m.group(1)}?"
+        q = self.question()
+        if q is None or re.match(r"^(?:What changed when|Would you say|How does your team handle it when)\b", q):
+            return None
+        return q
+
     def question(self) -> str | None:
         """A discovery question from the insight, or None when it does not turn into one."""
         c = self.clause
