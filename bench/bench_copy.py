@@ -17,7 +17,8 @@ asset again, independently of the lint findings saved with it:
                     persona's assets of one stage or one variant (quality.repetition_findings); apart,
                     those a persona reuses in another variant at another stage (no reader sees both)
   connected         written assets with a sentence that carries one of its persona items (in the
-                    company's voice) and the product's answer to it
+                    company's voice, as a statement or a question) and the product's answer to it, in
+                    that sentence or the next
   answered by meaning  map entries whose value proposition shares a concept with the item (match > 0)
   limits            assets breaking a channel limit (characters, words, counts, hook)
   one CTA           assets of channels with a CTA field holding exactly one call to action
@@ -128,8 +129,10 @@ def score(ws: Workspace, labels: dict[str, dict]) -> dict:
             cta_total += 1
             cta_ok += count_ctas(a.fields[ch.cta_field], brief) == 1
         sentences = [s for v in a.fields.values() for t in texts(v) for s in re.split(r"(?<=[.?!])\s+|\n+", t)]
-        clauses = [said.clause for r in a.addresses if (said := insight(r.text))]
-        if any(c in s and brief.product in s for s in sentences for c in clauses):
+        said = [i for r in a.addresses if (i := insight(r.text))]
+        forms = [f for i in said for f in (i.clause, i.question(), i.headline_question()) if f]
+        pairs = [(x, x) for x in sentences] + list(zip(sentences, sentences[1:]))  # one sentence, or two in a row
+        if any(f in x and brief.product in y for x, y in pairs for f in forms):
             connected += 1
     heads = [(a, h) for a in written for h in headline_fields(a)]
     carried_n = sum(1 for a in written if headline_fields(a) and all(carried(h, prose(a)) for h in headline_fields(a)))

@@ -251,3 +251,35 @@ def test_a_call_opener_asks_questions_of_different_shapes_where_it_can():
             continue
         shapes = [" ".join(q.split()[:3]) for q in a.fields["questions"]]
         assert len(set(shapes)) >= 2, a.fields["questions"]
+
+
+def test_calls_to_action_rise_with_the_stage():
+    """A cold reader is offered something to read, a warm one a conversation, a deciding one the trial;
+    the brief's order (first = strongest) breaks ties."""
+    from persona_assistant.messaging.message_map import stage_cta
+    brief = Brief(product="Rosterly", value_propositions=["Build the rota in minutes."],
+                  calls_to_action=["Get the labour-cost benchmark", "Start a 14-day trial",
+                                   "Book a 20-minute rota review"])
+    assert [stage_cta(brief, s) for s in ("awareness", "consideration", "decision")] == \
+        ["Get the labour-cost benchmark", "Book a 20-minute rota review", "Start a 14-day trial"]
+    two_talks = brief.model_copy(update={"calls_to_action": ["Book a demo", "Book a call"]})
+    assert [stage_cta(two_talks, s) for s in ("awareness", "consideration", "decision")] == \
+        ["Book a call", "Book a demo", "Book a demo"]
+
+
+def test_no_role_label_on_subjects_and_no_sales_ask_in_organic_posts():
+    ctx = make_context()
+    for persona in ctx.personas.values():
+        w = offline_asset(persona, BUILTIN["cold_email"], "awareness", 1, brief=ctx.brief, config=ctx.config,
+                          known=ctx.known)
+        for stage in ("awareness", "consideration", "decision"):
+            for v in (1, 2, 3):
+                for ch in ("cold_email", "landing_hero", "linkedin_sponsored", "linkedin_post"):
+                    a = offline_asset(persona, BUILTIN[ch], stage, v, brief=ctx.brief, config=ctx.config,
+                                      known=ctx.known)
+                    for h in headline_fields(a):
+                        assert ": " not in h and not h.lower().startswith(persona.role.lower()), (a.id, h)
+                        assert not any(c.lower() in h.lower() for c in ctx.brief.calls_to_action), (a.id, h)
+                    if ch == "linkedin_post" and not a.map_only:
+                        assert not any(c.lower() in a.fields["post"].lower() for c in ctx.brief.calls_to_action)
+        assert w.fields["body"].rstrip().endswith("{{sender_name}}")

@@ -174,12 +174,26 @@ def answer_floor(field: str) -> float:
     return OBJECTION_ANSWERS if field in ("objections", "decision_criteria") else ANSWERS
 
 
+# How much a call to action asks of a reader: something to read or watch, a conversation, a trial or purchase.
+_ASKS = ((0, re.compile(r"\b(?:download|read|watch|checklist|guide|benchmark|report|e-?book|template|webinar|tour|"
+                       r"playbook|whitepaper|calculator)\b", re.I)),
+         (2, re.compile(r"\b(?:trial|start|try|sign up|buy|subscribe|free account)\b", re.I)),
+         (1, re.compile(r".")))
+
+
+def cta_weight(cta: str) -> int:
+    """0 for content (a checklist, a tour), 1 for a conversation (a review, a demo), 2 for a trial."""
+    return next(w for w, pattern in _ASKS if pattern.search(cta))
+
+
 def stage_cta(brief: Brief, stage: Stage) -> str:
-    """Decision-stage copy asks for the first (strongest) CTA; earlier stages for later ones."""
+    """Awareness copy asks for the lightest call to action, decision copy for the heaviest (a cold
+    reader is offered the benchmark, not a trial); the brief's order breaks ties, first = strongest."""
     ctas = [c for c in brief.calls_to_action if c.strip()]
     if not ctas:
         return ""
-    return ctas[min(len(ctas) - 1, 2 - STAGE_ORDER.index(stage))]
+    ranked = sorted(range(len(ctas)), key=lambda i: (cta_weight(ctas[i]), -i))  # lightest first
+    return ctas[ranked[min(len(ctas) - 1, STAGE_ORDER.index(stage))]]
 
 
 def build_message_map(persona: Persona, brief: Brief) -> MessageMap:

@@ -25,13 +25,14 @@ from itertools import combinations
 from persona_assistant.messaging.attribution import QuotePolicy
 from persona_assistant.messaging.channels import Channel, LintConfig
 from persona_assistant.messaging.lint import errors, lint_asset, word_count
+from persona_assistant.messaging.quality import carried
 from persona_assistant.messaging.message_map import MAP_FIELDS as MAP_ITEM_FIELDS
 from persona_assistant.messaging.message_map import ANSWERS, answer_floor, similarity, stage_entries
 from persona_assistant.messaging.phrasing import (
     bare, cta_sentence, fit_chars, fit_words, head, insight, lower_first, proof_sentence, sentence, tidy,
     upper_first, value_sentence, worry,
 )
-from persona_assistant.messaging.writer import ANGLES, STAGES, Writer, angle_for, slot_of
+from persona_assistant.messaging.writer import ANGLES, STAGES, Line, Writer, angle_for, slot_of
 from persona_assistant.schemas import Asset, Brief, ItemRef, MessageMap, Persona, Stage
 
 MAX_REWRITES = 2  # offline rewrites of an asset that fails lint
@@ -104,36 +105,42 @@ class ChannelWriter(Writer):
         return {"subject": subject[0], "body": "\n\n".join(body)}
 
     def linkedin_post(self, stage: Stage, variant: int) -> dict | str:
-        """A question (or, for the insight angle, a statement) then the answer and its proof; the proof
-        angle opens with the proof and puts pain and answer in one sentence. An objection is never
-        the hook: a post does not raise a doubt it then leaves standing."""
+        """An organic post: a hook (the insight as a statement; for the pain angle, its question), the
+        answer and its proof; the proof angle opens with the proof and puts pain and answer in one
+        sentence. It ends by asking readers (the discovery question, where the hook did not ask it),
+        never with a sales ask: a marketer reads "Book a demo" under an organic post as an ad. An
+        objection is never the hook: a post does not raise a doubt it then leaves standing."""
         angle, form = angle_for(variant), slot_of(stage, variant)
         pool = self.leads(stage, angle)
         if not pool:
             return "no persona item the engine can say in its own words"
         start = ((variant - 1) // len(ANGLES) + (1 if angle == "insight" else 0) + self.turn) % len(pool)
         for line in pool[start:] + pool[:start]:  # the lead (not the pain angle's line again), else the next
-            post = self._post(line, stage, variant, angle, form)
+            post = self._post(line, angle, form)
             if post:
                 return {"post": post}
         return "no hook within 140 characters"
 
-    def _post(self, line, stage: Stage, variant: int, angle: str, form: int) -> str | None:
-        asked = line.insight.question() if line.entry.item.field != "objections" else None
-        said = line.insight.statement(self.role) if angle == "insight" and not line.insight.personal else asked
+    def _post(self, line: Line, angle: str, form: int) -> str | None:
+        objection = line.entry.item.field == "objections"
+        asked = line.insight.headline_question() if not objection else None
+        # a situation ("For many HR Directors, shift swaps happen in text messages.") is stated and then
+        # asked about; what the reader does ("you rebuild the rota by hand") is asked
+        stated = angle != "pain" and not line.insight.personal and not objection
+        said = line.insight.statement(self.audience) if stated else asked
+        ask = line.insight.question() if stated else None
         vp = line.entry.value_proposition
         backer = None if line.proof or not vp else self.backer(vp)
         proof = self.proof_line(line) or (proof_sentence(backer) if backer else None)
-        cta = cta_sentence(self.cta(stage), variant - 1)
         answer = line.opener(self.product, form)  # pain and answer in one sentence
         if angle == "proof" and proof and len(proof) <= 140:
-            parts = [proof, self.use(line, answer), cta]
+            parts = [proof, self.use(line, answer), ask]
         elif said and len(said) <= 140:
-            parts = [self.use(line, said), value_sentence(vp, self.product, form) if vp else answer, proof, cta]
+            parts = [self.use(line, said), value_sentence(vp, self.product, form) if vp else answer, proof, ask]
         elif answer and len(answer) <= 140:  # an objection: met with its answer, never left as a question
-            parts = [self.use(line, answer), proof, cta]
+            parts = [self.use(line, answer), proof]
         elif proof and len(proof) <= 140:
-            parts = [proof, self.use(line, answer), cta]
+            parts = [proof, self.use(line, answer), ask]
         else:
             return None
         return "\n\n".join(p for p in parts if p)
@@ -157,7 +164,20 @@ class ChannelWriter(Writer):
             return "no persona item or whole headline left for this slot"
         stated = self.backing(headline[0])
         proof = None if line.proof_answers else proof_sentence(stated) if stated else self.proof_line(line)
-        sub = " ".join(p for p in (self.answer(line, slot_of(stage, variant)), proof) if p)
+        # the subheadline says how, not "If ...": under a question, the answer; under the answer's own head,
+        # the reader's situation and then the answer in full
+        vp, form = line.entry.value_proposition, slot_of(stage, variant)
+        asked = line.insight.headline_question() if line.insight.personal else None  # "You want to ..." is asked
+        said = self.use(line, asked if asked and asked != headline[0] else line.insight.statement(self.audience))
+        if not vp:
+            lead = [self.answer(line, form)]
+        elif tidy(vp).lower().startswith(headline[0].lower().rstrip("?")):
+            lead = [said, value_sentence(vp, self.product, form)]
+        else:
+            lead = [value_sentence(vp, self.product, form)]
+        if not carried(headline[0], " ".join(p for p in (*lead, proof) if p)):
+            lead = [self.answer(line, form)]  # the answer alone does not say what the headline asks: both
+        sub = " ".join(p for p in (*lead, proof) if p)
         return {"headline": headline[0], "subheadline": sub, "cta": bare(self.cta(stage)) or "Reply to book a call"}
 
     def rsa(self, stage: Stage, variant: int) -> dict | str:

@@ -149,9 +149,9 @@ class Insight:
     clause: str
     personal: bool
 
-    def statement(self, role: str) -> str:
-        """The insight as a sentence of its own ("For many controllers, ...")."""
-        return sentence(f"For many {plural(role)}, {self.clause}") if not self.personal else \
+    def statement(self, audience: str) -> str:
+        """The insight as a sentence of its own ("For many controllers, ..."); `audience` is plural."""
+        return sentence(f"For many {audience}, {self.clause}") if not self.personal else \
             sentence(upper_first(self.clause))
 
     def conditional(self) -> str:

@@ -100,7 +100,8 @@ class Writer:
         # The roles as a short prefix for subjects and headlines ("IT & ERP Systems Managers" -> "Systems Managers";
         # a role synthesised from a department, "Finance professional", as "Finance leaders").
         generic = re.match(r"^(.+?) professionals?$", self.role, re.I)
-        roles = f"{generic.group(1)} leaders" if generic else self.roles
+        dept = generic.group(1) if generic else ""
+        roles = f"{dept if dept.isupper() else dept.lower()} leaders" if generic else self.roles
         self.audience = roles if len(roles.split()) <= 3 else " ".join(roles.split()[-2:])
         self.used: list[Line] = []
         self.turn = 0  # a rewrite after a lint failure starts from the next line
@@ -120,9 +121,12 @@ class Writer:
             if said is None:
                 continue
             proof = brief.proof_points[e.proof_index] if e.proof_index is not None else None
-            if proof is not None and similarity(e.item.text, proof.claim) < PROOF_BACKS \
-                    and similarity(e.value_proposition, proof.claim) < PROOF_BACKS:
-                proof = None  # a proof point that backs neither the item nor its answer is a non-sequitur
+            if proof is not None and similarity(e.value_proposition, proof.claim) < PROOF_BACKS and not (
+                    e.item.field in ("objections", "decision_criteria", "triggers")
+                    and similarity(e.item.text, proof.claim) >= PROOF_BACKS):
+                # a proof point that does not back the answer is a non-sequitur under it (a survey of manager
+                # hours under a compliance promise), unless it answers an objection, criterion or trigger itself
+                proof = None
             self.lines.append(Line(e, said, proof if proof and clean(proof.claim) else None))
         self.vps = [v for v in brief.value_propositions if v.strip() and clean(v)]
         self.proofs = [p for p in brief.proof_points if p.claim.strip() and clean(p.claim)]
