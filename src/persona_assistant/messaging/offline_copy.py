@@ -79,8 +79,11 @@ class ChannelWriter(Writer):
         more = f"And {lower_first(more)}" if more and more[:3] in ("If ", "Whe") else more
         if follow_up:
             paras = [self.answer(line, form), proof]
+        elif angle == "proof" and proof and question and value and question != subject[0]:
+            # the reason for writing first (the reader's question), the evidence, then how
+            paras = [self.use(line, f"{question} {proof}"), value]
         elif angle == "proof":
-            paras = [proof, self.answer(line, form)]
+            paras = [self.answer(line, form), proof]
         elif angle == "pain" and question and value and question != subject[0]:
             paras = [self.use(line, f"{question} {value}"), proof]
         else:
