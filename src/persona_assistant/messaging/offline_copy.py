@@ -155,7 +155,15 @@ class ChannelWriter(Writer):
         pool = self.leads(stage, angle_for(variant))
         start = (variant - 1) // len(ANGLES) + self.turn
         pool = ([headline[1]] if headline[1] else []) + pool[start:] + pool[:start]  # the intro sets up the headline
-        intro = self.fitting(pool, lambda ln: ln.opener(self.product, slot_of(stage, variant), limit=150))
+        form = slot_of(stage, variant)
+
+        def evidence(ln: Line) -> str | None:  # the proof angle: the reader's question and the evidence
+            q = ln.insight.headline_question() if ln.entry.item.field != "objections" else None
+            text = f"{q} {proof_sentence(ln.proof)}" if q and ln.proof and not ln.proof_answers else None
+            return text if text and len(text) <= 150 and self.backing(headline[0]) is None else None
+        make = (lambda ln: evidence(ln) or ln.opener(self.product, form, limit=150)) if angle_for(variant) == "proof" \
+            else (lambda ln: ln.opener(self.product, form, limit=150))
+        intro = self.fitting(pool, make)
         if intro is None:
             return "no pain-and-answer sentence within 150 characters"
         return {"intro": intro, "headline": headline[0]}

@@ -125,6 +125,8 @@ def head(text: str, limit: int, min_words: int = 2) -> str | None:
             if pattern is _AND_END and (len(cand.rsplit(",", 1)[-1].split()) < 3 or _joins_names(text, end + 1)
                                         or cand.split()[-2].lower() in _PREPOSITIONS):
                 continue  # "match bank, subledger | and ERP", "with predictive-scheduling | and break rules": a list
+            if pattern is _PP_END and "," in cand and len(re.split(r",\s+(?:and\s+)?", cand)[-1].split()) < 3:
+                continue  # "..., and managers approve | in one tap": a short last clause needs its phrase
             if whole(cand) and len(cand) <= limit and len(cand.split()) >= min_words:
                 return cand
     return None
@@ -226,6 +228,11 @@ _LEADING_TIME = re.compile(r"^((?:every|each|after|before|since|during|on|at|las
 # stores". Durations ("four hours", "two weeks later") are the size of the pain and stay.
 _COUNT = re.compile(r"(?<=ing |.ed )(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d+)\s+(?=(?:new\s+)?"
                     r"(?!(?:minutes|hours|days|weeks|months|years|times|percent)\b)[a-z]+s\b)", re.I)
+# When one interviewee's event happened is their detail, not the reader's: "moved to a new payroll provider in
+# January" -> "moved to a new payroll provider".
+_WHEN = re.compile(r"\s+(?:in|since|by|from|last|this|next|early|late)\s+(?:(?:early|late|mid)[- ])?(?:January|February|"
+                   r"March|April|May|June|July|August|September|October|November|December|spring|summer|autumn|"
+                   r"fall|winter|Q[1-4]|(?:19|20)\d\d)\b", re.I)
 # "the break and rest rules": a determiner, a noun, "and": one noun phrase, not two clauses.
 _PREPOSITIONS = frozenset("with for of in on at by from to into about".split())
 _DETERMINERS = frozenset("the a an our my your their every each this that".split())
@@ -252,7 +259,7 @@ def insight(text: str) -> Insight | None:
     lead = _LEADING_TIME.match(first)
     if lead:
         first = tidy(f"{lead.group(2)} {lower_first(lead.group(1))}")
-    first = _COUNT.sub("", first)
+    first = _WHEN.sub("", _COUNT.sub("", first))
     m = _STRONG_BREAK.search(first)
     clause = first[:m.start()] if m else first
     for m in _WEAK_BREAK.finditer(clause):
