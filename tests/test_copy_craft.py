@@ -283,3 +283,36 @@ def test_no_role_label_on_subjects_and_no_sales_ask_in_organic_posts():
                     if ch == "linkedin_post" and not a.map_only:
                         assert not any(c.lower() in a.fields["post"].lower() for c in ctx.brief.calls_to_action)
         assert w.fields["body"].rstrip().endswith("{{sender_name}}")
+
+
+def test_an_email_asks_for_the_call_to_action_as_a_question_the_lint_counts_once():
+    from persona_assistant.messaging.lint import count_ctas
+    from persona_assistant.messaging.phrasing import cta_sentence
+
+    brief = Brief(product="Rosterly", value_propositions=["Build the rota in minutes."],
+                  calls_to_action=["Book a 20-minute rota review", "Get the labour-cost benchmark",
+                                   "Start a 14-day trial", "Contact sales"])
+    asks = {c: {cta_sentence(c, f) for f in range(3)} for c in brief.calls_to_action}
+    assert asks["Book a 20-minute rota review"] >= {"Open to a 20-minute rota review?"}
+    assert "Want the labour-cost benchmark?" in asks["Get the labour-cost benchmark"]
+    assert asks["Contact sales"] == {"Contact sales."}  # no verb it knows: said as it is
+    for c, said in asks.items():
+        for s in said:
+            assert count_ctas(f"Hi there. {s}", brief) == 1, s
+    assert count_ctas("Open to a 20-minute rota review? Or start a 14-day trial.", brief) == 2
+
+
+def test_a_proposition_that_promises_several_things_answers_by_its_best_part():
+    from persona_assistant.messaging.message_map import answer_similarity
+    vp = "Stay compliant with predictive-scheduling and break rules in every state, with an audit log for each change."
+    item = "We want one record of every shift change."
+    assert answer_similarity(item, vp) > similarity(item, vp)
+
+
+def test_a_wish_is_met_and_a_pain_is_changed():
+    from persona_assistant.messaging.phrasing import value_sentence
+    vp = "Staff swap and pick up shifts from their phones, and managers approve in one tap."
+    wished = {value_sentence(vp, "Rosterly", f, after_clause="wish") for f in range(2)}
+    pained = {value_sentence(vp, "Rosterly", f, after_clause="pain") for f in range(2)}
+    assert not any("changes that" in s for s in wished) and any("gets you there" in s for s in wished)
+    assert any("changes that" in s for s in pained)

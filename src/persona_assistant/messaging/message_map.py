@@ -159,6 +159,19 @@ def lexical_similarity(a: str, b: str, idf: dict[str, float] | None = None) -> f
     return dot / (na * nb) if na and nb else 0.0
 
 
+_PARTS = re.compile(r":\s+|;\s+|,\s+(?:with|and|so|before|without)\s+|\s+(?:before|so that|without)\s+")
+PART_WEIGHT = 0.9  # a match on one part of a proposition counts a little less than one on the whole
+
+
+def answer_similarity(item: str, vp: str, idf: dict[str, float] | None = None) -> float:
+    """How far `vp` answers `item`: the whole proposition, or its best part, for a proposition that
+    promises several things ("Stay compliant ... in every state, with an audit log for each change"
+    answers "one record of every shift change" by its second part)."""
+    parts = [p for p in _PARTS.split(vp) if len(p.split()) >= 3]
+    whole = similarity(item, vp, idf)
+    return max([whole] + [PART_WEIGHT * similarity(item, p, idf) for p in parts if p != vp])
+
+
 def idf_of(texts: list[str]) -> dict[str, float]:
     docs = [set(concepts(t)) for t in texts if t.strip()]
     df = Counter(t for d in docs for t in d)
@@ -212,7 +225,7 @@ def build_message_map(persona: Persona, brief: Brief) -> MessageMap:
     for fname, index, text, n in items:
         vp, score = "", 0.0
         if vps:  # best by meaning; on near ties the proposition used least so far, so the map varies
-            sims = [similarity(text, v, idf) for v in vps]
+            sims = [answer_similarity(text, v, idf) for v in vps]
             _, k, vp = max((s - REUSE_PENALTY * used[v], -k, v) for k, (s, v) in enumerate(zip(sims, vps)))
             score = sims[-k]
             if score < answer_floor(fname):

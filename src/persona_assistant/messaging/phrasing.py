@@ -163,12 +163,10 @@ class Insight:
         """The insight as a short question for a subject or headline ("Ready to stop paying overtime?",
         "Do you still rebuild the rota by hand?"), or None where the question would be about one
         interviewee's story ("What changed when you acquired ...") or hedged ("Would you say ...")."""
-        m = re.match(r"^you(?: want| need| would like| would love|'d love|'d like) to (?:be able to )?(.+)$", self.clause)
-        if m:
-            return f"Ready to {m.group(1)}?"
-        m = re.match(r"^you (?:want|need) (?!to )(.+)$", self.clause)
-        if m:
-            return f"Ready to get {m.group(1)}?"
+        m = re.match(r"^you(?: want| need| would like| would love|'d love|'d like) to (?:be able to )?((\w+) .+)$",
+                     self.clause)
+        if m and m.group(2).lower() in _IMPERATIVES and m.group(2).lower() not in ("see", "know", "get", "have"):
+            return f"Ready to {m.group(1)}?"  # an action the reader takes ("stop paying overtime"), not a state
         q = self.question()
         if q is None or re.match(r"^(?:What changed when|Would you say|How does your team handle it when)\b", q):
             return None
@@ -340,13 +338,23 @@ AFTER_CLAUSE_FORMS = {
     "noun": ("{p} gives you {v}", "{p} gives your team {v}"),
     "statement": ("that's where {p} comes in: {v}", "{p} changes that: {v}"),
 }
+# After a wish ("If you want to stop paying overtime, ..."), nothing needs changing: the product gets you there.
+AFTER_WISH = {**AFTER_CLAUSE_FORMS, "statement": ("that's where {p} comes in: {v}", "{p} gets you there: {v}")}
+_WISH = re.compile(r"^(?:you(?: want| need| would like| would love|'d love|'d like)\b|your (?:goal|aim|target|plan)\b)")
+
+
+def is_wish(clause: str) -> bool:
+    """Whether an insight's clause is something the reader wants rather than something that goes wrong."""
+    return bool(_WISH.match(clause))
 
 
 def value_sentence(vp: str, product: str, form: int = 0, *, limit: int | None = None,
-                   after_clause: bool = False) -> str | None:
-    """The value proposition said by the product, whole; its head phrase when `limit` demands."""
+                   after_clause: bool | str = False) -> str | None:
+    """The value proposition said by the product, whole; its head phrase when `limit` demands.
+    `after_clause`: said after the reader's situation (True, "pain") or wish ("wish")."""
     text = bare(tidy(vp))
-    forms = (AFTER_CLAUSE_FORMS if after_clause else VALUE_FORMS)[value_kind(text)]
+    table = AFTER_WISH if after_clause == "wish" else AFTER_CLAUSE_FORMS if after_clause else VALUE_FORMS
+    forms = table[value_kind(text)]
     template = forms[form % len(forms)]
     full = sentence(template.format(p=product, v=lower_first(text)))
     if limit is None or len(full) <= limit:
@@ -362,16 +370,24 @@ def proof_sentence(p: ProofPoint, *, with_source: bool = True) -> str:
 
 
 def cta_sentence(cta: str, form: int = 0) -> str:
-    """The call to action as an ask: a question where the call starts with a verb ("Want to book a
-    20-minute rota review?"), else a plain sentence."""
+    """The call to action as a yes/no question in the reader's frame, by what it asks for: a
+    conversation ("Open to a 20-minute rota review?"), something to read or watch ("Want the
+    labour-cost benchmark?"), a trial ("Want me to set up a 14-day trial?"); a call that does not start
+    with such a verb is said as it is. The question names the call's object, which the lint counts as
+    the call to action (lint.count_ctas)."""
     cta = bare(cta)
-    verb = cta.split(" ", 1)[0].lower() in _ASK_VERBS
-    forms = ("Want to {l}?", "Would it help to {l}?", "{c}.") if verb else ("{c}.",)
-    return forms[form % len(forms)].format(c=cta, l=lower_first(cta))
+    verb, _, obj = cta.partition(" ")
+    kind = next((k for k, verbs in _ASK_VERBS.items() if verb.lower() in verbs), None)
+    if kind is None or len(obj.split()) < 2:
+        return f"{cta}."
+    forms = {"talk": ("Open to {o}?", "Worth {o} next week?"), "content": ("Want {o}?", "Want me to send {o}?"),
+             "trial": ("Want me to set up {o}?", "Want to {l}?")}[kind]
+    return forms[form % len(forms)].format(o=obj, l=lower_first(cta))
 
 
-_ASK_VERBS = frozenset("book start get see try join download request schedule take watch claim read grab "
-                       "talk reply compare run explore sign contact chat".split())
+_ASK_VERBS = {"talk": frozenset("book schedule request arrange".split()),
+              "content": frozenset("get download see read watch grab claim".split()),
+              "trial": frozenset("start try join".split())}
 
 
 # --------------------------------------------------------------------------- cut to fit (custom channels)

@@ -18,7 +18,7 @@ from persona_assistant.messaging.lint import lint_fields, word_count
 from persona_assistant.messaging.quality import has_filler
 from persona_assistant.messaging.message_map import ANSWERS, build_message_map, similarity, stage_entries
 from persona_assistant.messaging.phrasing import (
-    Insight, head, insight, lower_first, plural, proof_sentence, tidy, upper_first, value_sentence,
+    Insight, head, insight, is_wish, lower_first, plural, proof_sentence, tidy, upper_first, value_sentence,
 )
 from persona_assistant.schemas import Angle, Brief, MapEntry, MessageMap, Persona, ProofPoint, Stage
 
@@ -83,7 +83,8 @@ class Line:
         if not self.entry.value_proposition:
             return None
         room = None if limit is None else limit - len(self.insight.conditional()) - 2
-        answer = value_sentence(self.entry.value_proposition, product, form, limit=room, after_clause=True)
+        answer = value_sentence(self.entry.value_proposition, product, form, limit=room,
+                                after_clause="wish" if is_wish(self.insight.clause) else "pain")
         return f"{self.insight.conditional()}, {answer}" if answer else None
 
 
