@@ -282,7 +282,8 @@ def test_no_role_label_on_subjects_and_no_sales_ask_in_organic_posts():
                         assert not any(c.lower() in h.lower() for c in ctx.brief.calls_to_action), (a.id, h)
                     if ch == "linkedin_post" and not a.map_only:
                         assert not any(c.lower() in a.fields["post"].lower() for c in ctx.brief.calls_to_action)
-        assert w.fields["body"].rstrip().endswith("{{sender_name}}")
+        signed = w.fields["body"].split("Best,\n{{sender_name}}")
+        assert len(signed) == 2 and (not signed[1].strip() or signed[1].strip().startswith("P.S. "))
 
 
 def test_an_email_asks_for_the_call_to_action_as_a_question_the_lint_counts_once():

@@ -58,53 +58,50 @@ class ChannelWriter(Writer):
         if line is None:
             return "no persona item the engine can say in its own words"
         self.use(line, subject[0])
-        opening = "Hi {{first_name}}, one more thought since my last note." if follow_up else "Hi {{first_name}},"
         value = value_sentence(line.entry.value_proposition, self.product, form) if line.entry.value_proposition \
             else None
         stated = self.backing(subject[0])
-        if stated is None and line.proof is None:
-            # no proof for the item: one that backs its answer (any that meets it, when the angle is proof)
+        if stated is None and line.proof is None:  # no proof for the item: one that backs its answer
             stated = self.backer(line.entry.value_proposition)
         proof = proof_sentence(stated) if stated is not None and stated != line.proof else self.proof_line(line)
         if line.proof_answers:  # the answer states the item's proof: the second sentence is the promise
             proof = proof_sentence(stated) if stated is not None and stated != line.proof else value
-        # One skeleton per angle, so a persona's emails do not all read "If X, ... + figure + And if Y":
-        # proof-led (the figure, then pain and answer), question-led (the discovery question, the answer,
-        # the figure), story of change (the situation, the answer, a second pain it also answers); a
-        # follow-up is a short plain ask (pain and answer, then the ask).
+        # One idea per email (one pain, its answer, the proof that backs it, one ask), in one skeleton per
+        # angle so a persona's emails do not all read alike: question-led (the reader's question and the
+        # answer, then the figure), proof-led (the question and the figure, then how), situation-led (pain
+        # and answer in one sentence, then the figure). A follow-up says why it writes again.
         angle = angle_for(variant)
         question = line.insight.headline_question() if line.entry.item.field != "objections" else None
-        other = self.support(stage, line)
-        more = other.opener(self.product, form + 1) if other is not None else None  # used only if it goes in
-        more = f"And {lower_first(more)}" if more and more[:3] in ("If ", "Whe") else more
-        if follow_up:
-            paras = [self.answer(line, form), proof]
-        elif angle == "proof" and proof and question and value and question != subject[0]:
-            # the reason for writing first (the reader's question), the evidence, then how
-            paras = [self.use(line, f"{question} {proof}"), value]
-        elif angle == "proof":
-            paras = [self.answer(line, form), proof]
-        elif angle == "pain" and question and value and question != subject[0]:
-            paras = [self.use(line, f"{question} {value}"), proof]
+        asked = question if question and question != subject[0] else None
+        if angle == "proof" and proof and asked and value:
+            paras = [self.use(line, f"{asked} {proof}"), value]
+        elif angle == "pain" and asked and value:
+            paras = [self.use(line, f"{asked} {value}"), proof]
         else:
-            paras = [self.answer(line, form), proof if angle == "pain" or stated is not None else None,
-                     self.use(other, more) if other else None]
-        body = [opening, *[p for p in paras if p], cta_sentence(self.cta(stage), variant - 1), SIGN_OFF]
-        backer = self.backer(line.entry.value_proposition) if line.entry.value_proposition else None
-        extra = proof or (proof_sentence(backer) if backer else None)
-        if word_count("\n\n".join(body)) < min_words and extra and extra not in body:  # too short: the evidence
-            body.insert(-2, extra)
-        if word_count("\n\n".join(body)) < min_words and more and more not in body:  # still short: a second pain
-            other_q = other.insight.question() if other.entry.item.field != "objections" else None
-            other_v = other.entry.value_proposition and value_sentence(other.entry.value_proposition, self.product,
-                                                                        form + 1)
-            # only the story-of-change email goes on "And if ...": the others ask the second pain as a question
-            second = f"{other_q} {other_v}" if angle != "insight" and other_q and other_v else more
-            body.insert(-2, self.use(other, second))
+            paras = [self.answer(line, form), proof]
+        if not follow_up:
+            opening = "Hi {{first_name}},"
+        elif angle == "proof" and proof and not line.proof_answers:
+            opening = "Hi {{first_name}}, one number I didn't share last time."
+            paras = [proof, self.answer(line, form)]
+        elif angle == "pain":
+            opening = "Hi {{first_name}}, a quick follow-up with one question."
+        else:
+            opening = "Hi {{first_name}}, one more thought since my last note."
+        body = [opening, *dict.fromkeys(p for p in paras if p), cta_sentence(self.cta(stage), variant - 1), SIGN_OFF]
+        if word_count("\n\n".join(body)) < min_words:  # too short: a second pain, as a P.S. (the idea stays one)
+            other = self.support(stage, line)
+            other_q = other.insight.headline_question() if other and other.entry.item.field != "objections" else None
+            other_v = other and other.entry.value_proposition and value_sentence(
+                other.entry.value_proposition, self.product, form + 1)
+            second = f"{other_q} {other_v}" if other_q and other_v else other.opener(self.product, form + 1) \
+                if other else None
+            if second:
+                body.append(f"P.S. {self.use(other, second)}")
         if word_count("\n\n".join(body)) < min_words:  # a short note: the ask says why, in the reader's terms
-            body[-2] = f"If that sounds familiar, {lower_first(body[-2])}"
-        while word_count("\n\n".join(body)) > 150 and len(body) > 4:
-            body.pop(-3)
+            body[body.index(SIGN_OFF) - 1] = f"If that sounds familiar, {lower_first(body[body.index(SIGN_OFF) - 1])}"
+        while word_count("\n\n".join(body)) > 150 and body[-1].startswith("P.S."):
+            body.pop()
         return {"subject": subject[0], "body": "\n\n".join(body)}
 
     def linkedin_post(self, stage: Stage, variant: int) -> dict | str:
