@@ -135,9 +135,19 @@ def test_discovery_questions_read_as_a_person_would_ask_them(item, question):
     ("After the labour audit last year, we had to rebuild twelve months of break records by hand.",
      "you had to rebuild twelve months of break records by hand"),
     ("The ERP migration next spring made us look at close tools.", "the ERP migration made you look at close tools"),
+    ("Every Sunday I rebuild the rota.", "you rebuild the rota every Sunday"),  # the time moves behind, whole
+    ("We moved to a new payroll provider in January.", "you moved to a new payroll provider"),
 ])
 def test_an_insight_keeps_whole_noun_phrases_and_drops_the_interviewees_counts(item, clause):
     assert insight(item).clause == clause
+
+
+def test_a_possessive_after_a_time_phrase_is_not_the_subject_and_a_past_event_is_not_asked_as_a_habit():
+    said = insight("After the audit finding last year on our cash reconciliations, the audit committee asked "
+                   "me for a remediation plan.")
+    assert said is None or not said.clause.startswith("your cash reconciliations")
+    got = insight("We got a finding on reconciliation review evidence.")
+    assert got.question() == "What changed when you got a finding on reconciliation review evidence?"
 
 
 def test_a_head_never_cuts_inside_a_list_after_a_preposition():

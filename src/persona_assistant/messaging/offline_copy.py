@@ -84,7 +84,7 @@ class ChannelWriter(Writer):
         elif angle == "proof" and proof and not line.proof_answers:
             opening = "Hi {{first_name}}, one number I didn't share last time."
             paras = [proof, self.answer(line, form)]
-        elif angle == "pain":
+        elif angle == "pain" and asked and value:  # the question it promises opens the next paragraph
             opening = "Hi {{first_name}}, a quick follow-up with one question."
         else:
             opening = "Hi {{first_name}}, one more thought since my last note."
@@ -133,7 +133,7 @@ class ChannelWriter(Writer):
         backer = None if line.proof or not vp else self.backer(vp)
         proof = self.proof_line(line) or (proof_sentence(backer) if backer else None)
         answer = line.opener(self.product, form)  # pain and answer in one sentence
-        if angle == "proof" and proof and len(proof) <= 140:
+        if angle == "proof" and proof and len(proof) <= 140 and not line.proof_answers:  # (else the answer says it)
             parts = [proof, self.use(line, answer), ask]
         elif said and len(said) <= 140:
             parts = [self.use(line, said), value_sentence(vp, self.product, form) if vp else answer, proof, ask]

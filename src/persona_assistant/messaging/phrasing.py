@@ -186,7 +186,10 @@ class Insight:
                               (r"^your (?:goal|aim|target|plan) is (?:a|an|the) (.+)$", "What stands between you and {}?"),
                               (r"^your (?:goal|aim|target|plan) is (.+)$", "How close are you to {}?"),
                               (r"^your (?:\w+ )?(?:concern|worry|fear|risk) is (.+)$", "How much of a worry is {}?"),
-                              (r"^you (?!can|could|will|would|should|must|do|did|were|had|'d)(\w+(?<!ed)) (.+)$",
+                              (r"^you (?!can|could|will|would|should|must|do|did|were|had|'d|got|went|made|took|"
+                               r"began|bought|lost|saw|came|ran|found|kept|left|sent|spent|built|paid|said|told|"
+                               r"thought|felt|brought|knew|grew|wrote|chose|gave|became|tried|hired|moved)\b"
+                               r"(\w+(?<!ed)) (.+)$",
                                "Do you still {} {}?")):
             m = re.match(pattern, c)
             if m:
@@ -221,7 +224,7 @@ _FRAME = re.compile(r"^(?:the |my |our )?(?:biggest |main |real |worst |other )?
                     r"(?:is|was) that|it(?: is|'s) (?:frustrating|annoying|painful|hard) (?:because|that|when))\s+", re.I)
 # "Every Sunday I rebuild ...", "After the audit, we had to ...": the time phrase moves behind the clause.
 _LEADING_TIME = re.compile(r"^((?:every|each|after|before|since|during|on|at|last|this)\b[^,]{3,40}?),?\s+"
-                           r"((?:I|we|my|our)\b.*)$", re.I)
+                           r"((?:I|we)\b.*)$", re.I)  # "After the audit on | our cash recs, ..." is no subject
 # A count of things is the interviewee's detail, not the reader's: "opening six new stores" -> "opening new
 # stores". Durations ("four hours", "two weeks later") are the size of the pain and stay.
 _COUNT = re.compile(r"(?<=ing |.ed )(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d+)\s+(?=(?:new\s+)?"
@@ -256,7 +259,7 @@ def insight(text: str) -> Insight | None:
     first = tidy(_FRAME.sub("", tidy(text)))
     lead = _LEADING_TIME.match(first)
     if lead:
-        first = tidy(f"{lead.group(2)} {lower_first(lead.group(1))}")
+        first = tidy(f"{bare(lead.group(2))} {lower_first(lead.group(1))}")
     first = _WHEN.sub("", _COUNT.sub("", first))
     m = _STRONG_BREAK.search(first)
     clause = first[:m.start()] if m else first
