@@ -327,3 +327,13 @@ def test_a_wish_is_met_and_a_pain_is_changed():
     pained = {value_sentence(vp, "Rosterly", f, after_clause="pain") for f in range(2)}
     assert not any("changes that" in s for s in wished) and any("gets you there" in s for s in wished)
     assert any("changes that" in s for s in pained)
+
+
+def test_a_customers_name_is_not_what_a_proof_point_says():
+    """'Ember Grill House cut overtime by 31%' backs 'see labour cost ... before overtime happens': the name
+    is who said it, not what; it no longer dilutes the match below the proof floor."""
+    from persona_assistant.messaging.message_map import concepts
+    claim = "Ember Grill House cut overtime by 31% across 28 sites in one quarter."
+    assert not {"ember", "grill", "house"} & set(concepts(claim))
+    assert similarity("See labour cost against sales for every site, every day, before overtime happens.",
+                      claim) >= PROOF_BACKS
