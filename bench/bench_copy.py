@@ -13,9 +13,12 @@ asset again, independently of the lint findings saved with it:
   fragments         headline/subject ending on a weak word, a cut clause, an open quote
   misattributions   quotes or reported speech without a verified public quote; interview text
                     from a note without `consent: public` (12+ consecutive words)
-  repeated sets     assets of one channel sharing a headline set, a subject or a headline
+  repeated sets     assets of one channel sharing a headline set; a subject or headline shared by a
+                    persona's assets of one stage or one variant (quality.repetition_findings); apart,
+                    those a persona reuses in another variant at another stage (no reader sees both)
   connected         written assets with a sentence that carries one of its persona items (in the
-                    company's voice) and the product's answer to it
+                    company's voice, as a statement or a question) and the product's answer to it, in
+                    that sentence or the next
   answered by meaning  map entries whose value proposition shares a concept with the item (match > 0)
   limits            assets breaking a channel limit (characters, words, counts, hook)
   one CTA           assets of channels with a CTA field holding exactly one call to action
@@ -114,6 +117,8 @@ def score(ws: Workspace, labels: dict[str, dict]) -> dict:
     misattributed = [(a.id, f.message) for a in written for f in attribution_findings(a.fields, policy)]
     repeated = [(aid, f.message) for aid, found in repetition_findings(written).items() for f in found]
     repeated_sets = [r for r in repeated if "headline set" in r[1]]
+    by_persona = Counter((a.persona_id, a.channel, h.lower()) for a in written for h in headline_fields(a))
+    reused = sum(n - 1 for n in by_persona.values() if n > 1)  # in another A/B arm and another stage
     limits, cta_ok, cta_total, connected = [], 0, 0, 0
     for a in written:
         ch = channels[a.channel]
@@ -124,8 +129,10 @@ def score(ws: Workspace, labels: dict[str, dict]) -> dict:
             cta_total += 1
             cta_ok += count_ctas(a.fields[ch.cta_field], brief) == 1
         sentences = [s for v in a.fields.values() for t in texts(v) for s in re.split(r"(?<=[.?!])\s+|\n+", t)]
-        clauses = [said.clause for r in a.addresses if (said := insight(r.text))]
-        if any(c in s and brief.product in s for s in sentences for c in clauses):
+        said = [i for r in a.addresses if (i := insight(r.text))]
+        forms = [f for i in said for f in (i.clause, i.question(), i.headline_question()) if f]
+        pairs = [(x, x) for x in sentences] + list(zip(sentences, sentences[1:]))  # one sentence, or two in a row
+        if any(f in x and brief.product in y for x, y in pairs for f in forms):
             connected += 1
     heads = [(a, h) for a in written for h in headline_fields(a)]
     carried_n = sum(1 for a in written if headline_fields(a) and all(carried(h, prose(a)) for h in headline_fields(a)))
@@ -140,7 +147,7 @@ def score(ws: Workspace, labels: dict[str, dict]) -> dict:
     failing = sorted({f.rule for a in camp.assets for f in a.lint if f.severity == "error"})
     return {"assets": len(camp.assets), "written": len(written), "map_only": len(camp.assets) - len(written),
             "fragments": fragments, "misattributed": misattributed, "repeated": repeated,
-            "repeated_sets": repeated_sets, "limits": limits, "cta_ok": cta_ok, "cta_total": cta_total,
+            "repeated_sets": repeated_sets, "reused": reused, "limits": limits, "cta_ok": cta_ok, "cta_total": cta_total,
             "connected": connected, "entries": len(entries),
             "answered": sum(1 for e in entries if e.match > 0),
             "lint_failing": sum(1 for a in camp.assets if any(f.severity == "error" for f in a.lint)),
@@ -157,7 +164,8 @@ def report(name: str, s: dict) -> None:
     print(f"{name}: {s['assets']} assets, {s['written']} written, {s['map_only']} map-only")
     print(f"  fragments            {len(s['fragments'])}")
     print(f"  misattributions      {len(s['misattributed'])}")
-    print(f"  repeated headline sets {len(s['repeated_sets'])} (all repeated subjects/headlines: {len(s['repeated'])})")
+    print(f"  repeated headline sets {len(s['repeated_sets'])} (all repeated subjects/headlines: {len(s['repeated'])}; "
+          f"reused by a persona in another arm and stage: {s['reused']})")
     print(f"  pain->answer connected {s['connected']}/{s['written']} ({100 * s['connected'] / w:.0f}%)")
     print(f"  answered by meaning  {s['answered']}/{s['entries']} map entries (match > 0)")
     print(f"  over channel limits  {len(s['limits'])}")

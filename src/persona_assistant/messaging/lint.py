@@ -73,6 +73,9 @@ def count_ctas(text: str, brief: Brief) -> int:
     for cta in brief.calls_to_action:
         if cta.strip():
             spans += [m.span() for m in phrase_re(cta.strip().rstrip(".!?")).finditer(text)]
+            obj = cta.strip().rstrip(".!?").partition(" ")[2]  # "Open to a 20-minute rota review?" asks for it too
+            if len([w for w in obj.split() if w.lower() not in ("a", "an", "the", "your")]) >= 2:
+                spans += [m.span() for m in phrase_re(obj).finditer(text)]
     spans.sort()
     merged = 0
     last_end = -1

@@ -61,7 +61,7 @@ must not no i we you he she they me us him them my our your his her their what w
 all any some every each more most other such only own same just very also there here then now
 about over after before because while if up out one two get got go going want need like really
 i'm i've it's we're that's don't worried worry concern sure under available take make
-last new instead average took nine ten three four five six seven eight
+last new instead average took nine ten three four five six seven eight across
 """.split())
 # Business synonyms: every word of a group maps to the group's concept (its first word).
 CONCEPTS = (
@@ -118,9 +118,13 @@ def concept_table() -> dict[str, str]:
     return table
 
 
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")  # two or more capitalised words in a row
+
+
 def concepts(text: str) -> list[str]:
     """Concept tokens of `text`: synonyms folded, stop words dropped, other words stemmed."""
     table = concept_table()
+    text = _NAME.sub(" ", text)  # "Ember Grill House cut overtime": a customer's name is not what it says
     text = re.sub(r"\bby hand\b", "manual", text.lower())
     text = re.sub(r"\bgo(?:es|ing)? live\b", "go-live", text)
     text = re.sub(r"\bset(?:ting)? up\b", "setup", text)
@@ -159,6 +163,19 @@ def lexical_similarity(a: str, b: str, idf: dict[str, float] | None = None) -> f
     return dot / (na * nb) if na and nb else 0.0
 
 
+_PARTS = re.compile(r":\s+|;\s+|,\s+(?:with|and|so|before|without)\s+|\s+(?:before|so that|without)\s+")
+PART_WEIGHT = 0.9  # a match on one part of a proposition counts a little less than one on the whole
+
+
+def answer_similarity(item: str, vp: str, idf: dict[str, float] | None = None) -> float:
+    """How far `vp` answers `item`: the whole proposition, or its best part, for a proposition that
+    promises several things ("Stay compliant ... in every state, with an audit log for each change"
+    answers "one record of every shift change" by its second part)."""
+    parts = [p for p in _PARTS.split(vp) if len(p.split()) >= 3]
+    whole = similarity(item, vp, idf)
+    return max([whole] + [PART_WEIGHT * similarity(item, p, idf) for p in parts if p != vp])
+
+
 def idf_of(texts: list[str]) -> dict[str, float]:
     docs = [set(concepts(t)) for t in texts if t.strip()]
     df = Counter(t for d in docs for t in d)
@@ -174,12 +191,26 @@ def answer_floor(field: str) -> float:
     return OBJECTION_ANSWERS if field in ("objections", "decision_criteria") else ANSWERS
 
 
+# How much a call to action asks of a reader: something to read or watch, a conversation, a trial or purchase.
+_ASKS = ((0, re.compile(r"\b(?:download|read|watch|checklist|guide|benchmark|report|e-?book|template|webinar|tour|"
+                       r"playbook|whitepaper|calculator)\b", re.I)),
+         (2, re.compile(r"\b(?:trial|start|try|sign up|buy|subscribe|free account)\b", re.I)),
+         (1, re.compile(r".")))
+
+
+def cta_weight(cta: str) -> int:
+    """0 for content (a checklist, a tour), 1 for a conversation (a review, a demo), 2 for a trial."""
+    return next(w for w, pattern in _ASKS if pattern.search(cta))
+
+
 def stage_cta(brief: Brief, stage: Stage) -> str:
-    """Decision-stage copy asks for the first (strongest) CTA; earlier stages for later ones."""
+    """Awareness copy asks for the lightest call to action, decision copy for the heaviest (a cold
+    reader is offered the benchmark, not a trial); the brief's order breaks ties, first = strongest."""
     ctas = [c for c in brief.calls_to_action if c.strip()]
     if not ctas:
         return ""
-    return ctas[min(len(ctas) - 1, 2 - STAGE_ORDER.index(stage))]
+    ranked = sorted(range(len(ctas)), key=lambda i: (cta_weight(ctas[i]), -i))  # lightest first
+    return ctas[ranked[min(len(ctas) - 1, STAGE_ORDER.index(stage))]]
 
 
 def build_message_map(persona: Persona, brief: Brief) -> MessageMap:
@@ -198,7 +229,7 @@ def build_message_map(persona: Persona, brief: Brief) -> MessageMap:
     for fname, index, text, n in items:
         vp, score = "", 0.0
         if vps:  # best by meaning; on near ties the proposition used least so far, so the map varies
-            sims = [similarity(text, v, idf) for v in vps]
+            sims = [answer_similarity(text, v, idf) for v in vps]
             _, k, vp = max((s - REUSE_PENALTY * used[v], -k, v) for k, (s, v) in enumerate(zip(sims, vps)))
             score = sims[-k]
             if score < answer_floor(fname):

@@ -23,13 +23,14 @@ from __future__ import annotations
 from persona_assistant.messaging.attribution import QuotePolicy
 from persona_assistant.messaging.channels import Channel, LintConfig
 from persona_assistant.messaging.lint import errors, lint_asset, word_count
-from persona_assistant.messaging.message_map import ANSWERS, stage_entries
+from persona_assistant.messaging.quality import carried
+from persona_assistant.messaging.message_map import stage_entries
 from persona_assistant.messaging.phrasing import (
     bare, cta_sentence, fit_chars, fit_words, lower_first, proof_sentence, sentence, tidy, value_sentence,
 )
 from persona_assistant.messaging.ads import SearchAds
 from persona_assistant.messaging.sales_copy import SalesCopy
-from persona_assistant.messaging.writer import ANGLES, STAGES, angle_for, slot_of
+from persona_assistant.messaging.writer import ANGLES, STAGES, Line, angle_for, slot_of
 from persona_assistant.schemas import Asset, Brief, ItemRef, MessageMap, Persona, Stage
 
 MAX_REWRITES = 2  # offline rewrites of an asset that fails lint
@@ -55,83 +56,89 @@ class ChannelWriter(SearchAds, SalesCopy):
         if line is None:
             return "no persona item the engine can say in its own words"
         self.use(line, subject[0])
-        opening = "Hi {{first_name}}, one more thought since my last note." if follow_up else "Hi {{first_name}},"
         value = value_sentence(line.entry.value_proposition, self.product, form) if line.entry.value_proposition \
             else None
         stated = self.backing(subject[0])
-        if stated is None and line.proof is None:
-            # no proof for the item: one that backs its answer (any that meets it, when the angle is proof)
-            stated = self.backer(line.entry.value_proposition, *([ANSWERS] if angle_for(variant) == "proof" else []))
+        if stated is None and line.proof is None:  # no proof for the item: one that backs its answer
+            stated = self.backer(line.entry.value_proposition)
         proof = proof_sentence(stated) if stated is not None and stated != line.proof else self.proof_line(line)
         if line.proof_answers:  # the answer states the item's proof: the second sentence is the promise
             proof = proof_sentence(stated) if stated is not None and stated != line.proof else value
-        # One skeleton per angle, so a persona's emails do not all read "If X, ... + figure + And if Y":
-        # proof-led (the figure, then pain and answer), question-led (the discovery question, the answer,
-        # the figure), story of change (the situation, the answer, a second pain it also answers); a
-        # follow-up is a short plain ask (pain and answer, then the ask).
+        # One idea per email (one pain, its answer, the proof that backs it, one ask), in one skeleton per
+        # angle so a persona's emails do not all read alike: question-led (the reader's question and the
+        # answer, then the figure), proof-led (the question and the figure, then how), situation-led (pain
+        # and answer in one sentence, then the figure). A follow-up says why it writes again.
         angle = angle_for(variant)
-        question = line.insight.question() if line.entry.item.field != "objections" else None
-        other = self.support(stage, line)
-        more = other.opener(self.product, form + 1) if other is not None else None  # used only if it goes in
-        more = f"And {lower_first(more)}" if more and more[:3] in ("If ", "Whe") else more
-        if follow_up:
-            paras = [self.answer(line, form), proof]
-        elif angle == "proof":
-            paras = [proof, self.answer(line, form)]
-        elif angle == "pain" and question and value and question != subject[0]:
-            paras = [self.use(line, f"{question} {value}"), proof]
+        question = line.insight.headline_question() if line.entry.item.field != "objections" else None
+        asked = question if question and question != subject[0] else None
+        if angle == "proof" and proof and asked and value:
+            paras = [self.use(line, f"{asked} {proof}"), value]
+        elif angle == "pain" and asked and value:
+            paras = [self.use(line, f"{asked} {value}"), proof]
         else:
-            paras = [self.answer(line, form), proof if angle == "pain" or stated is not None else None,
-                     self.use(other, more) if other else None]
-        body = [opening, *[p for p in paras if p], cta_sentence(self.cta(stage), variant - 1)]
-        backer = self.backer(line.entry.value_proposition, ANSWERS) if line.entry.value_proposition else None
-        extra = proof or (proof_sentence(backer) if backer else None)
-        if word_count("\n\n".join(body)) < min_words and extra and extra not in body:  # too short: the evidence
-            body.insert(-1, extra)
-        if word_count("\n\n".join(body)) < min_words and more and more not in body:  # still short: a second pain
-            other_q = other.insight.question() if other.entry.item.field != "objections" else None
-            other_v = other.entry.value_proposition and value_sentence(other.entry.value_proposition, self.product,
-                                                                        form + 1)
-            # only the story-of-change email goes on "And if ...": the others ask the second pain as a question
-            second = f"{other_q} {other_v}" if angle != "insight" and other_q and other_v else more
-            body.insert(-1, self.use(other, second))
+            paras = [self.answer(line, form), proof]
+        if not follow_up:
+            opening = "Hi {{first_name}},"
+        elif angle == "proof" and proof and not line.proof_answers:
+            opening = "Hi {{first_name}}, one number I didn't share last time."
+            paras = [proof, self.answer(line, form)]
+        elif angle == "pain" and asked and value:  # the question it promises opens the next paragraph
+            opening = "Hi {{first_name}}, a quick follow-up with one question."
+        else:
+            opening = "Hi {{first_name}}, one more thought since my last note."
+        body = [opening, *dict.fromkeys(p for p in paras if p), cta_sentence(self.cta(stage), variant - 1), SIGN_OFF]
+        if word_count("\n\n".join(body)) < min_words:  # too short: a second pain, as a P.S. (the idea stays one)
+            other = self.support(stage, line)
+            other_q = other.insight.headline_question() if other and other.entry.item.field != "objections" else None
+            other_v = other and other.entry.value_proposition and value_sentence(
+                other.entry.value_proposition, self.product, form + 1)
+            second = f"{other_q} {other_v}" if other_q and other_v else other.opener(self.product, form + 1) \
+                if other else None
+            if second:
+                body.append(f"P.S. {self.use(other, second)}")
         if word_count("\n\n".join(body)) < min_words:  # a short note: the ask says why, in the reader's terms
-            body[-1] = f"If that sounds familiar, {lower_first(bare(self.cta(stage)))}."
-        while word_count("\n\n".join(body)) > 146 and len(body) > 3:
-            body.pop(-2)
-        return {"subject": subject[0], "body": "\n\n".join([*body, SIGN_OFF])}
+            body[body.index(SIGN_OFF) - 1] = f"If that sounds familiar, {lower_first(body[body.index(SIGN_OFF) - 1])}"
+        while word_count("\n\n".join(body)) > 150 and body[-1].startswith("P.S."):
+            body.pop()
+        return {"subject": subject[0], "body": "\n\n".join(body)}
 
     def linkedin_post(self, stage: Stage, variant: int) -> dict | str:
-        """A question (or, for the insight angle, a statement) then the answer and its proof; the proof
-        angle opens with the proof and puts pain and answer in one sentence. An objection is never
-        the hook: a post does not raise a doubt it then leaves standing."""
+        """An organic post: a hook (the insight as a statement; for the pain angle, its question), the
+        answer and its proof; the proof angle opens with the proof and puts pain and answer in one
+        sentence. It ends by asking readers (the discovery question, where the hook did not ask it),
+        never with a sales ask: a marketer reads "Book a demo" under an organic post as an ad. An
+        objection is never the hook: a post does not raise a doubt it then leaves standing."""
         angle, form = angle_for(variant), slot_of(stage, variant)
         pool = self.leads(stage, angle)
         if not pool:
             return "no persona item the engine can say in its own words"
         start = ((variant - 1) // len(ANGLES) + (1 if angle == "insight" else 0) + self.turn) % len(pool)
         for line in pool[start:] + pool[:start]:  # the lead (not the pain angle's line again), else the next
-            post = self._post(line, stage, variant, angle, form)
+            post = self._post(line, angle, form)
             if post:
                 return {"post": post}
         return "no hook within 140 characters"
 
-    def _post(self, line, stage: Stage, variant: int, angle: str, form: int) -> str | None:
-        asked = line.insight.question() if line.entry.item.field != "objections" else None
-        said = line.insight.statement(self.role) if angle == "insight" and not line.insight.personal else asked
+    def _post(self, line: Line, angle: str, form: int) -> str | None:
+        objection = line.entry.item.field == "objections"
+        asked = line.insight.headline_question() if not objection else None
+        # a situation ("For many HR Directors, shift swaps happen in text messages.") is stated and then
+        # asked about; what the reader does ("you rebuild the rota by hand") is asked
+        stated = angle != "pain" and not line.insight.personal and not objection
+        said = line.insight.statement(self.audience) if stated else asked
+        ask = line.insight.question() if stated else None
         vp = line.entry.value_proposition
-        backer = None if line.proof or not vp else self.backer(vp, *([ANSWERS] if angle == "proof" else []))
+        backer = None if line.proof or not vp else self.backer(vp)
         proof = self.proof_line(line) or (proof_sentence(backer) if backer else None)
-        cta = cta_sentence(self.cta(stage), variant - 1)
         answer = line.opener(self.product, form)  # pain and answer in one sentence
-        if angle == "proof" and proof and len(proof) <= 140:
-            parts = [proof, self.use(line, answer), cta]
+        if angle == "proof" and proof and len(proof) <= 140 and not line.proof_answers:  # (else the answer says it)
+            parts = [proof, self.use(line, answer), ask]
         elif said and len(said) <= 140:
-            parts = [self.use(line, said), value_sentence(vp, self.product, form) if vp else answer, proof, cta]
+            parts = [self.use(line, said), value_sentence(vp, self.product, form) if vp else answer, proof, ask]
         elif answer and len(answer) <= 140:  # an objection: met with its answer, never left as a question
-            parts = [self.use(line, answer), proof, cta]
+            parts = [self.use(line, answer), proof]
         elif proof and len(proof) <= 140:
-            parts = [proof, self.use(line, answer), cta]
+            parts = [proof, self.use(line, answer), ask]
         else:
             return None
         return "\n\n".join(p for p in parts if p)
@@ -143,7 +150,15 @@ class ChannelWriter(SearchAds, SalesCopy):
         pool = self.leads(stage, angle_for(variant))
         start = (variant - 1) // len(ANGLES) + self.turn
         pool = ([headline[1]] if headline[1] else []) + pool[start:] + pool[:start]  # the intro sets up the headline
-        intro = self.fitting(pool, lambda ln: ln.opener(self.product, slot_of(stage, variant), limit=150))
+        form = slot_of(stage, variant)
+
+        def evidence(ln: Line) -> str | None:  # the proof angle: the reader's question and the evidence
+            q = ln.insight.headline_question() if ln.entry.item.field != "objections" else None
+            text = f"{q} {proof_sentence(ln.proof)}" if q and ln.proof and not ln.proof_answers else None
+            return text if text and len(text) <= 150 and self.backing(headline[0]) is None else None
+        make = (lambda ln: evidence(ln) or ln.opener(self.product, form, limit=150)) if angle_for(variant) == "proof" \
+            else (lambda ln: ln.opener(self.product, form, limit=150))
+        intro = self.fitting(pool, make)
         if intro is None:
             return "no pain-and-answer sentence within 150 characters"
         return {"intro": intro, "headline": headline[0]}
@@ -155,7 +170,20 @@ class ChannelWriter(SearchAds, SalesCopy):
             return "no persona item or whole headline left for this slot"
         stated = self.backing(headline[0])
         proof = None if line.proof_answers else proof_sentence(stated) if stated else self.proof_line(line)
-        sub = " ".join(p for p in (self.answer(line, slot_of(stage, variant)), proof) if p)
+        # the subheadline says how, not "If ...": under a question, the answer; under the answer's own head,
+        # the reader's situation and then the answer in full
+        vp, form = line.entry.value_proposition, slot_of(stage, variant)
+        asked = line.insight.headline_question() if line.insight.personal else None  # "You want to ..." is asked
+        said = self.use(line, asked if asked and asked != headline[0] else line.insight.statement(self.audience))
+        if not vp:
+            lead = [self.answer(line, form)]
+        elif tidy(vp).lower().startswith(headline[0].lower().rstrip("?")):
+            lead = [said, value_sentence(vp, self.product, form)]
+        else:
+            lead = [value_sentence(vp, self.product, form)]
+        if not carried(headline[0], " ".join(p for p in (*lead, proof) if p)):
+            lead = [self.answer(line, form)]  # the answer alone does not say what the headline asks: both
+        sub = " ".join(p for p in (*lead, proof) if p)
         return {"headline": headline[0], "subheadline": sub, "cta": bare(self.cta(stage)) or "Reply to book a call"}
 
     def generic(self, channel: Channel, stage: Stage, variant: int) -> dict | str:

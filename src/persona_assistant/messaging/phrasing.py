@@ -125,6 +125,8 @@ def head(text: str, limit: int, min_words: int = 2) -> str | None:
             if pattern is _AND_END and (len(cand.rsplit(",", 1)[-1].split()) < 3 or _joins_names(text, end + 1)
                                         or cand.split()[-2].lower() in _PREPOSITIONS):
                 continue  # "match bank, subledger | and ERP", "with predictive-scheduling | and break rules": a list
+            if pattern is _PP_END and "," in cand and len(re.split(r",\s+(?:and\s+)?", cand)[-1].split()) < 3:
+                continue  # "..., and managers approve | in one tap": a short last clause needs its phrase
             if whole(cand) and len(cand) <= limit and len(cand.split()) >= min_words:
                 return cand
     return None
@@ -149,13 +151,26 @@ class Insight:
     clause: str
     personal: bool
 
-    def statement(self, role: str) -> str:
-        """The insight as a sentence of its own ("For many controllers, ...")."""
-        return sentence(f"For many {plural(role)}, {self.clause}") if not self.personal else \
+    def statement(self, audience: str) -> str:
+        """The insight as a sentence of its own ("For many controllers, ..."); `audience` is plural."""
+        return sentence(f"For many {audience}, {self.clause}") if not self.personal else \
             sentence(upper_first(self.clause))
 
     def conditional(self) -> str:
         return f"If {self.clause}" if self.personal else f"When {self.clause}"
+
+    def headline_question(self) -> str | None:
+        """The insight as a short question for a subject or headline ("Ready to stop paying overtime?",
+        "Do you still rebuild the rota by hand?"), or None where the question would be about one
+        interviewee's story ("What changed when you acquired ...") or hedged ("Would you say ...")."""
+        m = re.match(r"^you(?: want| need| would like| would love|'d love|'d like) to (?:be able to )?((\w+) .+)$",
+                     self.clause)
+        if m and m.group(2).lower() in _IMPERATIVES and m.group(2).lower() not in ("see", "know", "get", "have"):
+            return f"Ready to {m.group(1)}?"  # an action the reader takes ("stop paying overtime"), not a state
+        q = self.question()
+        if q is None or re.match(r"^(?:What changed when|Would you say|How does your team handle it when)\b", q):
+            return None
+        return q
 
     def question(self) -> str | None:
         """A discovery question from the insight, or None when it does not turn into one."""
@@ -171,7 +186,10 @@ class Insight:
                               (r"^your (?:goal|aim|target|plan) is (?:a|an|the) (.+)$", "What stands between you and {}?"),
                               (r"^your (?:goal|aim|target|plan) is (.+)$", "How close are you to {}?"),
                               (r"^your (?:\w+ )?(?:concern|worry|fear|risk) is (.+)$", "How much of a worry is {}?"),
-                              (r"^you (?!can|could|will|would|should|must|do|did|were|had|'d)(\w+(?<!ed)) (.+)$",
+                              (r"^you (?!can|could|will|would|should|must|do|did|were|had|'d|got|went|made|took|"
+                               r"began|bought|lost|saw|came|ran|found|kept|left|sent|spent|built|paid|said|told|"
+                               r"thought|felt|brought|knew|grew|wrote|chose|gave|became|tried|hired|moved)\b"
+                               r"(\w+(?<!ed)) (.+)$",
                                "Do you still {} {}?")):
             m = re.match(pattern, c)
             if m:
@@ -206,11 +224,16 @@ _FRAME = re.compile(r"^(?:the |my |our )?(?:biggest |main |real |worst |other )?
                     r"(?:is|was) that|it(?: is|'s) (?:frustrating|annoying|painful|hard) (?:because|that|when))\s+", re.I)
 # "Every Sunday I rebuild ...", "After the audit, we had to ...": the time phrase moves behind the clause.
 _LEADING_TIME = re.compile(r"^((?:every|each|after|before|since|during|on|at|last|this)\b[^,]{3,40}?),?\s+"
-                           r"((?:I|we|my|our)\b.*)$", re.I)
+                           r"((?:I|we)\b.*)$", re.I)  # "After the audit on | our cash recs, ..." is no subject
 # A count of things is the interviewee's detail, not the reader's: "opening six new stores" -> "opening new
 # stores". Durations ("four hours", "two weeks later") are the size of the pain and stay.
 _COUNT = re.compile(r"(?<=ing |.ed )(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d+)\s+(?=(?:new\s+)?"
                     r"(?!(?:minutes|hours|days|weeks|months|years|times|percent)\b)[a-z]+s\b)", re.I)
+# When one interviewee's event happened is their detail, not the reader's: "moved to a new payroll provider in
+# January" -> "moved to a new payroll provider".
+_WHEN = re.compile(r"\s+(?:in|since|by|from|last|this|next|early|late)\s+(?:(?:early|late|mid)[- ])?(?:January|February|"
+                   r"March|April|May|June|July|August|September|October|November|December|spring|summer|autumn|"
+                   r"fall|winter|Q[1-4]|(?:19|20)\d\d)\b", re.I)
 # "the break and rest rules": a determiner, a noun, "and": one noun phrase, not two clauses.
 _PREPOSITIONS = frozenset("with for of in on at by from to into about".split())
 _DETERMINERS = frozenset("the a an our my your their every each this that".split())
@@ -236,8 +259,8 @@ def insight(text: str) -> Insight | None:
     first = tidy(_FRAME.sub("", tidy(text)))
     lead = _LEADING_TIME.match(first)
     if lead:
-        first = tidy(f"{lead.group(2)} {lower_first(lead.group(1))}")
-    first = _COUNT.sub("", first)
+        first = tidy(f"{bare(lead.group(2))} {lower_first(lead.group(1))}")
+    first = _WHEN.sub("", _COUNT.sub("", first))
     m = _STRONG_BREAK.search(first)
     clause = first[:m.start()] if m else first
     for m in _WEAK_BREAK.finditer(clause):
@@ -318,13 +341,23 @@ AFTER_CLAUSE_FORMS = {
     "noun": ("{p} gives you {v}", "{p} gives your team {v}"),
     "statement": ("that's where {p} comes in: {v}", "{p} changes that: {v}"),
 }
+# After a wish ("If you want to stop paying overtime, ..."), nothing needs changing: the product gets you there.
+AFTER_WISH = {**AFTER_CLAUSE_FORMS, "statement": ("that's where {p} comes in: {v}", "{p} gets you there: {v}")}
+_WISH = re.compile(r"^(?:you(?: want| need| would like| would love|'d love|'d like)\b|your (?:goal|aim|target|plan)\b)")
+
+
+def is_wish(clause: str) -> bool:
+    """Whether an insight's clause is something the reader wants rather than something that goes wrong."""
+    return bool(_WISH.match(clause))
 
 
 def value_sentence(vp: str, product: str, form: int = 0, *, limit: int | None = None,
-                   after_clause: bool = False) -> str | None:
-    """The value proposition said by the product, whole; its head phrase when `limit` demands."""
+                   after_clause: bool | str = False) -> str | None:
+    """The value proposition said by the product, whole; its head phrase when `limit` demands.
+    `after_clause`: said after the reader's situation (True, "pain") or wish ("wish")."""
     text = bare(tidy(vp))
-    forms = (AFTER_CLAUSE_FORMS if after_clause else VALUE_FORMS)[value_kind(text)]
+    table = AFTER_WISH if after_clause == "wish" else AFTER_CLAUSE_FORMS if after_clause else VALUE_FORMS
+    forms = table[value_kind(text)]
     template = forms[form % len(forms)]
     full = sentence(template.format(p=product, v=lower_first(text)))
     if limit is None or len(full) <= limit:
@@ -340,16 +373,24 @@ def proof_sentence(p: ProofPoint, *, with_source: bool = True) -> str:
 
 
 def cta_sentence(cta: str, form: int = 0) -> str:
-    """The call to action as an ask: a question where the call starts with a verb ("Want to book a
-    20-minute rota review?"), else a plain sentence."""
+    """The call to action as a yes/no question in the reader's frame, by what it asks for: a
+    conversation ("Open to a 20-minute rota review?"), something to read or watch ("Want the
+    labour-cost benchmark?"), a trial ("Want me to set up a 14-day trial?"); a call that does not start
+    with such a verb is said as it is. The question names the call's object, which the lint counts as
+    the call to action (lint.count_ctas)."""
     cta = bare(cta)
-    verb = cta.split(" ", 1)[0].lower() in _ASK_VERBS
-    forms = ("Want to {l}?", "Would it help to {l}?", "{c}.") if verb else ("{c}.",)
-    return forms[form % len(forms)].format(c=cta, l=lower_first(cta))
+    verb, _, obj = cta.partition(" ")
+    kind = next((k for k, verbs in _ASK_VERBS.items() if verb.lower() in verbs), None)
+    if kind is None or len(obj.split()) < 2:
+        return f"{cta}."
+    forms = {"talk": ("Open to {o}?", "Worth {o} next week?"), "content": ("Want {o}?", "Want me to send {o}?"),
+             "trial": ("Want me to set up {o}?", "Want to {l}?")}[kind]
+    return forms[form % len(forms)].format(o=obj, l=lower_first(cta))
 
 
-_ASK_VERBS = frozenset("book start get see try join download request schedule take watch claim read grab "
-                       "talk reply compare run explore sign contact chat".split())
+_ASK_VERBS = {"talk": frozenset("book schedule request arrange".split()),
+              "content": frozenset("get download see read watch grab claim".split()),
+              "trial": frozenset("start try join".split())}
 
 
 # --------------------------------------------------------------------------- cut to fit (custom channels)

@@ -118,21 +118,24 @@ def _key(value: str | list[str]) -> str | frozenset[str]:
 
 
 def repetition_findings(assets: list[Asset]) -> dict[str, list[LintFinding]]:
-    """Per asset id, `repetition` findings: another asset of the same channel has the same
-    headline set, subject or headline (the first asset with a value keeps it unflagged)."""
-    first: dict[tuple[str, str, object], str] = {}
+    """Per asset id, `repetition` findings: another asset of the same channel has the same headline
+    set (anywhere in the campaign), or the same subject or headline for the same persona where one
+    reader would see both: the same stage (its variants are tried against each other) or the same
+    variant (an A/B arm a reader follows through the stages). Two audiences may share a benefit line.
+    The first asset keeps it unflagged."""
+    first: dict[tuple, list[Asset]] = defaultdict(list)
     out: dict[str, list[LintFinding]] = defaultdict(list)
     for a in assets:
         for name, value in a.fields.items():
             if not is_headline_field(name) or not value:
                 continue
-            key = (a.channel, name, _key(value))
-            if key in first:
+            key = (a.channel, "" if isinstance(value, list) else a.persona_id, name, _key(value))
+            clash = next((b for b in first[key] if isinstance(value, list)
+                          or b.stage == a.stage or b.variant == a.variant), None)
+            if clash is not None:
                 what = "headline set" if isinstance(value, list) else name
-                out[a.id].append(LintFinding(rule="repetition", field=name,
-                                             message=f"same {what} as {first[key]}"))
-            else:
-                first[key] = a.id
+                out[a.id].append(LintFinding(rule="repetition", field=name, message=f"same {what} as {clash.id}"))
+            first[key].append(a)
     return dict(out)
 
 
@@ -155,8 +158,8 @@ def prose(asset: Asset) -> str:
 
 def carried(headline: str, body: str) -> bool:
     """The copy says what its subject or headline promises: at least half of the headline's concepts
-    (an audience prefix such as "HR Directors:" aside) are in the body."""
-    want = set(concepts(headline.split(": ", 1)[-1]))
+    are in the body."""
+    want = set(concepts(headline))
     return not want or 2 * len(want & set(concepts(body))) >= len(want)
 
 

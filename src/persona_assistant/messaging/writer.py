@@ -18,7 +18,7 @@ from persona_assistant.messaging.lint import lint_fields, word_count
 from persona_assistant.messaging.quality import has_filler
 from persona_assistant.messaging.message_map import ANSWERS, build_message_map, similarity, stage_entries
 from persona_assistant.messaging.phrasing import (
-    Insight, head, insight, lower_first, plural, proof_sentence, tidy, upper_first, value_sentence,
+    Insight, head, insight, is_wish, lower_first, plural, proof_sentence, tidy, upper_first, value_sentence,
 )
 from persona_assistant.schemas import Angle, Brief, MapEntry, MessageMap, Persona, ProofPoint, Stage
 
@@ -29,7 +29,10 @@ STAGES: tuple[Stage, ...] = ("awareness", "consideration", "decision")
 # an objection, criterion or trigger itself when it meets it by PROOF_MARGIN more than the value proposition.
 PROOF_BACKS, PROOF_MARGIN = 0.2, 0.05
 ROTATE_WITHIN = 0.08  # proof points this close to the best backing of an answer take turns across assets
-_RESTATED = re.compile(r"^(?:your (?:\w+ )?(?:goal|aim|target|plan|concern|worry|risk)\b|you(?:'d| would) )")  # no headline
+# A clause that does not stand as a headline: a restated goal or worry, a want ("You need to ..."), one
+# interviewee's past ("You had to rebuild twelve months of ...").
+_RESTATED = re.compile(r"^(?:your (?:\w+ )?(?:goal|aim|target|plan|concern|worry|risk)\b|you(?:'d| would) |"
+                       r"you (?:need|want|had|were|was|got|went|made|took|\w+ed)\b)")
 LEAD_FIELDS: dict[str, tuple[str, ...]] = {
     "pain": ("pains", "objections", "goals", "triggers", "decision_criteria"),
     "proof": ("goals", "pains", "objections", "decision_criteria", "triggers"),
@@ -75,12 +78,13 @@ class Line:
         """Pain and answer in one sentence: "If <insight>, <product> helps you <value>."."""
         if self.proof_answers:
             text = (f"{self.insight.conditional()}, {product} has an answer: "
-                    f"{lower_first(proof_sentence(self.proof, with_source=False))}")
+                    f"{lower_first(proof_sentence(self.proof, with_source=limit is None))}")
             return text if limit is None or len(text) <= limit else None
         if not self.entry.value_proposition:
             return None
         room = None if limit is None else limit - len(self.insight.conditional()) - 2
-        answer = value_sentence(self.entry.value_proposition, product, form, limit=room, after_clause=True)
+        answer = value_sentence(self.entry.value_proposition, product, form, limit=room,
+                                after_clause="wish" if is_wish(self.insight.clause) else "pain")
         return f"{self.insight.conditional()}, {answer}" if answer else None
 
 
@@ -97,7 +101,8 @@ class Writer:
         # The roles as a short prefix for subjects and headlines ("IT & ERP Systems Managers" -> "Systems Managers";
         # a role synthesised from a department, "Finance professional", as "Finance leaders").
         generic = re.match(r"^(.+?) professionals?$", self.role, re.I)
-        roles = f"{generic.group(1)} leaders" if generic else self.roles
+        dept = generic.group(1) if generic else ""
+        roles = f"{dept if dept.isupper() else dept.lower()} leaders" if generic else self.roles
         self.audience = roles if len(roles.split()) <= 3 else " ".join(roles.split()[-2:])
         self.used: list[Line] = []
         self.turn = 0  # a rewrite after a lint failure starts from the next line
@@ -117,9 +122,12 @@ class Writer:
             if said is None:
                 continue
             proof = brief.proof_points[e.proof_index] if e.proof_index is not None else None
-            if proof is not None and similarity(e.item.text, proof.claim) < PROOF_BACKS \
-                    and similarity(e.value_proposition, proof.claim) < PROOF_BACKS:
-                proof = None  # a proof point that backs neither the item nor its answer is a non-sequitur
+            if proof is not None and similarity(e.value_proposition, proof.claim) < PROOF_BACKS and not (
+                    e.item.field in ("objections", "decision_criteria", "triggers")
+                    and similarity(e.item.text, proof.claim) >= PROOF_BACKS):
+                # a proof point that does not back the answer is a non-sequitur under it (a survey of manager
+                # hours under a compliance promise), unless it answers an objection, criterion or trigger itself
+                proof = None
             self.lines.append(Line(e, said, proof if proof and clean(proof.claim) else None))
         self.vps = [v for v in brief.value_propositions if v.strip() and clean(v)]
         self.proofs = [p for p in brief.proof_points if p.claim.strip() and clean(p.claim)]
@@ -172,35 +180,41 @@ class Writer:
 
     def assign(self, stage: Stage, variant: int, prefs) -> tuple[str, Line | None] | None:
         """The phrase for this slot and the line it is about: each earlier slot of the persona takes
-        the first of its own preferences not yet taken, so no two slots share one.
+        the first of its own preferences not taken by a slot that shares its stage or its variant, so
+        no reader sees one twice (a variant is an A/B arm: a reader gets one variant through the stages,
+        and the variants of a stage are tried against each other; see quality.repetition_findings).
         `prefs(stage, variant)` lists (phrase, line or None) pairs."""
-        taken: set[str] = set()
+        taken: dict[tuple[Stage, int], str] = {}
         chosen = None
         for st, v in slots_up_to(stage, variant):
-            chosen = next((p for p in prefs(st, v) if p[0].lower() not in taken), None)
+            seen = {p for (s2, v2), p in taken.items() if s2 == st or v2 == v}
+            chosen = next((p for p in prefs(st, v) if p[0].lower() not in seen), None)
             if chosen:
-                taken.add(chosen[0].lower())
+                taken[(st, v)] = chosen[0].lower()
         return chosen
 
     # ------------------------------------------------------------------ phrases
 
-    def role_head(self, text: str, limit: int, min_words: int = 4) -> str | None:
-        """A brief phrase for this persona ("Controllers: close the books in days, not weeks"), so two
-        personas never share a subject or headline."""
-        h = head(tidy(text), limit - len(self.audience) - 2, min_words)
-        return f"{self.audience}: {upper_first(h)}" if h else None
+    def brief_head(self, text: str, limit: int, min_words: int = 3) -> str | None:
+        """A brief phrase as a subject or headline: its longest whole head within `limit`. No role
+        prefix ("HR Directors: ..."): a marketer reads a job title on a subject as a segment label."""
+        h = head(tidy(text), limit, min_words)
+        return upper_first(h) if h else None
 
     def options(self, line: Line, angle: Angle, limit: int, payoff: bool = False) -> list[str | None]:
         """Subjects and headlines about `line`, in the angle's order: its discovery question (never
         an objection's: a headline does not raise a doubt), its answer, its proof; with `payoff` (an
         ad or page whose body states the pain) the answer and proof before the question."""
-        q = line.insight.question() if line.entry.item.field != "objections" else None
+        q = line.insight.headline_question() if line.entry.item.field != "objections" else None
         # an ad's headline pays off the sentence under it, which states the proof only when it is the answer
-        proof = self.role_head(line.proof.claim, limit) if line.proof and (line.proof_answers or not payoff) else None
-        value = self.role_head(line.entry.value_proposition, limit) if line.entry.value_proposition else None
+        proof = self.brief_head(line.proof.claim, limit) if line.proof and (line.proof_answers or not payoff) else None
+        value = self.brief_head(line.entry.value_proposition, limit) if line.entry.value_proposition else None
         if payoff:
             return [proof, value, q] if angle == "proof" else [value, proof, q]
-        return {"pain": [q, value, proof], "proof": [proof, q, value], "insight": [q, value, proof]}[angle]
+        # the longer discovery question last: a second subject about the same line for a later slot
+        asked = line.insight.question() if q and q.startswith("Ready to ") else None
+        return {"pain": [q, value, proof, asked], "proof": [proof, q, value, asked],
+                "insight": [q, value, proof, asked]}[angle]
 
     def line_prefs(self, stage: Stage, variant: int, limit: int, words: int | None,
                    shift: int = 0, payoff: bool = False) -> list[tuple[str, Line | None]]:
@@ -210,10 +224,12 @@ class Writer:
         pool = self.leads(stage, angle)
         start = ((variant - 1) // len(ANGLES) + shift + self.turn) % max(1, len(pool))
         out = [(p, ln) for ln in pool[start:] + pool[:start] for p in self.options(ln, angle, limit, payoff)]
-        for t in [*self.vps, *(p.claim for p in self.proofs)]:  # about the first line that says it, if any
-            owner = next((ln for ln in pool if t in (ln.entry.value_proposition, ln.proof and ln.proof.claim)), None)
-            if not payoff or owner is not None and (t == owner.entry.value_proposition or owner.proof_answers):
-                out.append((self.role_head(t, limit), owner))
+        for t in [*self.vps, *(p.claim for p in self.proofs)]:  # about the first line that says or backs it
+            owner = next((ln for ln in pool if t in (ln.entry.value_proposition, ln.proof and ln.proof.claim)), None) \
+                or next((ln for ln in pool if ln.entry.value_proposition and t not in self.vps
+                         and similarity(ln.entry.value_proposition, t) >= PROOF_BACKS), None)
+            if owner is not None and (not payoff or t == owner.entry.value_proposition or owner.proof_answers):
+                out.append((self.brief_head(t, limit), owner))  # never a brief line the copy under it is not about
         said = [ln for ln in pool if ln.entry.item.field in ("pains", "goals", "triggers")
                 and not _RESTATED.match(ln.insight.clause)]  # a pain, goal or trigger said to the reader
         out += [(upper_first(ln.insight.clause), ln) for ln in said]
@@ -227,7 +243,7 @@ class Writer:
 
     def backing(self, phrase: str) -> ProofPoint | None:
         """The proof point a subject or headline states (so the copy under it can show its source)."""
-        core = phrase.split(": ", 1)[-1].lower()
+        core = phrase.lower()
         return next((p for p in self.proofs if tidy(p.claim).lower().startswith(core)), None)
 
     def backer(self, answer: str, floor: float = PROOF_BACKS) -> ProofPoint | None:
