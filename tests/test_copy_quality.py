@@ -238,10 +238,12 @@ def test_an_offline_campaign_has_no_fragment_misattribution_or_repeated_headline
     rules = {f.rule for a in camp.assets for f in a.lint}
     assert not rules & {"fragment", "misattribution", "interview_quote", "repetition"}
     written = [a for a in camp.assets if not a.map_only]
-    # every objection-handling variant is written (none points to another); at least 3 in 4 assets are
-    # written although items the brief does not answer are no longer written around
+    # every objection-handling variant is written (none points to another); of the rest, at least 3 in 4
+    # are written although items the brief does not answer are no longer written around. This brief's
+    # RSAs are map-only: no persona question fits beside its answer in 90 characters, and a description
+    # never ends on an unanswered question (tests/test_copy_forms.py checks RSAs on three other briefs)
     assert not [a.id for a in camp.assets if a.channel == "objection_handling" and a.map_only]
-    assert len(written) >= 0.75 * len(camp.assets)
+    assert len(written) >= 0.75 * len([a for a in camp.assets if a.channel != "google_rsa"])
     for a in written:
         assert a.map_entries and all(m.entry(i) for m in camp.message_maps if m.persona_id == a.persona_id
                                      for i in a.map_entries), a.id

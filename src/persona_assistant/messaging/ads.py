@@ -57,8 +57,9 @@ _CHANGED = re.compile(r"^[A-Z][\w&'.-]*(?: [A-Z][\w&'.-]*)* (cut|reduced|lowered
 _STRONG = re.compile(r"[:;]\s|\s[-–—]\s")  # what follows is the mechanism (often a list): no headline
 _AND_CLAUSE = re.compile(r",\s(?:and|but)\s")  # what follows is a clause of its own ("and managers approve ...")
 # Where a description may end: a strong break, or a comma before a clause or adjunct, never inside a list.
+# (and before "with", which adds the means: "Cut CI time in half | with remote caching"; a cut leaves 4+ words)
 _SENTENCE_END = re.compile(r"[:;](?=\s)|\s[-–—]\s|,(?=\s(?:and|but|so|which|who|with|before|after|while|when|"
-                           r"without|because|not|across|every|until|unless)\b)")
+                           r"without|because|not|across|every|until|unless)\b)|\s(?=with\s)")
 _FIGURE = re.compile(r"(?<![\w.])\d[\d.,]*\s?%?")  # "31%", "4 days"; not the 95 of "p95"
 _CLAUSE_WORDS = frozenset("without before after so because while when until unless across during once not instead "
                           "and but".split())
@@ -112,6 +113,16 @@ def said_whole(text: str, limit: int = DESCRIPTION_CHARS) -> str | None:
         if len(cut.split()) >= 4 and whole(cut):
             return sentence(cut)
     return None
+
+
+def _question_forms(q: str) -> list[str]:
+    """A discovery question, then shorter: "Do you still X?" -> "Still X?", "What would it take to X?"
+    -> "Want to X?", "What stands between you and X?" -> "Want X?" (not "Still have ...?": a state is
+    no habit)."""
+    short = [s + q[len(ask):] for ask, s in (("Do you still ", "Still "), ("What would it take to ", "Want to "),
+                                             ("What stands between you and ", "Want "))
+             if q.startswith(ask) and not q.startswith(("Do you still have ", "Do you still get "))]
+    return [q, *short]
 
 
 def _echoes(a: str, b: str) -> bool:
@@ -208,14 +219,12 @@ class SearchAds(Writer):
         q = fair_question(line.insight) if line.entry.item.field != "objections" else None
         if not q:
             return None
-        forms = [q]
         goal = re.sub(r"^be able to ", "", q[len("What would it take to "):-1]) \
             if q.startswith("What would it take to ") else None
-        if goal and line.entry.match >= ANSWERS and not _NUMBER_WORDS.search(goal):
-            forms.append(upper_first(clause_head(goal, HEADLINE_CHARS) or ""))
-        forms += [short + q[len(ask):] for ask, short in (("Do you still ", "Still "),
-                                                         ("What would it take to ", "Want to ")) if q.startswith(ask)
-                  and not q.startswith(("Do you still have ", "Do you still get "))]
+        outcome = upper_first(clause_head(goal, HEADLINE_CHARS) or "") \
+            if goal and line.entry.match >= ANSWERS and not _NUMBER_WORDS.search(goal) else None
+        forms = _question_forms(q)
+        forms = forms[:1] + [outcome] + forms[1:]
         return next((h for h in forms if h and len(h) <= HEADLINE_CHARS), None)
 
     def _theme_heads(self, stage: Stage, variant: int) -> list[str]:
@@ -276,34 +285,39 @@ class SearchAds(Writer):
     # ------------------------------------------------------------------ descriptions
 
     def _asked(self, line: Line, stage: Stage, variant: int) -> tuple[Line, str] | None:
-        """The discovery question a description opens with: the theme's, else that of the stage's next
-        line with the same answer, else of any (a question fair to put to a stranger, within the limit);
-        a trigger's last ("What changed when you moved ... in January?" is no question for a searcher)."""
+        """A discovery question and its answer in one description ("Still rebuild the rota by hand? Build
+        next week's rota in minutes."), never a question left unanswered: for the theme, else the stage's
+        next line with the same answer, else any (a trigger's last: "What changed when you moved ... in
+        January?" is no question for a searcher); the question shorter where the whole one leaves no room."""
         pool = self.leads(stage, angle_for(variant))
         vp = line.entry.value_proposition
         lines = [line] + [x for x in pool if x.entry.value_proposition == vp] + pool
         for ln in [x for x in lines if x.entry.item.field != "triggers"] + lines:  # a one-off event last
             q = fair_question(ln.insight) if ln.entry.item.field != "objections" else None
-            if q and len(q) <= DESCRIPTION_CHARS:
-                return ln, q
+            answer = ln.entry.value_proposition or (ln.proof.claim if ln.proof_answers and ln.proof else "")
+            for ask in _question_forms(q) if q and answer else []:
+                said = said_whole(answer, DESCRIPTION_CHARS - len(ask) - 1)
+                if said:
+                    return ln, f"{ask} {said}"
         return None
 
     def _descriptions(self, line: Line, stage: Stage, variant: int) -> list[str]:
         """Whole sentences of at most DESCRIPTION_CHARS, each saying something the others do not: a
-        discovery question with its answer (`_asked`; the question alone where both do not fit), the
-        theme's answer, the proof that backs it, other propositions; the stage's call to action after
-        the first that has room for it."""
+        discovery question with its answer (`_asked`), the theme's answer, the proof that backs it,
+        other propositions; the stage's call to action after the first that has room for it."""
         vp = line.entry.value_proposition
         asked = self._asked(line, stage, variant)
-        q, answer = (asked[1], asked[0].entry.value_proposition) if asked else (None, None)
-        short = said_whole(answer, DESCRIPTION_CHARS - len(q) - 1) if answer and q else None
         proof = self.backer(vp) if vp else line.proof  # what backs the answer (Writer.backer turns among near ties)
         others = [v for v in self.vps if v != vp]
         k = (variant - 1) % max(1, len(others))
-        cands = [f"{q} {short}" if short else q, said_whole(vp) if vp else None,
+        cands = [asked[1] if asked else None, said_whole(vp) if vp else None,
                  sentence(tidy(proof.claim)) if proof else None,
                  *(said_whole(v) for v in others[k:] + others[:k])]
-        out = list(dict.fromkeys(c for c in cands if c and len(c) <= DESCRIPTION_CHARS))[:MAX_DESCRIPTIONS]
+        out: list[str] = []
+        for c in cands:  # each says something the others do not
+            if c and len(c) <= DESCRIPTION_CHARS and not any(c in o or o in c for o in out):
+                out.append(c)
+        out = out[:MAX_DESCRIPTIONS]
         cta = sentence(bare(self.cta(stage))) if self.cta(stage) else ""
         for i, d in enumerate(out):
             if cta and len(d) + 1 + len(cta) <= DESCRIPTION_CHARS:
