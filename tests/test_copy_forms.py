@@ -193,7 +193,7 @@ def test_every_rsa_has_a_headline_of_its_persona(name):
 def test_rsa_headlines_carry_proof_figures_where_a_whole_phrase_fits():
     heads = {h for a in written("second", "google_rsa") if not a.map_only for h in a.fields["headlines"]}
     assert "Overtime cut by 31%" in heads  # "Ember Grill House cut overtime by 31% across 28 sites ..."
-    assert not any("10 days" in h for h in heads)  # "... in 10 days on average": never without its hedge
+    assert not any("10 days" in h and "on average" not in h for h in heads)  # never without its hedge
     dev = {h for a in written("devtool", "google_rsa") if not a.map_only for h in a.fields["headlines"]}
     assert "38% fewer reruns" in dev and not any(h.lower().startswith("p95") for h in dev)
 
@@ -260,7 +260,7 @@ def test_two_personas_never_get_the_same_call_opener(name):
 
 @pytest.mark.parametrize("claim, heads", [
     ("Ember Grill House cut overtime by 31% across 28 sites in one quarter.", ["Overtime cut by 31%"]),
-    ("New sites go live in 10 days on average.", []),  # never "New sites go live in 10 days"
+    ("New sites go live in 10 days on average.", ["Go live in 10 days on average"]),  # never "... in 10 days"
     ("SOC 2 Type II report available under NDA.", ["SOC 2 Type II report available"]),
     ("Tallow Foods closed in 4 days instead of 9.", ["Tallow Foods closed in 4 days"]),
     ("p95 build time down from 22 min to 9 min.", []),  # never "P95 build time down", its figures gone

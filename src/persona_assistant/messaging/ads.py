@@ -8,12 +8,14 @@ cut clauses (phrasing.head):
   in one tap");
 - proof points that keep their figure (`proof_heads`): the claim whole, or without a trailing scope
   phrase ("Ember Grill House cut overtime by 31% | across 28 sites"), or said of what changed
-  ("Overtime cut by 31%"); never without a phrase that hedges the figure ("in 10 days | on average");
-- the persona's own, one per item: its discovery question where it fits, else a goal the map answers
-  by meaning and holding no figure said as an outcome ("Get managers back on the floor"), else the
-  question shorter ("Want to stop paying overtime?"); never an objection (an ad does not raise a
-  doubt); where no item gives one, the persona's role as a keyword ("For Controllers"). Every set has
-  one of them, so two personas never share a set;
+  ("Overtime cut by 31%"), or, said of the reader's own kind, as what the reader gets ("New sites go live
+  in 10 days on average" -> "Go live in 10 days on average"); never without a phrase that hedges the
+  figure ("New sites go live in 10 days | on average");
+- the persona's own, one per item: a goal the map answers by meaning and holding no figure said as
+  an outcome ("Get managers back on the floor"), else its discovery question, shorter where it must
+  be ("Want to cut staff turnover?"); never an objection (an ad does not raise a doubt), never one
+  that echoes a brief headline; where no item gives one, the persona's role as a keyword ("For
+  Controllers"). Every set has one of them, so two personas never share a set;
 - the calls to action and the category.
 
 Each slot (stage, variant) has a theme (`theme`): one of the stage's lines, another value
@@ -25,10 +27,12 @@ headlines with another of its stage, or repeat any earlier set of the persona, i
 note (the brief has too few whole headlines for it), never a near-copy.
 
 Descriptions (at most DESCRIPTION_CHARS) are whole sentences, each saying something the others do
-not: the theme's discovery question with its answer, the proof that backs the answer (without its
-source in parentheses: the asset's proof_points name it), other propositions, each whole or cut at a
-clause boundary (`said_whole`: never "... and managers approve."), the stage's call to action after
-the first with room for it. The brand is in the headlines, not the descriptions.
+not: a persona's discovery question with its answer, never a question left unanswered (`_asked`),
+the theme's answer, the proof that backs it (without its source in parentheses: the asset's
+proof_points name it), other propositions, each whole or cut at a clause boundary (`said_whole`:
+never "... and managers approve."), the stage's call to action after the first with room for it.
+The brand is in the headlines, not the descriptions. An RSA that can say no persona item within
+these limits is map-only: it would address nobody.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import re
 import zlib
 from functools import cached_property
 
-from persona_assistant.messaging.message_map import ANSWERS, similarity
+from persona_assistant.messaging.message_map import similarity
 from persona_assistant.messaging.phrasing import bare, head, lower_first, sentence, tidy, upper_first, whole
 from persona_assistant.messaging.sales_copy import fair_question
 from persona_assistant.messaging.writer import PROOF_BACKS, Line, Writer, angle_for, slots_up_to
@@ -47,6 +51,9 @@ HEADLINE_CHARS, DESCRIPTION_CHARS = 30, 90
 MIN_HEADLINES, SET_SIZE, MAX_HEADLINES = 6, 10, 15
 MAX_SHARED = 0.7  # a variant sharing more of its headlines with another of its stage is a near-copy: not written
 MAX_DESCRIPTIONS = 4
+# A goal said as an outcome ("Cut staff turnover") is the product's promise: the map's answer must meet the
+# goal more than barely (message_map.ANSWERS, 0.1, is enough to ask about it, not to promise it).
+OUTCOME_MATCH = 0.15
 # A trailing phrase a proof headline may drop: its scope, not its figure's hedge.
 _SCOPE = re.compile(r"\s(?=(?:across|in|over|during|within|under|at|for|from|instead of|without|with)\s)")
 _HEDGE = re.compile(r"\b(?:on average|average|median|typical(?:ly)?|up to|about|around|approximately|roughly|"
@@ -61,6 +68,10 @@ _AND_CLAUSE = re.compile(r",\s(?:and|but)\s")  # what follows is a clause of its
 _SENTENCE_END = re.compile(r"[:;](?=\s)|\s[-–—]\s|,(?=\s(?:and|but|so|which|who|with|before|after|while|when|"
                            r"without|because|not|across|every|until|unless)\b)|\s(?=with\s)")
 _FIGURE = re.compile(r"(?<![\w.])\d[\d.,]*\s?%?")  # "31%", "4 days"; not the 95 of "p95"
+# A claim about the reader's own kind ("New sites go live ...", "Customers go live ..."): its predicate is
+# what the reader gets, said to them ("Go live in 10 days on average"), hedge and all.
+_GENERIC_SUBJECT = re.compile(r"^(?:new |most |our )?(?:sites|stores|customers|teams|managers|users|companies)\s+"
+                              r"((?:go|get|see|save|cut|spend|close|ship|run)\b.+)$", re.I)
 _CLAUSE_WORDS = frozenset("without before after so because while when until unless across during once not instead "
                           "and but".split())
 _DURATION = re.compile(r"\b\d+-(?:minute|hour|day|week)\s+")  # "Book a 20-minute close assessment" -> "Book a close assessment"
@@ -82,6 +93,9 @@ def proof_heads(claim: str, limit: int = HEADLINE_CHARS) -> list[str]:
     m = _CHANGED.match(text)
     if m and len(changed := upper_first(f"{m.group(2)} {m.group(1).lower()} {m.group(3)}")) <= limit:
         out.append(changed)
+    m = _GENERIC_SUBJECT.match(text)
+    if not out and m and len(m.group(1)) <= limit and (not figure or _FIGURE.search(m.group(1))):
+        out.append(upper_first(m.group(1)))  # "New sites go live in 10 days on average" -> "Go live in 10 ..."
     return list(dict.fromkeys(out))
 
 
@@ -213,18 +227,17 @@ class SearchAds(Writer):
 
     @staticmethod
     def _persona_head(line: Line) -> str | None:
-        """The persona's headline from one of its items, whole: its discovery question; else a goal the
-        map answers by meaning, without a figure, said as the outcome ("Stop paying overtime"); else the
-        question shorter ("Still ...?", "Want to ...?"). Never an objection or a doubt."""
+        """The persona's headline from one of its items, whole: a goal the map answers by meaning, without
+        a figure, said as the outcome ("Stop paying overtime"); else its discovery question, shorter where
+        it must be ("Still ...?", "Want to ...?"). Never an objection or a doubt."""
         q = fair_question(line.insight) if line.entry.item.field != "objections" else None
         if not q:
             return None
         goal = re.sub(r"^be able to ", "", q[len("What would it take to "):-1]) \
             if q.startswith("What would it take to ") else None
         outcome = upper_first(clause_head(goal, HEADLINE_CHARS) or "") \
-            if goal and line.entry.match >= ANSWERS and not _NUMBER_WORDS.search(goal) else None
-        forms = _question_forms(q)
-        forms = forms[:1] + [outcome] + forms[1:]
+            if goal and line.entry.match >= OUTCOME_MATCH and not _NUMBER_WORDS.search(goal) else None
+        forms = [outcome, *_question_forms(q)]  # an outcome reads better than a question in a headline
         return next((h for h in forms if h and len(h) <= HEADLINE_CHARS), None)
 
     def _theme_heads(self, stage: Stage, variant: int) -> list[str]:
