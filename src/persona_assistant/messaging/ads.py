@@ -51,8 +51,9 @@ HEADLINE_CHARS, DESCRIPTION_CHARS = 30, 90
 MIN_HEADLINES, SET_SIZE, MAX_HEADLINES = 6, 10, 15
 MAX_SHARED = 0.7  # a variant sharing more of its headlines with another of its stage is a near-copy: not written
 MAX_DESCRIPTIONS = 4
-# A goal said as an outcome ("Cut staff turnover") is the product's promise: the map's answer must meet the
-# goal more than barely (message_map.ANSWERS, 0.1, is enough to ask about it, not to promise it).
+# A goal said as an outcome ("Cut staff turnover"), or a question answered in one description, is the
+# product's promise: the map's answer must meet the item more than barely (message_map.ANSWERS, 0.1, is
+# enough to ask about it, not to promise it).
 OUTCOME_MATCH = 0.15
 # A trailing phrase a proof headline may drop: its scope, not its figure's hedge.
 _SCOPE = re.compile(r"\s(?=(?:across|in|over|during|within|under|at|for|from|instead of|without|with)\s)")
@@ -307,7 +308,8 @@ class SearchAds(Writer):
         lines = [line] + [x for x in pool if x.entry.value_proposition == vp] + pool
         for ln in [x for x in lines if x.entry.item.field != "triggers"] + lines:  # a one-off event last
             q = fair_question(ln.insight) if ln.entry.item.field != "objections" else None
-            answer = ln.entry.value_proposition or (ln.proof.claim if ln.proof_answers and ln.proof else "")
+            answer = ln.proof.claim if ln.proof_answers and ln.proof else \
+                ln.entry.value_proposition if ln.entry.match >= OUTCOME_MATCH else ""  # an answer is a promise
             for ask in _question_forms(q) if q and answer else []:
                 said = said_whole(answer, DESCRIPTION_CHARS - len(ask) - 1)
                 if said:
