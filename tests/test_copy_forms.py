@@ -175,8 +175,8 @@ def test_rsa_sets_are_distinct_and_no_variant_is_a_near_copy(name):
     assert len(set(sets)) == len(sets)  # across personas too: the campaign's repetition lint
     for a, b in combinations(kept, 2):
         if a.persona_id == b.persona_id and a.stage == b.stage:
-            shared = set(a.fields["headlines"]) & set(b.fields["headlines"])
-            assert len(shared) <= MAX_SHARED * min(len(a.fields["headlines"]), len(b.fields["headlines"])), (a.id, b.id)
+            mine, theirs = set(a.fields["headlines"]), set(b.fields["headlines"])
+            assert len(mine & theirs) <= MAX_SHARED * min(len(mine), len(theirs)), (a.id, b.id)
     for a in (a for a in written(name, "google_rsa") if a.map_only):
         assert "headline" in a.note or "persona item" in a.note, a.note  # honest about why
 

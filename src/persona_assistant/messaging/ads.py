@@ -75,7 +75,8 @@ _GENERIC_SUBJECT = re.compile(r"^(?:new |most |our )?(?:sites|stores|customers|t
                               r"((?:go|get|see|save|cut|spend|close|ship|run)\b.+)$", re.I)
 _CLAUSE_WORDS = frozenset("without before after so because while when until unless across during once not instead "
                           "and but".split())
-_DURATION = re.compile(r"\b\d+-(?:minute|hour|day|week)\s+")  # "Book a 20-minute close assessment" -> "Book a close assessment"
+# "Book a 20-minute close assessment" -> "Book a close assessment": a call to action without its length
+_DURATION = re.compile(r"\b\d+-(?:minute|hour|day|week)\s+")
 _NUMBER_WORDS = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                            r"(?:\w+-)?(?:day|week|month|hour))\b", re.I)
 
@@ -204,17 +205,19 @@ class SearchAds(Writer):
     def brief_heads(self) -> list[tuple[str, str | None]]:
         """The brief's whole headlines, each with what it is about (a value proposition or a proof claim;
         None for the brand, category and calls to action), brand first."""
-        parts = [p.strip() for p in re.split(r",\s|\s(?:and|with)\s|\s(?=for\s)", self.brief.category or "") if p.strip()]
-        heads = [upper_first(h) for p in parts if (h := head(p, HEADLINE_CHARS))]
+        parts = re.split(r",\s|\s(?:and|with)\s|\s(?=for\s)", self.brief.category or "")
+        heads = [upper_first(h) for p in parts if p.strip() and (h := head(p.strip(), HEADLINE_CHARS))]
         first = lower_first(heads[0]) if heads and not heads[0].startswith("For ") else None
-        brand = f"{self.product} {first}" if first and len(self.product) + len(first) < HEADLINE_CHARS else self.product
+        brand = f"{self.product} {first}" if first and len(f"{self.product} {first}") <= HEADLINE_CHARS \
+            else self.product
         out: list[tuple[str, str | None]] = [(brand, None)]
         out += [(h, None) for h in heads if h.lower() not in brand.lower()]  # the category's other phrases
         for v in self.vps:
             out += [(h, v) for h in clause_heads(v)]
         for p in self.proofs:
             out += [(h, p.claim) for h in proof_heads(p.claim)]
-        out += [(h, None) for c in self.ctas if (h := head(c, HEADLINE_CHARS) or head(_DURATION.sub("", c), HEADLINE_CHARS))]
+        out += [(h, None) for c in self.ctas
+                if (h := head(c, HEADLINE_CHARS) or head(_DURATION.sub("", c), HEADLINE_CHARS))]
         kept: list[tuple[str, str | None]] = []
         for h, about in out:
             if not any(_echoes(h, k) for k, _ in kept):

@@ -4,8 +4,9 @@ Objection handling: exactly one response per persona objection, in order (the ch
 per_objection rule), in every variant: the objection is restated in the company's voice
 (phrasing.insight, else phrasing.worry), never quoted, and met by what in the brief meets it by
 meaning (the value proposition and the proof point closest to it, each where it reaches its floor;
-a proposition alone is backed by the proof point that backs it), then a low-friction next step (the call to action closest to
-it). The variant's angle sets the shape, so no variant is a copy or a pointer to another:
+a proposition alone is backed by the proof point that backs it), then a low-friction next step (the
+call to action closest to it). The variant's angle sets the shape, so no variant is a copy of another
+or a pointer to it:
 
 - pain (acknowledge first): "If you're worried about X, that's a fair concern. <answer> <backing>
   <next step>";
@@ -21,9 +22,9 @@ never with an answer to something else.
 Call opener: permission first, in the greeting sentence ("Hi {{first_name}}, it's {{sender_name}}
 from Rosterly, and this is a cold call: may I take half a minute to say why I called?"); then the
 reason, tied to this persona's lead pain or goal (the item and the answer to it, in the company's
-voice) with the proof point that backs the answer where one does (first, on the proof angle); then three open discovery
-questions from the persona's other items, in the order situation (triggers), process (pains,
-criteria), outcome (goals). Open shapes (How/What) first; "Do you still X?" is asked "How often
+voice) with the proof point that backs the answer where one does (first, on the proof angle); then
+three open discovery questions from the persona's other items, in the order situation (triggers),
+process (pains, criteria), outcome (goals). Open shapes (How/What) first; "Do you still X?" is asked "How often
 do you still X?"; "Would you ...?" and doubts ("Are you worried ...?", "How sure are you ...?") are
 never asked: an objection is not planted on a cold call. Fewer than three such questions: map-only.
 """
@@ -105,10 +106,10 @@ class SalesCopy(Writer):
         return {"responses": responses} if responses else "this persona has no objections"
 
     def _meets(self, objection: str) -> tuple[str | None, ProofPoint | None]:
-        """The value proposition and proof point that meet `objection` by meaning (see module doc):
-        each only when it reaches its floor (a proof point writer.PROOF_BACKS, as for any line: a proposition the map's
-        floor for objections); a proposition that meets it is backed by the proof point that backs the
-        proposition when no proof meets the objection itself."""
+        """The value proposition and proof point that meet `objection` by meaning, each only when it
+        reaches its floor (a proof point writer.PROOF_BACKS, as for any line; a proposition the map's
+        floor for objections): "SOC 2 report available" is no answer to price. A proposition that meets
+        it is backed by the proof point that backs the proposition when no proof meets the objection."""
         vps = sorted(((similarity(objection, v), v) for v in self.vps), reverse=True)
         proofs = sorted(((similarity(objection, p.claim), -k, p) for k, p in enumerate(self.proofs)),
                         key=lambda t: t[:2], reverse=True)
@@ -153,7 +154,8 @@ class SalesCopy(Writer):
             return "fewer than three open discovery questions from this persona's items"
         answer = self.answer(reason_line, form)
         vp = reason_line.entry.value_proposition
-        proof = self.backer(vp) if vp and not reason_line.proof_answers else None  # none rather than one about something else
+        # the proof that backs the answer: none rather than one about something else
+        proof = self.backer(vp) if vp and not reason_line.proof_answers else None
         evidence = proof_sentence(proof) if proof else None
         reason = [evidence, answer] if angle == "proof" else [answer, evidence]
         permission = PERMISSION[form % len(PERMISSION)].format(p=self.product)
@@ -166,7 +168,8 @@ class SalesCopy(Writer):
         pool = [ln for ln in self.leads(stage, angle_for(variant)) if ln.entry.item.field != "objections"]
         pool = [ln for ln in pool if ln.entry.item.field in ("pains", "goals")] or pool
         if angle_for(variant) == "proof":  # the proof angle leads with a line whose answer a proof point backs
-            pool = sorted(pool, key=lambda ln: not (ln.entry.value_proposition and self.backer(ln.entry.value_proposition)))
+            pool = sorted(pool, key=lambda ln: not (ln.entry.value_proposition
+                                                    and self.backer(ln.entry.value_proposition)))
         return pool[(variant - 1 + self.turn) % len(pool)] if pool else None
 
     def _questions(self, stage: Stage, variant: int, reason: Line) -> list[tuple[Line, str]]:
