@@ -158,7 +158,7 @@ class SalesCopy(Writer):
         proof = self.backer(vp) if vp and not reason_line.proof_answers else None
         evidence = proof_sentence(proof) if proof else None
         reason = [evidence, answer] if angle == "proof" else [answer, evidence]
-        permission = PERMISSION[form % len(PERMISSION)].format(p=self.product)
+        permission = PERMISSION[(variant - 1 + form) % len(PERMISSION)].format(p=self.product)  # per stage and variant
         return {"opener": " ".join(p for p in [permission, *reason] if p),
                 "questions": [self.use(ln, q) for ln, q in questions]}
 
