@@ -115,6 +115,26 @@ def test_late_answers_while_nothing_was_on_time_are_a_busy_machine_not_a_queue()
     assert not cap.settled and cap.limit == LOCAL_START + 1
 
 
+def test_late_answers_from_a_deep_queue_count_when_our_loop_ran_on_time():
+    """A deep queue answers nothing on time, yet the client sat idle: that is the server's queue (the
+    test above is the same answers while our loop ran late, a busy machine)."""
+    cap = Capacity.for_endpoint(LOCAL, 8, None)
+    cap.in_flight += 1
+    cap.release(1, 0.30, sent_at=0.0)
+    sent = time.monotonic()
+    cap.in_flight += 3
+    for started_with in (3, 4, 2):
+        cap.release(started_with, 0.95, sent_at=sent, stalled_at=cap.stalled)  # no lateness of ours meanwhile
+    assert cap.settled and cap.limit == 1
+    busy = Capacity.for_endpoint(LOCAL, 8, None)
+    busy.in_flight += 4
+    busy.release(1, 0.30, sent_at=0.0)
+    busy.stalled = 0.9  # our loop ran late for most of the wait
+    for started_with in (3, 4, 2):
+        busy.release(started_with, 0.95, sent_at=time.monotonic(), stalled_at=0.0)
+    assert not busy.settled
+
+
 def test_a_slow_answer_alone_on_the_server_is_a_slow_model_not_a_full_server():
     cap = Capacity.for_endpoint(LOCAL, 8, None)
     cap.in_flight += 2

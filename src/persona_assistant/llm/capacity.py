@@ -47,6 +47,7 @@ SLOW_SLACK_S = 0.05  # ...plus this much (scheduling noise on tiny waits)
 SLOW_RUN = 3  # late first tokens among the last SLOW_WINDOW answers that show queueing (one timeout is enough)
 SLOW_WINDOW = 5
 PROBE_S = 0.01  # the event-loop lateness probe's tick
+QUIET_SHARE = 0.25  # a wait during which our loop ran late less than this share of it: the server's, not ours
 
 
 def is_local(base_url: str) -> bool:
@@ -127,10 +128,14 @@ class Capacity:
         return max(late, last) if now - ended <= 2 * PROBE_S else late
 
     def release(self, started_with: int, first_token_s: float | None = None, timed_out: bool = False,
-                sent_at: float | None = None, first_token_raw: float | None = None) -> None:
+                sent_at: float | None = None, first_token_raw: float | None = None,
+                stalled_at: float | None = None) -> None:
         """A request admitted with `started_with` in flight at `sent_at` is over: learn from its wait
         for a first token (less the loop's lateness when it was seen; the fastest is kept as
-        measured, `first_token_raw`, which no correction can make shorter than the server took)."""
+        measured, `first_token_raw`, which no correction can make shorter than the server took).
+        A late answer counts as queueing when another was on time since it was sent, or when our
+        event loop ran on time through its wait (`stalled` grew by less than QUIET_SHARE of it since
+        `stalled_at`): a deep queue answers nothing on time, but it leaves the client idle."""
         self.in_flight -= 1
         if timed_out:
             self.given_up += 1
@@ -140,7 +145,8 @@ class Capacity:
             if self.fastest is None or measured < self.fastest:
                 self.fastest = measured
             if first_token_s > self.fastest * SLOW_FACTOR + SLOW_SLACK_S:
-                if sent_at is None or self._on_time_at >= sent_at:  # else nothing was on time: the machine
+                quiet = stalled_at is not None and self.stalled - stalled_at < QUIET_SHARE * first_token_s
+                if sent_at is None or self._on_time_at >= sent_at or quiet:  # else a busy machine, not the server
                     self._recent.append(started_with)
                 late = [k for k in self._recent if k]
                 if len(late) >= SLOW_RUN:  # persistent, not a hiccup of a busy machine

@@ -120,6 +120,7 @@ class _Ticket:
     first_token_s: float | None = None
     first_token_raw: float | None = None
     timed_out: bool = False
+    stalled_at: float = 0.0  # the capacity probe's total lateness when it was sent
 
 
 class StructuredLoop:
@@ -267,12 +268,12 @@ class StructuredLoop:
 
     @asynccontextmanager
     async def _slot(self):
-        ticket = _Ticket(await self.capacity.acquire())
+        ticket = _Ticket(await self.capacity.acquire(), stalled_at=self.capacity.stalled)
         try:
             yield ticket
         finally:
             self.capacity.release(ticket.started_with, ticket.first_token_s, ticket.timed_out, ticket.sent_at,
-                                  ticket.first_token_raw)
+                                  ticket.first_token_raw, ticket.stalled_at)
 
     def _accept(self, task: str, verdict: Verdict, checks: Sequence[Check], usage: Usage, started: float,
                 modes: list[str], attempts: int, key: str, version: str | None, used: set[str],

@@ -87,8 +87,8 @@ def lower_first(text: str) -> str:
         return text[:1].lower() + text[1:]
     if len(first) > 1 and (first[1:2].isupper() or any(c.isdigit() for c in first)) or first == "I":
         return text
-    if len(parts) > 1 and parts[1][:1].isupper():
-        return text  # a name: "Ember Grill House cut ..."
+    if len(parts) > 1 and parts[1][:1].isupper() and not parts[1].isupper():
+        return text  # a name: "Ember Grill House cut ..." (not "Cut CI time": an acronym is no name)
     return text[:1].lower() + text[1:]
 
 
