@@ -98,6 +98,8 @@ class ChannelWriter(SearchAds, SalesCopy):
                 body.append(f"P.S. {self.use(other, second)}")
         if word_count("\n\n".join(body)) < min_words:  # a short note: the ask says why, in the reader's terms
             body[body.index(SIGN_OFF) - 1] = f"If that sounds familiar, {lower_first(body[body.index(SIGN_OFF) - 1])}"
+        if word_count("\n\n".join(body)) < min_words:
+            return f"too little the brief answers clearly for a {min_words}-word email"
         while word_count("\n\n".join(body)) > 150 and body[-1].startswith("P.S."):
             body.pop()
         return {"subject": subject[0], "body": "\n\n".join(body)}
@@ -155,7 +157,8 @@ class ChannelWriter(SearchAds, SalesCopy):
         def evidence(ln: Line) -> str | None:  # the proof angle: the reader's question and the evidence
             q = ln.insight.headline_question() if ln.entry.item.field != "objections" else None
             text = f"{q} {proof_sentence(ln.proof)}" if q and ln.proof and not ln.proof_answers else None
-            return text if text and len(text) <= 150 and self.backing(headline[0]) is None else None
+            named = text and self.product.lower() in f"{text} {headline[0]}".lower()  # the ad names the product
+            return text if named and len(text) <= 150 and self.backing(headline[0]) is None else None
         make = (lambda ln: evidence(ln) or ln.opener(self.product, form, limit=150)) if angle_for(variant) == "proof" \
             else (lambda ln: ln.opener(self.product, form, limit=150))
         intro = self.fitting(pool, make)

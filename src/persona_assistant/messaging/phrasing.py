@@ -304,8 +304,8 @@ def worry(text: str) -> Insight | None:
     frame, rest = (m.group(1).lower(), m.group(2)) if m else ("worried", rest)
     w = bare(you_form(rest)).split()
     for n in range(min(len(w), 14), 1, -1):  # at a phrase boundary: the end, or before a preposition or clause
-        if n < len(w) and w[n].lower() not in _WORRY_BREAKS:
-            continue
+        if n < len(w) and (w[n].lower() not in _WORRY_BREAKS or _joins_names(" ".join(w), len(" ".join(w[:n])) + 1)):
+            continue  # not a boundary, or inside a list ("handle Canadian | and US rules")
         clause = f"you're {frame} {lower_first(' '.join(w[:n]))}"
         if longest_shared_run(words(clause), original) < QUOTE_RUN_WORDS and whole(clause.replace("-", "")) \
                 and w[n - 1].lower().strip(".,") not in _DANGLING and not _WEAK_END.search(clause):
@@ -341,8 +341,9 @@ AFTER_CLAUSE_FORMS = {
     "noun": ("{p} gives you {v}", "{p} gives your team {v}"),
     "statement": ("that's where {p} comes in: {v}", "{p} changes that: {v}"),
 }
-# After a wish ("If you want to stop paying overtime, ..."), nothing needs changing: the product gets you there.
-AFTER_WISH = {**AFTER_CLAUSE_FORMS, "statement": ("that's where {p} comes in: {v}", "{p} gets you there: {v}")}
+# After a wish ("If you'd love for the team to swap shifts themselves, ..."), nothing needs changing, and the
+# product does not promise the wish itself ("gets you there" claims an outcome the brief never states): it helps.
+AFTER_WISH = {**AFTER_CLAUSE_FORMS, "statement": ("that's where {p} comes in: {v}", "here's how {p} helps: {v}")}
 _WISH = re.compile(r"^(?:you(?: want| need| would like| would love|'d love|'d like)\b|your (?:goal|aim|target|plan)\b)")
 
 
