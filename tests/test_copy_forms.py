@@ -192,7 +192,8 @@ def test_every_rsa_has_a_headline_of_its_persona(name):
 
 def test_rsa_headlines_carry_proof_figures_where_a_whole_phrase_fits():
     heads = {h for a in written("second", "google_rsa") if not a.map_only for h in a.fields["headlines"]}
-    assert "Overtime cut by 31%" in heads  # "Ember Grill House cut overtime by 31% across 28 sites ..."
+    assert any("Go live in 10 days on average" == h for h in heads)  # "New sites go live in 10 days on average"
+    assert not any("31%" in h and "Ember" not in h for h in heads)  # one customer's result is never everyone's
     assert not any("10 days" in h and "on average" not in h for h in heads)  # never without its hedge
     dev = {h for a in written("devtool", "google_rsa") if not a.map_only for h in a.fields["headlines"]}
     assert "38% fewer reruns" in dev and not any(h.lower().startswith("p95") for h in dev)
@@ -259,7 +260,7 @@ def test_two_personas_never_get_the_same_call_opener(name):
 
 
 @pytest.mark.parametrize("claim, heads", [
-    ("Ember Grill House cut overtime by 31% across 28 sites in one quarter.", ["Overtime cut by 31%"]),
+    ("Ember Grill House cut overtime by 31% across 28 sites in one quarter.", []),  # never without Ember
     ("New sites go live in 10 days on average.", ["Go live in 10 days on average"]),  # never "... in 10 days"
     ("SOC 2 Type II report available under NDA.", ["SOC 2 Type II report available"]),
     ("Tallow Foods closed in 4 days instead of 9.", ["Tallow Foods closed in 4 days"]),
