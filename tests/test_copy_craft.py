@@ -337,3 +337,11 @@ def test_a_customers_name_is_not_what_a_proof_point_says():
     assert not {"ember", "grill", "house"} & set(concepts(claim))
     assert similarity("See labour cost against sales for every site, every day, before overtime happens.",
                       claim) >= PROOF_BACKS
+
+
+def test_a_call_script_says_a_proof_points_source_aloud_not_in_brackets():
+    from persona_assistant.messaging.phrasing import proof_sentence
+    p = ProofPoint(claim="New sites go live in 10 days on average.", source="Rosterly onboarding data, 2024-2025")
+    assert proof_sentence(p) == "New sites go live in 10 days on average (Rosterly onboarding data, 2024-2025)."
+    assert proof_sentence(p, spoken=True) == \
+        "New sites go live in 10 days on average. That's from Rosterly onboarding data, 2024-2025."

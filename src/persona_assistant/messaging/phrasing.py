@@ -368,9 +368,13 @@ def value_sentence(vp: str, product: str, form: int = 0, *, limit: int | None = 
     return sentence(template.format(p=product, v=lower_first(short))) if short else None
 
 
-def proof_sentence(p: ProofPoint, *, with_source: bool = True) -> str:
+def proof_sentence(p: ProofPoint, *, with_source: bool = True, spoken: bool = False) -> str:
+    """A proof point in the company's voice with its source: in brackets for the page, said after it
+    aloud (`spoken`, a call script: "... That's from the Rosterly customer survey, 212 managers, 2025.")."""
     claim = sentence(tidy(p.claim))
-    return f"{claim[:-1]} ({p.source})." if with_source and p.source and claim.endswith(".") else claim
+    if not (with_source and p.source and claim.endswith(".")):
+        return claim
+    return f"{claim} That's from {p.source}." if spoken else f"{claim[:-1]} ({p.source})."
 
 
 def cta_sentence(cta: str, form: int = 0) -> str:

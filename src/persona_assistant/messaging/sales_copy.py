@@ -45,8 +45,8 @@ ACKNOWLEDGE = ("{c}, that's a fair concern.", "{c}, it's worth asking.", "{c}, y
 PERMISSION = (
     "Hi {{{{first_name}}}}, it's {{{{sender_name}}}} from {p}, and this is a cold call: may I take half a minute "
     "to say why I called?",
-    "Hi {{{{first_name}}}}, it's {{{{sender_name}}}} at {p}, ringing out of the blue: is now a bad time for half "
-    "a minute on why?",
+    "Hi {{{{first_name}}}}, it's {{{{sender_name}}}} at {p}, calling out of the blue: is now a bad time, or can I "
+    "have thirty seconds to tell you why I called?",
     "Hi {{{{first_name}}}}, {{{{sender_name}}}} from {p} here: have I caught you at a bad moment, or can I take "
     "half a minute to say why I called?",
 )
@@ -156,7 +156,7 @@ class SalesCopy(Writer):
         vp = reason_line.entry.value_proposition
         # the proof that backs the answer: none rather than one about something else
         proof = self.backer(vp) if vp and not reason_line.proof_answers else None
-        evidence = proof_sentence(proof) if proof else None
+        evidence = proof_sentence(proof, spoken=True) if proof else None
         reason = [evidence, answer] if angle == "proof" else [answer, evidence]
         permission = PERMISSION[(variant - 1 + form) % len(PERMISSION)].format(p=self.product)  # per stage and variant
         return {"opener": " ".join(p for p in [permission, *reason] if p),
