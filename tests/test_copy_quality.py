@@ -340,7 +340,7 @@ def test_head_is_a_whole_phrase_or_nothing(text, limit, expected):
     ("Honestly, the biggest pain is that labour cost only shows up two weeks later.",
      "labour cost only shows up two weeks later", "How does your team handle it when labour cost only shows up two weeks later?"),
     ("We moved to a new payroll provider in January, and the export broke twice.",
-     "you moved to a new payroll provider", "What changed when you moved to a new payroll provider?"),
+     "you moved to a new payroll provider", "Have you moved to a new payroll provider recently?"),
 ])
 def test_an_item_is_said_in_the_company_voice_never_repeated(item, clause, question):
     from persona_assistant.messaging.phrasing import insight

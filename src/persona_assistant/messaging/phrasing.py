@@ -168,7 +168,8 @@ class Insight:
         if m and m.group(2).lower() in _IMPERATIVES and m.group(2).lower() not in ("see", "know", "get", "have"):
             return f"Ready to {m.group(1)}?"  # an action the reader takes ("stop paying overtime"), not a state
         q = self.question()
-        if q is None or re.match(r"^(?:What changed when|Would you say|How does your team handle it when)\b", q):
+        if q is None or re.match(r"^(?:What changed when|Would you say|How does your team handle it when|Have you)\b",
+                                 q):
             return None
         return q
 
@@ -201,7 +202,10 @@ class Insight:
                 if m:
                     return form(*m.groups())
             return f"How does your team handle it when {c}?"
-        if re.match(r"^you (?:\w+ed|went|had|got|made|took|began|bought|lost) ", c):
+        m = re.match(r"^you (\w+ed) (.+?)(?: (?:last|this) (?:year|month|quarter|week))?$", c)
+        if m:  # one interviewee's event, asked of the reader without presuming it: "Have you moved ... recently?"
+            return f"Have you {m.group(1)} {m.group(2)} recently?"
+        if re.match(r"^you (?:went|had|got|made|took|began|bought|lost) ", c):
             return f"What changed when {c}?"
         return f"Would you say {c}?"
 
