@@ -298,7 +298,7 @@ def test_no_role_label_on_subjects_and_no_sales_ask_in_organic_posts():
 
 def test_an_email_asks_for_the_call_to_action_as_a_question_the_lint_counts_once():
     from persona_assistant.messaging.lint import count_ctas
-    from persona_assistant.messaging.phrasing import cta_sentence
+    from persona_assistant.messaging.voice import cta_sentence
 
     brief = Brief(product="Rosterly", value_propositions=["Build the rota in minutes."],
                   calls_to_action=["Book a 20-minute rota review", "Get the labour-cost benchmark",
@@ -321,7 +321,7 @@ def test_a_proposition_that_promises_several_things_answers_by_its_best_part():
 
 
 def test_a_wish_is_met_and_a_pain_is_changed():
-    from persona_assistant.messaging.phrasing import value_sentence
+    from persona_assistant.messaging.voice import value_sentence
     vp = "Staff swap and pick up shifts from their phones, and managers approve in one tap."
     wished = {value_sentence(vp, "Rosterly", f, after_clause="wish") for f in range(2)}
     pained = {value_sentence(vp, "Rosterly", f, after_clause="pain") for f in range(2)}
@@ -340,7 +340,7 @@ def test_a_customers_name_is_not_what_a_proof_point_says():
 
 
 def test_a_call_script_says_a_proof_points_source_aloud_not_in_brackets():
-    from persona_assistant.messaging.phrasing import proof_sentence
+    from persona_assistant.messaging.voice import proof_sentence
     p = ProofPoint(claim="New sites go live in 10 days on average.", source="Rosterly onboarding data, 2024-2025")
     assert proof_sentence(p) == "New sites go live in 10 days on average (Rosterly onboarding data, 2024-2025)."
     assert proof_sentence(p, spoken=True) == \

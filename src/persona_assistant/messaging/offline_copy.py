@@ -25,9 +25,8 @@ from persona_assistant.messaging.channels import Channel, LintConfig
 from persona_assistant.messaging.lint import errors, lint_asset, word_count
 from persona_assistant.messaging.quality import carried
 from persona_assistant.messaging.message_map import stage_entries
-from persona_assistant.messaging.phrasing import (
-    bare, cta_sentence, fit_chars, fit_words, lower_first, proof_sentence, sentence, tidy, value_sentence,
-)
+from persona_assistant.messaging.phrasing import bare, fit_chars, fit_words, lower_first, sentence, tidy
+from persona_assistant.messaging.voice import cta_sentence, proof_sentence, value_sentence
 from persona_assistant.messaging.ads import SearchAds
 from persona_assistant.messaging.sales_copy import SalesCopy
 from persona_assistant.messaging.writer import ANGLES, STAGES, Line, angle_for, slot_of

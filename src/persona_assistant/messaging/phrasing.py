@@ -1,4 +1,5 @@
-"""Sentence craft for the offline engine: whole phrases, the company's voice, no one's quote.
+"""Sentence craft for the offline engine: whole phrases, the reader in the company's voice, no one's
+quote (how the brief's own lines are said is voice.py).
 
 - `head(text, limit)`: the longest *whole* phrase at the start of `text` that fits: the text
   itself, or the part before a colon, semicolon or dash, or before a clause that qualifies it
@@ -10,9 +11,6 @@
   month"), shortened at a clause or phrase boundary until it repeats fewer than
   attribution.QUOTE_RUN_WORDS consecutive words of the original: the insight is used, the
   interviewee is not quoted. None when that cannot be done without a fragment.
-- `value_sentence`: a value proposition said by the product ("Closewise helps you close the
-  books in days"), in a form that fits how the proposition is written (imperative, noun
-  phrase or statement), varied by `form`.
 - `fit_chars`/`fit_words`: the older cut-to-fit helpers, kept for custom channels' free text.
 """
 
@@ -23,7 +21,6 @@ from dataclasses import dataclass
 
 from persona_assistant.messaging.attribution import QUOTE_RUN_WORDS, longest_shared_run, words
 from persona_assistant.messaging.quality import fragment_problem
-from persona_assistant.schemas import ProofPoint
 
 _FILLER = re.compile(r"^(?:honestly|so|well|yeah|look|basically|i mean|um|uh|and|but|mostly|also|plus)\b[,\s]*",
                      re.I)
@@ -57,14 +54,10 @@ _BAD_OPENERS = {"it", "that", "that's", "this", "there", "they", "he", "she", "t
                 "when", "and", "but", "so", "because", "if", "not", "then", "also", "as", "once", "after",
                 "since", "though", "although", "while", "where", "who", "how", "why", "yes", "no", "one", "from", "in",
                 "on", "at", "for", "with", "during", "before", "to", "of", "by", "mostly", "not"}
-_IMPERATIVE_NEXT = {"the", "your", "a", "an", "every", "each", "all", "more", "fewer", "less", "no", "it", "them",
-                    "what", "who", "how", "which", "one", "any", "in", "up"}
-_IMPERATIVES = set("close cut match see get keep stop save find know run reduce replace automate track plan build "
+IMPERATIVES = set("close cut match see get keep stop save find know run reduce replace automate track plan build "
                    "ship give put turn catch spot fill schedule hire pay send win grow launch start end fix avoid "
                    "prevent protect answer approve review fill cover swap publish forecast stay stop let make take meet hit reach "
                    "move share show prove report bring turn".split())
-_NP_START = {"a", "an", "one", "live", "real-time", "fewer", "every", "all", "full", "instant", "automatic",
-             "automated", "faster", "clear", "complete", "single"}
 
 
 def tidy(text: str) -> str:
@@ -165,7 +158,7 @@ class Insight:
         interviewee's story ("What changed when you acquired ...") or hedged ("Would you say ...")."""
         m = re.match(r"^you(?: want| need| would like| would love|'d love|'d like) to (?:be able to )?((\w+) .+)$",
                      self.clause)
-        if m and m.group(2).lower() in _IMPERATIVES and m.group(2).lower() not in ("see", "know", "get", "have"):
+        if m and m.group(2).lower() in IMPERATIVES and m.group(2).lower() not in ("see", "know", "get", "have"):
             return f"Ready to {m.group(1)}?"  # an action the reader takes ("stop paying overtime"), not a state
         q = self.question()
         if q is None or re.match(r"^(?:What changed when|Would you say|How does your team handle it when|Have you)\b",
@@ -289,7 +282,7 @@ def insight(text: str) -> Insight | None:
         clause = _WEAK_END.sub("", clause)
     clause = lower_first(clause)
     personal = bool(re.match(r"you\b|your\b|you['’]", clause))
-    if not personal and (not _FINITE.search(clause) or clause.split()[0].lower() in _IMPERATIVES):
+    if not personal and (not _FINITE.search(clause) or clause.split()[0].lower() in IMPERATIVES):
         return None  # "SSO with your identity provider", "Close in five days": not a statement
     return Insight(clause, personal=personal)
 
@@ -315,91 +308,6 @@ def worry(text: str) -> Insight | None:
                 and w[n - 1].lower().strip(".,") not in _DANGLING and not _WEAK_END.search(clause):
             return Insight(clause, personal=True)  # ("lock-in" is one word, not a phrase ending on "in")
     return None
-
-
-# --------------------------------------------------------------------------- the brief's voice
-
-
-def value_kind(vp: str) -> str:
-    """'imperative' ("Close the books"), 'noun' ("An audit trail ...") or 'statement'."""
-    w = [x.lower().strip(",.:;") for x in vp.split()[:2]]
-    if not w:
-        return "statement"
-    if w[0] in _NP_START:
-        return "noun"
-    if w[0] in _IMPERATIVES or len(w) > 1 and w[1] in _IMPERATIVE_NEXT and not w[0].endswith("s"):
-        return "imperative"
-    return "statement"
-
-
-# A value proposition said on its own ("Rosterly helps you build next week's rota"), or after the reader's
-# situation ("If you rebuild the rota by hand, Rosterly helps you ..."; `after_clause`). A proposition written
-# as a statement about others ("Staff swap shifts from their phones") is never glued on with "can help:".
-VALUE_FORMS = {
-    "imperative": ("{p} helps you {v}", "With {p}, you {v}", "{p} lets your team {v}"),
-    "noun": ("{p} gives you {v}", "With {p}, you get {v}", "{p} gives your team {v}"),
-    "statement": ("With {p}, {v}", "On {p}, {v}", "With {p}, {v}"),
-}
-AFTER_CLAUSE_FORMS = {
-    "imperative": ("{p} helps you {v}", "{p} lets your team {v}", "{p} lets you {v}"),
-    "noun": ("{p} gives you {v}", "{p} gives your team {v}"),
-    "statement": ("that's where {p} comes in: {v}", "{p} changes that: {v}"),
-}
-# After a wish ("If you'd love for the team to swap shifts themselves, ..."), nothing needs changing, and the
-# product does not promise the wish itself ("gets you there" claims an outcome the brief never states): it helps.
-AFTER_WISH = {**AFTER_CLAUSE_FORMS, "statement": ("that's where {p} comes in: {v}", "here's how {p} helps: {v}")}
-_WISH = re.compile(r"^(?:you(?: want| need| would like| would love|'d love|'d like)\b|your (?:goal|aim|target|plan)\b)")
-
-
-def is_wish(clause: str) -> bool:
-    """Whether an insight's clause is something the reader wants rather than something that goes wrong."""
-    return bool(_WISH.match(clause))
-
-
-def value_sentence(vp: str, product: str, form: int = 0, *, limit: int | None = None,
-                   after_clause: bool | str = False) -> str | None:
-    """The value proposition said by the product, whole; its head phrase when `limit` demands.
-    `after_clause`: said after the reader's situation (True, "pain") or wish ("wish")."""
-    text = bare(tidy(vp))
-    table = AFTER_WISH if after_clause == "wish" else AFTER_CLAUSE_FORMS if after_clause else VALUE_FORMS
-    forms = table[value_kind(text)]
-    template = forms[form % len(forms)]
-    full = sentence(template.format(p=product, v=lower_first(text)))
-    if limit is None or len(full) <= limit:
-        return full
-    room = limit - len(template.format(p=product, v="")) - 1
-    short = head(text, room)
-    return sentence(template.format(p=product, v=lower_first(short))) if short else None
-
-
-def proof_sentence(p: ProofPoint, *, with_source: bool = True, spoken: bool = False) -> str:
-    """A proof point in the company's voice with its source: in brackets for the page, said after it
-    aloud (`spoken`, a call script: "... That's from the Rosterly customer survey, 212 managers, 2025.")."""
-    claim = sentence(tidy(p.claim))
-    if not (with_source and p.source and claim.endswith(".")):
-        return claim
-    return f"{claim} That's from {p.source}." if spoken else f"{claim[:-1]} ({p.source})."
-
-
-def cta_sentence(cta: str, form: int = 0) -> str:
-    """The call to action as a yes/no question in the reader's frame, by what it asks for: a
-    conversation ("Open to a 20-minute rota review?"), something to read or watch ("Want the
-    labour-cost benchmark?"), a trial ("Want me to set up a 14-day trial?"); a call that does not start
-    with such a verb is said as it is. The question names the call's object, which the lint counts as
-    the call to action (lint.count_ctas)."""
-    cta = bare(cta)
-    verb, _, obj = cta.partition(" ")
-    kind = next((k for k, verbs in _ASK_VERBS.items() if verb.lower() in verbs), None)
-    if kind is None or len(obj.split()) < 2:
-        return f"{cta}."
-    forms = {"talk": ("Open to {o}?", "Worth {o} next week?"), "content": ("Want {o}?", "Want me to send {o}?"),
-             "trial": ("Want me to set up {o}?", "Want to {l}?")}[kind]
-    return forms[form % len(forms)].format(o=obj, l=lower_first(cta))
-
-
-_ASK_VERBS = {"talk": frozenset("book schedule request arrange".split()),
-              "content": frozenset("get download see read watch grab claim".split()),
-              "trial": frozenset("start try join".split())}
 
 
 # --------------------------------------------------------------------------- cut to fit (custom channels)

@@ -5,9 +5,8 @@ and in the same voice as the copy: insights, never an interviewee's words in quo
 from __future__ import annotations
 
 from persona_assistant.messaging.message_map import build_message_map, stage_entries
-from persona_assistant.messaging.phrasing import (
-    bare, fit_words, insight, proof_sentence, sentence, tidy, upper_first,
-)
+from persona_assistant.messaging.phrasing import bare, fit_words, insight, sentence, tidy, upper_first
+from persona_assistant.messaging.voice import proof_sentence
 from persona_assistant.schemas import ICP, Brief, ContentIdea, ItemRef, JourneyMap, JourneyStep, Persona
 
 STAGE_CHANNEL = {"awareness": "linkedin_post", "consideration": "cold_email", "decision": "call_opener"}

@@ -34,9 +34,8 @@ from __future__ import annotations
 import re
 
 from persona_assistant.messaging.message_map import answer_floor, similarity
-from persona_assistant.messaging.phrasing import (
-    Insight, bare, cta_sentence, insight, lower_first, proof_sentence, upper_first, value_sentence, worry,
-)
+from persona_assistant.messaging.phrasing import Insight, bare, insight, lower_first, upper_first, worry
+from persona_assistant.messaging.voice import cta_sentence, proof_sentence, value_sentence
 from persona_assistant.messaging.quality import raises_doubt
 from persona_assistant.messaging.writer import ANGLES, PROOF_BACKS, Line, Writer, angle_for, slot_of
 from persona_assistant.schemas import ProofPoint, Stage

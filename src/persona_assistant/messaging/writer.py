@@ -17,9 +17,8 @@ from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
 from persona_assistant.messaging.lint import lint_fields, word_count
 from persona_assistant.messaging.quality import has_filler
 from persona_assistant.messaging.message_map import ANSWERS, build_message_map, similarity, stage_entries
-from persona_assistant.messaging.phrasing import (
-    Insight, head, insight, is_wish, lower_first, plural, proof_sentence, tidy, upper_first, value_sentence,
-)
+from persona_assistant.messaging.phrasing import Insight, head, insight, lower_first, plural, tidy, upper_first
+from persona_assistant.messaging.voice import is_wish, proof_sentence, value_sentence
 from persona_assistant.schemas import Angle, Brief, MapEntry, MessageMap, Persona, ProofPoint, Stage
 
 
