@@ -24,7 +24,7 @@ from persona_assistant.messaging.attribution import QuotePolicy
 from persona_assistant.messaging.channels import Channel, LintConfig
 from persona_assistant.messaging.lint import errors, lint_asset, word_count
 from persona_assistant.messaging.quality import carried
-from persona_assistant.messaging.message_map import stage_entries
+from persona_assistant.messaging.message_map import cta_weight, stage_entries
 from persona_assistant.messaging.phrasing import bare, fit_chars, fit_words, lower_first, sentence, tidy
 from persona_assistant.messaging.voice import cta_sentence, proof_sentence, value_sentence
 from persona_assistant.messaging.ads import SearchAds
@@ -107,9 +107,12 @@ class ChannelWriter(SearchAds, SalesCopy):
         """An organic post: a hook (the insight as a statement; for the pain angle, its question), the
         answer and its proof; the proof angle opens with the proof and puts pain and answer in one
         sentence. It ends by asking readers (the discovery question, where the hook did not ask it),
+        or by offering the stage's content (a checklist, a benchmark: "Want the labour-cost benchmark?"),
         never with a sales ask: a marketer reads "Book a demo" under an organic post as an ad. An
         objection is never the hook: a post does not raise a doubt it then leaves standing."""
         angle, form = angle_for(variant), slot_of(stage, variant)
+        cta = self.cta(stage)
+        offer = cta_sentence(cta, form) if cta and cta_weight(cta) == 0 else None
         pool = self.leads(stage, angle)
         if not pool:
             return "no persona item the engine can say in its own words"
@@ -117,7 +120,7 @@ class ChannelWriter(SearchAds, SalesCopy):
         for line in pool[start:] + pool[:start]:  # the lead (not the pain angle's line again), else the next
             post = self._post(line, angle, form)
             if post:
-                return {"post": post}
+                return {"post": f"{post}\n\n{offer}" if offer and not post.endswith("?") else post}
         return "no hook within 140 characters"
 
     def _post(self, line: Line, angle: str, form: int) -> str | None:

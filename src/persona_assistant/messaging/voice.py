@@ -81,7 +81,15 @@ def proof_sentence(p: ProofPoint, *, with_source: bool = True, spoken: bool = Fa
     claim = sentence(tidy(p.claim))
     if not (with_source and p.source and claim.endswith(".")):
         return claim
-    return f"{claim} That's from {p.source}." if spoken else f"{claim[:-1]} ({p.source})."
+    if not spoken:
+        return f"{claim[:-1]} ({p.source})."
+    the = "the " if _DOCUMENT.search(p.source) and not re.match(r"(?i)(?:the|a|an|our|their)\b", p.source) else ""
+    return f"{claim} That's from {the}{p.source}."
+
+
+# A source named by what it is ("customer survey", "case study"), said with "the"; a name alone ("Gartner") without.
+_DOCUMENT = re.compile(r"(?i)\b(?:survey|study|data|page|report|center|centre|benchmark|analysis|review|audit|"
+                       r"trial|test|index|dashboard|log)s?\b")
 
 
 def cta_sentence(cta: str, form: int = 0) -> str:

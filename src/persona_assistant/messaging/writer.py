@@ -84,7 +84,8 @@ class Line:
     def opener(self, product: str, form: int, limit: int | None = None) -> str | None:
         """Pain and answer in one sentence: "If <insight>, <product> helps you <value>."."""
         if self.proof_answers:
-            text = (f"{self.insight.conditional()}, here is the evidence from {product}: "
+            lead = "here is the evidence from" if self.entry.item.field == "objections" else "one thing to know about"
+            text = (f"{self.insight.conditional()}, {lead} {product}: "
                     f"{lower_first(proof_sentence(self.proof, with_source=limit is None))}")
             return text if limit is None or len(text) <= limit else None
         if not self.entry.value_proposition:
