@@ -228,8 +228,9 @@ def test_an_objection_insight_cannot_say_is_restated_as_the_readers_worry_not_qu
         assert said is not None and said.clause == clause
         assert longest_shared_run(words(said.clause), words(text)) < QUOTE_RUN_WORDS
     # never cut inside a list ("... will not handle Canadian | and US rules", which a rep cannot say aloud);
-    # whole, it repeats the interviewee: it cannot be said, and objection handling says so
-    assert worry("My concern is that the rules engine will not handle Canadian and US rules side by side.") is None
+    # a trailing manner phrase goes instead, so it no longer repeats the interviewee word for word
+    said = worry("My concern is that the rules engine will not handle Canadian and US rules side by side.")
+    assert said.clause == "you're worried the rules engine will not handle Canadian and US rules"
 
 
 def test_objection_handling_variants_are_written_in_their_own_shape_and_never_say_on_this_concern():

@@ -287,6 +287,7 @@ def insight(text: str) -> Insight | None:
     return Insight(clause, personal=personal)
 
 
+_MANNER_END = re.compile(r"\s+(?:side by side|at the same time|at once|in parallel|together)$", re.I)
 _WORRY_BREAKS = frozenset("and but so if when because until during while with for in on at from".split())
 
 
@@ -299,7 +300,7 @@ def worry(text: str) -> Insight | None:
     rest = tidy(_FRAME.sub("", tidy(text)))
     m = re.match(r"^(?:I'm |I am |we're |we are )?(?:also )?(not sure|worried(?: about| that)?)\s+(.+)$", rest, re.I)
     frame, rest = (m.group(1).lower(), m.group(2)) if m else ("worried", rest)
-    w = bare(you_form(rest)).split()
+    w = _MANNER_END.sub("", bare(you_form(rest))).split()  # "... Canadian and US rules | side by side"
     for n in range(min(len(w), 14), 1, -1):  # at a phrase boundary: the end, or before a preposition or clause
         if n < len(w) and (w[n].lower() not in _WORRY_BREAKS or _joins_names(" ".join(w), len(" ".join(w[:n])) + 1)):
             continue  # not a boundary, or inside a list ("handle Canadian | and US rules")

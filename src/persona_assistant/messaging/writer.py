@@ -30,6 +30,7 @@ PROOF_BACKS, PROOF_MARGIN = 0.2, 0.05
 # Prose turns first to items whose answer meets them at least this well: of the reader's labelled pairs
 # (tests/data/pairing_labels.json), 27 of 30 at or above it are right, 10 of 17 below it.
 PROSE_MATCH = 0.2
+ENOUGH_CLEAR = 3  # a persona with this many clearly answered items writes prose around those alone
 ROTATE_WITHIN = 0.08  # proof points this close to the best backing of an answer take turns across assets
 # A clause that does not stand as a headline: a restated goal or worry, a want ("You need to ..."), one
 # interviewee's past ("You had to rebuild twelve months of ...").
@@ -159,7 +160,7 @@ class Writer:
         brief answers is asked about, in call openers, never answered with something else), and around
         those it answers clearly (PROSE_MATCH, or a proof point that answers it) first: a barely met item
         ("If your goal is to share staff across stores, Rosterly lets you see labour cost ...") is the
-        last a persona's copy turns to."""
+        last a persona's copy turns to, and not at all once it has ENOUGH_CLEAR others."""
         stage_ids = [e.id for e in stage_entries(self.mmap, stage)]
         order = LEAD_FIELDS[angle]
 
@@ -170,6 +171,9 @@ class Writer:
                     if in_stage else 0)
         pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields
                        and (ln.answered or fields is not PROSE_FIELDS)), key=key)
+        clear = [ln for ln in pool if ln.clearly_answered]
+        if fields is PROSE_FIELDS and len(clear) >= ENOUGH_CLEAR:
+            pool = clear  # enough to say without promising what the brief barely answers
         if angle == "proof":
             pool = [ln for ln in pool if ln.proof] + [ln for ln in pool if not ln.proof]
         return pool
