@@ -99,7 +99,7 @@ def test_a_proof_angle_email_shows_a_proof_point_with_its_source_only_where_it_b
             assert a.angle == "proof"
             for claim in a.proof_points:
                 source = next(p.source for p in ctx.brief.proof_points if p.claim == claim)
-                assert f"({source})" in a.fields["body"]
+                assert source.partition(", ")[2] in a.fields["body"] and source.partition(", ")[0] in a.fields["body"]
                 assert any(similarity(claim, ref.text) >= PROOF_BACKS or similarity(claim, v) >= PROOF_BACKS
                            for ref in a.addresses for v in ctx.brief.value_propositions
                            if v.split(":")[0][:25].lower() in a.fields["body"].lower()), (a.id, claim)
@@ -344,7 +344,9 @@ def test_a_customers_name_is_not_what_a_proof_point_says():
 def test_a_call_script_says_a_proof_points_source_aloud_not_in_brackets():
     from persona_assistant.messaging.voice import proof_sentence
     p = ProofPoint(claim="New sites go live in 10 days on average.", source="Rosterly onboarding data, 2024-2025")
-    assert proof_sentence(p) == "New sites go live in 10 days on average (Rosterly onboarding data, 2024-2025)."
+    assert proof_sentence(p) == "In the Rosterly onboarding data (2024-2025), new sites go live in 10 days on average."
+    page = ProofPoint(claim="Two-way sync with Toast, Square and ADP payroll.", source="Rosterly integrations page")
+    assert proof_sentence(page) == "Two-way sync with Toast, Square and ADP payroll (Rosterly integrations page)."
     assert proof_sentence(p, spoken=True) == \
         "New sites go live in 10 days on average. That's from the Rosterly onboarding data, 2024-2025."
     named = ProofPoint(claim="Teams cut rework by half.", source="Gartner, 2024")
