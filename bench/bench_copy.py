@@ -1,14 +1,18 @@
-"""Copy quality of the offline campaign, scored asset by asset, on two workspaces.
+"""Copy quality of the offline campaign, scored asset by asset, on two workspaces and a held-out one.
 
     python bench/bench_copy.py [--variants N] [--keep DIR] [--sample FILE [--same-as EARLIER]]
+                               [--sample-from demo|second|held-out]
 
---sample writes 20 assets of the second workspace (every channel, stages in turn, picked with a
-fixed seed) to FILE as markdown, for a cold read by a marketer.
+--sample writes 20 assets of one workspace (the second by default; every channel, stages in turn,
+picked with a fixed seed) to FILE as markdown, for a cold read by a marketer.
 
 Runs `draft icp`, `draft personas` and `campaign --allow-lint-failures` (offline, through the CLI,
-in a temporary copy) on the demo workspace (fixtures/sample-workspace) and on the second sample
-workspace (fixtures/second-workspace: another product, buyer and voice), then checks every saved
-asset again, independently of the lint findings saved with it:
+in a temporary copy) on the demo workspace (fixtures/sample-workspace), on the second sample
+workspace (fixtures/second-workspace: another product, buyer and voice) and, when ../shared is
+beside the project, on a held-out workspace nothing in the copy code was written against: the public
+OpenTelemetry end-user interviews and the Maven CRM sample from ../shared/datasets with a brief of
+ours (bench/briefs/pipewell.yaml, a telemetry-pipeline product); then checks every saved asset
+again, independently of the lint findings saved with it:
 
   fragments         headline/subject ending on a weak word, a cut clause, an open quote
   misattributions   quotes or reported speech without a verified public quote; interview text
@@ -68,6 +72,23 @@ from persona_assistant.workspace import Workspace, load_brief  # noqa: E402
 CLI = str(Path(sys.executable).parent / "persona-assistant")
 LABELS = ROOT / "tests" / "data" / "pairing_labels.json"
 WORKSPACES = {"demo": ROOT / "fixtures" / "sample-workspace", "second": ROOT / "fixtures" / "second-workspace"}
+SHARED = ROOT.parent / "shared" / "datasets"
+
+
+def held_out(dest: Path) -> Path | None:
+    """The held-out workspace's inputs in `dest` (see module doc), or None without ../shared."""
+    otel, maven = SHARED / "otel-interviews", SHARED / "maven-crm"
+    if not (otel.is_dir() and maven.is_dir()):
+        return None
+    (dest / "notes").mkdir(parents=True)
+    (dest / "crm").mkdir()
+    for note in sorted((otel / "transcripts").glob("*.md")) + sorted(otel.glob("*.md")):
+        if note.name.lower() != "readme.md":
+            shutil.copy(note, dest / "notes" / note.name)
+    for table in ("accounts.csv", "sales_pipeline.csv"):
+        shutil.copy(maven / table, dest / "crm" / table)
+    shutil.copy(ROOT / "bench" / "briefs" / "pipewell.yaml", dest / "brief.yaml")
+    return dest
 LIMIT_RULE = re.compile(r"_(?:max_chars|min_words|max_words|min_count|max_count|hook_max_chars)$|^missing_field$")
 
 
@@ -208,7 +229,7 @@ def sample(ws: Workspace, path: Path, n: int = 20, seed: int = 14, same_as: Path
         pool = [a for a in assets if a.channel == channel and a.stage == stage and a not in picked]
         if pool:
             picked.append(rng.choice(pool))
-    out = [f"# {len(picked)} offline assets from the second sample workspace ({load_brief(ws).product})", ""]
+    out = [f"# {len(picked)} offline assets from the {ws.root.name} workspace ({load_brief(ws).product})", ""]
     for i, a in enumerate(picked, 1):
         p = personas[a.persona_id]
         out += [f"## {i}. `{a.id}`", "", f"- channel: {a.channel}; stage: {a.stage}; angle: {a.angle}; "
@@ -230,14 +251,21 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="generate the workspaces here and keep them")
     ap.add_argument("--sample", type=Path, help="write 20 assets of the second workspace here (markdown)")
     ap.add_argument("--same-as", type=Path, help="with --sample: the asset ids of this earlier sample")
+    ap.add_argument("--sample-from", default="second", choices=[*WORKSPACES, "held-out"])
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
         total = {"fragments": 0, "misattributed": 0, "repeated_sets": 0, "doubts": 0}
-        for name, src in WORKSPACES.items():
+        sources = dict(WORKSPACES)
+        inputs = held_out(Path(tmp) / "held-out-inputs")
+        if inputs is None:
+            print("held-out: skipped (../shared/datasets is not beside the project)")
+        else:
+            sources["held-out"] = inputs
+        for name, src in sources.items():
             ws = generate(src, base / name, args.variants)
             s = score(ws, json.loads(LABELS.read_text(encoding="utf-8"))["labels"].get(name, {}))
-            if name == "second" and args.sample:
+            if name == args.sample_from and args.sample:
                 sample(ws, args.sample, same_as=args.same_as)
             report(name, s)
             for k in total:

@@ -351,3 +351,22 @@ def test_a_call_script_says_a_proof_points_source_aloud_not_in_brackets():
         "New sites go live in 10 days on average. That's from the Rosterly onboarding data, 2024-2025."
     named = ProofPoint(claim="Teams cut rework by half.", source="Gartner, 2024")
     assert proof_sentence(named, spoken=True).endswith("That's from Gartner, 2024.")
+
+
+@pytest.mark.parametrize("item, clause", [
+    # held-out transcripts (public OpenTelemetry interviews) said these; none is a pain a reader has
+    ("We decided to take that step.", None),  # "that step": what the interviewee said before
+    ("We don't yet have the OpenTelemetry collector deployed there.", None),
+    ("However, we simplified our tests.", "you simplified your tests"),  # the discourse marker goes
+    ("Currently, we support HTTP, gRPC requests, Kafka, and other integrations like Cypress.",
+     "you support HTTP, gRPC requests, Kafka, and other integrations like Cypress"),  # never cut inside the list
+])
+def test_an_insight_from_a_messy_transcript_drops_markers_and_never_points_at_what_was_said_before(item, clause):
+    said = insight(item)
+    assert (said.clause if said else None) == clause
+
+
+def test_one_interviewees_past_is_asked_about_never_made_the_premise_of_copy():
+    said = insight("We started by migrating the existing front-end application.")
+    assert said.past and not insight("We rebuild the rota by hand every week.").past
+    assert not insight("We needed to be able to move a break.").past  # a want, said in the past tense

@@ -22,8 +22,14 @@ from dataclasses import dataclass
 from persona_assistant.messaging.attribution import QUOTE_RUN_WORDS, longest_shared_run, words
 from persona_assistant.messaging.quality import fragment_problem
 
-_FILLER = re.compile(r"^(?:honestly|so|well|yeah|look|basically|i mean|um|uh|and|but|mostly|also|plus)\b[,\s]*",
-                     re.I)
+_FILLER = re.compile(r"^(?:honestly|so|well|yeah|look|basically|i mean|um|uh|and|but|mostly|also|plus|however|"
+                     r"additionally|furthermore|moreover|meanwhile|actually|initially|eventually|finally|overall|"
+                     r"currently|now|then|again|anyway|obviously|of course)\b[,\s]*", re.I)
+# A clause that points at what the interviewee said before ("that step", "deployed there") means nothing
+# to a reader who did not hear it.
+_ANAPHORA = re.compile(r"\b(?:that|this|these|those|such) (?:step|one|ones|thing|things|part|point|approach|way|"
+                       r"issue|issues|problem|stuff|move|change|decision|process)\b|\s(?:there|it|them|that|this|"
+                       r"those|these)$", re.I)
 _STRONG_BREAK = re.compile(r"[;:](?=\s)|\s[-–—]\s|—")
 _WEAK_BREAK = re.compile(r",(?=\s+[a-z])|\s(?=(?:and|but|so|because|before|after|while|which|when|since|"
                          r"until|unless|whereas)\s)")
@@ -152,6 +158,12 @@ class Insight:
     def conditional(self) -> str:
         return f"If {self.clause}" if self.personal else f"When {self.clause}"
 
+    @property
+    def past(self) -> bool:
+        """What happened to one interviewee ("you started by migrating ...", "you encountered issues"):
+        a story, or a trigger, not a pain or goal the reader has now."""
+        return bool(_PAST.match(self.clause))
+
     def headline_question(self) -> str | None:
         """The insight as a short question for a subject or headline ("Ready to stop paying overtime?",
         "Do you still rebuild the rota by hand?"), or None where the question would be about one
@@ -203,6 +215,9 @@ class Insight:
         return f"Would you say {c}?"
 
 
+_PAST = re.compile(r"^you (?:(?:just |also |then |first |finally |recently )?(?:\w+ed|went|had|got|made|took|began|"
+                   r"bought|lost|saw|came|ran|found|kept|left|sent|spent|built|paid|said|told|thought|felt|brought|"
+                   r"knew|grew|wrote|chose|gave|became|were|was|did)\b)(?! to\b)")
 # Discovery questions for a situation (not addressed to "you"), before the general "how does your team handle".
 _SITUATION_QUESTIONS = (
     (r"^(.+?) (?:is|are) (?:the |a |an )?(?:real |biggest |main |constant )?(?:headache|problem|pain|issue|"
@@ -244,6 +259,16 @@ def _joins_names(text: str, at: int) -> bool:
         before[-1][:1].isupper() or after[1][:1].isupper() or len(before) > 1 and before[-2].lower() in _DETERMINERS)
 
 
+def _in_list(text: str, at: int) -> bool:
+    """A comma at `at` inside a list ("we support HTTP, | gRPC requests, Kafka, and other integrations"): the
+    next item is a short phrase followed by another comma or "and", or the item before it is one."""
+    if text[at] != ",":
+        return False
+    nxt = re.match(r",\s+((?:\S+\s+){0,2}?\S+?)(?:,|\s+and\b|\s+or\b)", text[at:])
+    prev = re.search(r",\s+(?:\S+\s+){0,2}\S+$", text[:at])  # "..., gRPC requests, Kafka|, and other ..."
+    return nxt is not None or prev is not None
+
+
 def you_form(text: str) -> str:
     for pattern, repl in _SWAPS:
         text = re.sub(pattern, repl, text)
@@ -262,10 +287,11 @@ def insight(text: str) -> Insight | None:
     clause = first[:m.start()] if m else first
     for m in _WEAK_BREAK.finditer(clause):
         if len(clause[:m.start()].split()) >= 3 and clause[:m.start()].split()[-1].lower() not in _DANGLING \
-                and not _joins_names(clause, m.start() + (1 if clause[m.start()] == " " else 0)):
+                and not _joins_names(clause, m.start() + (1 if clause[m.start()] == " " else 0)) \
+                and not _in_list(clause, m.start()):
             clause = clause[:m.start()]
             break
-    clause = bare(you_form(clause))
+    clause = bare(you_form(clause)).replace("’", "'")  # our text now: one apostrophe
     while True:
         w = clause.split()
         if not w or w[0].lower().strip(",") in _BAD_OPENERS:
@@ -281,6 +307,8 @@ def insight(text: str) -> Insight | None:
         clause = bare(clause[:cuts[-1]])
         clause = _WEAK_END.sub("", clause)
     clause = lower_first(clause)
+    if _ANAPHORA.search(clause):
+        return None
     personal = bool(re.match(r"you\b|your\b|you['’]", clause))
     if not personal and (not _FINITE.search(clause) or clause.split()[0].lower() in IMPERATIVES):
         return None  # "SSO with your identity provider", "Close in five days": not a statement

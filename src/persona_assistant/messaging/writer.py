@@ -156,8 +156,9 @@ class Writer:
     def leads(self, stage: Stage, angle: Angle, fields: tuple[str, ...] = PROSE_FIELDS) -> list[Line]:
         """Lines in the order this stage and angle prefer them: stage entries first, then those whose
         answer meets the item, then by field. Decision criteria are asked about, not written around.
-        Prose (the default fields) is written only around items the map answers (an item nothing in the
-        brief answers is asked about, in call openers, never answered with something else), and around
+        Prose (the default fields) is written only around items the map answers and the reader has now (an
+        item nothing in the brief answers, or one interviewee's past ("you started by migrating ..."), is
+        asked about, in call openers, never answered with something else or made a premise), and around
         those it answers clearly (PROSE_MATCH, or a proof point that answers it) first: a barely met item
         ("If your goal is to share staff across stores, Rosterly lets you see labour cost ...") is the
         last a persona's copy turns to, and not at all once it has ENOUGH_CLEAR others."""
@@ -170,7 +171,7 @@ class Writer:
             return (not in_stage, weak, order.index(line.entry.item.field), stage_ids.index(line.entry.id)
                     if in_stage else 0)
         pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields
-                       and (ln.answered or fields is not PROSE_FIELDS)), key=key)
+                       and (fields is not PROSE_FIELDS or ln.answered and not ln.insight.past)), key=key)
         clear = [ln for ln in pool if ln.clearly_answered]
         if fields is PROSE_FIELDS and len(clear) >= ENOUGH_CLEAR:
             pool = clear  # enough to say without promising what the brief barely answers
