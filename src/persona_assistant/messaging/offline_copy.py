@@ -141,7 +141,7 @@ class ChannelWriter(SearchAds, SalesCopy):
             parts = [self.use(line, said), value_sentence(vp, self.product, form) if vp else answer, proof, ask]
         elif answer and len(answer) <= 140:  # an objection: met with its answer, never left as a question
             parts = [self.use(line, answer), proof]
-        elif proof and len(proof) <= 140:
+        elif proof and len(proof) <= 140 and not line.proof_answers:
             parts = [proof, self.use(line, answer), ask]
         else:
             return None

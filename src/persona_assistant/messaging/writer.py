@@ -32,10 +32,6 @@ PROOF_BACKS, PROOF_MARGIN = 0.2, 0.05
 PROSE_MATCH = 0.2
 ENOUGH_CLEAR = 3  # a persona with this many clearly answered items writes prose around those alone
 ROTATE_WITHIN = 0.08  # proof points this close to the best backing of an answer take turns across assets
-# A clause that does not stand as a headline: a restated goal or worry, a want ("You need to ..."), one
-# interviewee's past ("You had to rebuild twelve months of ...").
-_RESTATED = re.compile(r"^(?:your (?:\w+ )?(?:goal|aim|target|plan|concern|worry|risk)\b|you(?:'d| would) |"
-                       r"you (?:need|want|had|were|was|got|went|made|took|\w+ed)\b)")
 LEAD_FIELDS: dict[str, tuple[str, ...]] = {
     "pain": ("pains", "objections", "goals", "triggers", "decision_criteria"),
     "proof": ("goals", "pains", "objections", "decision_criteria", "triggers"),
@@ -252,10 +248,8 @@ class Writer:
                          and similarity(ln.entry.value_proposition, t) >= PROOF_BACKS), None)
             if owner is not None and (not payoff or t == owner.entry.value_proposition or owner.proof_answers):
                 out.append((self.brief_head(t, limit), owner))  # never a brief line the copy under it is not about
-        said = [ln for ln in pool if ln.entry.item.field in ("pains", "goals", "triggers")
-                and not _RESTATED.match(ln.insight.clause)]  # a pain, goal or trigger said to the reader
-        out += [(upper_first(ln.insight.clause), ln) for ln in said]
-        out += [(upper_first(h), ln) for ln in said if (h := head(ln.insight.clause, limit, 4))]
+        # (never the reader's clause itself as a headline: "You continually look to the specification" is
+        # a statement about the reader, which a marketer reads as presumptuous)
         return [(p, ln) for p, ln in out if p and len(p) <= limit and (words is None or word_count(p) <= words)]
 
     def phrase(self, stage: Stage, variant: int, limit: int, *, words: int | None = None,
