@@ -370,3 +370,8 @@ def test_one_interviewees_past_is_asked_about_never_made_the_premise_of_copy():
     said = insight("We started by migrating the existing front-end application.")
     assert said.past and not insight("We rebuild the rota by hand every week.").past
     assert not insight("We needed to be able to move a break.").past  # a want, said in the past tense
+
+
+def test_a_possessive_and_minutes_are_what_they_say():
+    from persona_assistant.messaging.message_map import concepts
+    assert concepts("Build next week's rota in minutes") == ["build", "@time", "@schedule", "@time"]

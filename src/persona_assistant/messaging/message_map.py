@@ -61,11 +61,11 @@ must not no i we you he she they me us him them my our your his her their what w
 all any some every each more most other such only own same just very also there here then now
 about over after before because while if up out one two get got go going want need like really
 i'm i've it's we're that's don't worried worry concern sure under available take make
-last new instead average took nine ten three four five six seven eight across
+last new instead average took nine ten three four five six seven eight across next
 """.split())
 # Business synonyms: every word of a group maps to the group's concept (its first word).
 CONCEPTS = (
-    "time fast faster quick quickly speed slow slower days weeks months hours forever long wait "
+    "time fast faster quick quickly speed slow slower minutes days weeks months hours forever long wait "
     "delay late deadline drag sooner weekend night",
     "manual manually hand spreadsheet spreadsheets excel rebuild copy paste tedious repetitive "
     "automate automatic automatically automation template formula",
@@ -97,7 +97,7 @@ CONCEPTS = (
 
 def stem(word: str) -> str:
     """A crude suffix-stripping stem, enough to meet "reconciliations" and "reconciling"."""
-    w = word.lower().strip("'’-")
+    w = re.sub(r"['’]s$", "", word.lower()).strip("'’-")  # "week's" is "week"
     for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ed", "es", "s", "ly"):
         if suffix == "es" and not re.search(r"(?:[sxz]|[cs]h)es$", w):
             continue  # "phones" -> "phone" (by "s"), "matches" -> "match"

@@ -183,7 +183,11 @@ class ChannelWriter(SearchAds, SalesCopy):
         if not vp:
             lead = [self.answer(line, form)]
         elif tidy(vp).lower().startswith(headline[0].lower().rstrip("?")):
-            lead = [said, value_sentence(vp, self.product, form)]
+            rest = bare(tidy(vp))[len(headline[0]):].lstrip(" :;,–—-")
+            # the headline is the promise; under it the reader's situation and how ("With Rosterly: demand
+            # forecasts, availability and labour rules in one schedule."), not the promise again
+            lead = [said, sentence(f"With {self.product}: {rest}") if len(rest.split()) >= 3 and ": " in vp
+                    else value_sentence(vp, self.product, form)]
         else:
             lead = [value_sentence(vp, self.product, form)]
         if not carried(headline[0], " ".join(p for p in (*lead, proof) if p)):
