@@ -77,7 +77,7 @@ def value_sentence(vp: str, product: str, form: int = 0, *, limit: int | None = 
 
 def proof_sentence(p: ProofPoint, *, with_source: bool = True, spoken: bool = False) -> str:
     """A proof point in the company's voice with its source: in brackets for the page, said after it
-    aloud (`spoken`, a call script: "... That's from the Rosterly customer survey, 212 managers, 2025.")."""
+    aloud (`spoken`, a call script: "... That's from the Rosterly customer survey.")."""
     claim = sentence(tidy(p.claim))
     if not (with_source and p.source and claim.endswith(".")):
         return claim
@@ -90,8 +90,9 @@ def proof_sentence(p: ProofPoint, *, with_source: bool = True, spoken: bool = Fa
             # 2025), managers spend 4 hours ..." (bracketed after it, it read as an industry statistic)
             return f"In the {study}{f' ({details})' if details else ''}, {lower_first(claim)}"
         return f"{claim[:-1]} ({p.source})."
-    the = "the " if _DOCUMENT.search(p.source) and not re.match(r"(?i)(?:the|a|an|our|their)\b", p.source) else ""
-    return f"{claim} That's from {the}{p.source}."
+    said = p.source.partition(", ")[0]  # aloud, the source's name, not its details ("212 managers, 2025")
+    the = "the " if _DOCUMENT.search(said) and not re.match(r"(?i)(?:the|a|an|our|their)\b", said) else ""
+    return f"{claim} That's from {the}{said}."
 
 
 _STUDY = re.compile(r"(?i)\b(?:survey|study|data|report|benchmark|analysis|research|poll)\b")
