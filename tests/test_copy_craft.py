@@ -12,7 +12,7 @@ import pytest
 
 from persona_assistant.messaging.channels import BUILTIN
 from persona_assistant.messaging.message_map import build_message_map, cta_weight, lexical_similarity, similarity
-from persona_assistant.messaging.offline_copy import offline_asset
+from persona_assistant.messaging.offline_copy import ChannelWriter, offline_asset
 from persona_assistant.messaging.writer import PROOF_BACKS
 from persona_assistant.messaging.phrasing import head, insight
 from persona_assistant.messaging.quality import carried, fragment_problem, headline_fields, opening, prose, raises_doubt
@@ -375,3 +375,12 @@ def test_one_interviewees_past_is_asked_about_never_made_the_premise_of_copy():
 def test_a_possessive_and_minutes_are_what_they_say():
     from persona_assistant.messaging.message_map import concepts
     assert concepts("Build next week's rota in minutes") == ["build", "@time", "@schedule", "@time"]
+
+
+def test_prose_meets_an_objection_only_with_evidence_never_with_a_promise():
+    ctx = make_context()
+    for persona in ctx.personas.values():
+        w = ChannelWriter(persona, ctx.brief, ctx.config)
+        for stage in ("awareness", "consideration", "decision"):
+            for angle in ("pain", "proof", "insight"):
+                assert all(ln.proof_answers for ln in w.leads(stage, angle) if ln.entry.item.field == "objections")

@@ -81,9 +81,11 @@ class Line:
     def opener(self, product: str, form: int, limit: int | None = None) -> str | None:
         """Pain and answer in one sentence: "If <insight>, <product> helps you <value>."."""
         if self.proof_answers:
-            lead = "here is the evidence from" if self.entry.item.field == "objections" else "one thing to know about"
-            text = (f"{self.insight.conditional()}, {lead} {product}: "
-                    f"{lower_first(proof_sentence(self.proof, with_source=limit is None))}")
+            said = proof_sentence(self.proof, with_source=limit is None)
+            lead = "here is the evidence" if self.entry.item.field == "objections" else "one thing to know"
+            named = product.lower() in said.lower()  # "In the Rosterly onboarding data ..." names it already
+            whose = "" if named else f" from {product}" if lead.endswith("evidence") else f" about {product}"
+            text = f"{self.insight.conditional()}, {lead}{whose}: {lower_first(said)}"
             return text if limit is None or len(text) <= limit else None
         if not self.entry.value_proposition:
             return None
@@ -152,12 +154,15 @@ class Writer:
     def leads(self, stage: Stage, angle: Angle, fields: tuple[str, ...] = PROSE_FIELDS) -> list[Line]:
         """Lines in the order this stage and angle prefer them: stage entries first, then those whose
         answer meets the item, then by field. Decision criteria are asked about, not written around.
-        Prose (the default fields) is written only around items the map answers and the reader has now (an
-        item nothing in the brief answers, or one interviewee's past ("you started by migrating ..."), is
-        asked about, in call openers, never answered with something else or made a premise), and around
-        those it answers clearly (PROSE_MATCH, or a proof point that answers it) first: a barely met item
-        ("If your goal is to share staff across stores, Rosterly lets you see labour cost ...") is the
-        last a persona's copy turns to, and not at all once it has ENOUGH_CLEAR others."""
+        Prose (the default fields) is written only around
+        - items the map answers (one nothing in the brief answers is asked about, in call openers, never
+          answered with something else);
+        - what the reader has now, not one interviewee's past ("you started by migrating ...");
+        - an objection only where a proof point answers it (a promise after a doubt reads as a non
+          sequitur: "If you're worried the forecasts will be wrong, Rosterly lets you build the rota");
+        and around items it answers clearly (PROSE_MATCH, or a proof point) first: a barely met one ("If
+        your goal is to share staff across stores, Rosterly lets you see labour cost ...") comes last, and
+        not at all once the persona has ENOUGH_CLEAR others."""
         stage_ids = [e.id for e in stage_entries(self.mmap, stage)]
         order = LEAD_FIELDS[angle]
 
@@ -166,8 +171,10 @@ class Writer:
             weak = not line.clearly_answered  # the answer barely meets the item: written around last
             return (not in_stage, weak, order.index(line.entry.item.field), stage_ids.index(line.entry.id)
                     if in_stage else 0)
+        prose = fields is PROSE_FIELDS
         pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields
-                       and (fields is not PROSE_FIELDS or ln.answered and not ln.insight.past)), key=key)
+                       and (not prose or ln.answered and not ln.insight.past)
+                       and (not prose or ln.entry.item.field != "objections" or ln.proof_answers)), key=key)
         clear = [ln for ln in pool if ln.clearly_answered]
         if fields is PROSE_FIELDS and len(clear) >= ENOUGH_CLEAR:
             pool = clear  # enough to say without promising what the brief barely answers
