@@ -384,3 +384,20 @@ def test_prose_meets_an_objection_only_with_evidence_never_with_a_promise():
         for stage in ("awareness", "consideration", "decision"):
             for angle in ("pain", "proof", "insight"):
                 assert all(ln.proof_answers for ln in w.leads(stage, angle) if ln.entry.item.field == "objections")
+
+
+def test_an_item_is_clearly_answered_only_if_its_shortened_words_still_meet_the_answer():
+    """'We want to stop paying overtime just because the schedule went out late' is fairly answered by a
+    faster rota; shortened to 'you want to stop paying overtime' it is not, and prose turns to it last."""
+    from persona_assistant.messaging.writer import Line
+    from persona_assistant.schemas import ItemRef, MapEntry
+    vp = "Build next week's rota in minutes: demand forecasts, availability and labour rules in one schedule."
+    text = "We want to stop paying overtime just because the schedule went out late."
+    said = insight(text)
+    assert said.clause == "you want to stop paying overtime"
+    entry = MapEntry(id="goals[0]", item=ItemRef(field="goals", index=0, text=text), interviewees=1,
+                     value_proposition=vp, match=0.3)  # the whole item meets the answer well
+    assert not Line(entry, said, None).clearly_answered
+    whole = insight("We rebuild next week's rota by hand.")
+    assert Line(entry.model_copy(update={"item": ItemRef(field="pains", index=0, text="x")}), whole,
+                None).clearly_answered

@@ -16,7 +16,9 @@ from functools import cached_property
 from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
 from persona_assistant.messaging.lint import lint_fields, word_count
 from persona_assistant.messaging.quality import has_filler
-from persona_assistant.messaging.message_map import ANSWERS, build_message_map, similarity, stage_entries
+from persona_assistant.messaging.message_map import (
+    ANSWERS, answer_similarity, build_message_map, similarity, stage_entries,
+)
 from persona_assistant.messaging.phrasing import Insight, head, insight, lower_first, plural, tidy, upper_first
 from persona_assistant.messaging.voice import is_wish, proof_sentence, value_sentence
 from persona_assistant.schemas import Angle, Brief, MapEntry, MessageMap, Persona, ProofPoint, Stage
@@ -67,10 +69,14 @@ class Line:
         """The map pairs the item with an answer (a value proposition, or a proof point that meets it)."""
         return bool(self.entry.value_proposition) or self.proof_answers
 
-    @property
+    @cached_property
     def clearly_answered(self) -> bool:
-        """The answer meets the item well enough to write around (see Writer.leads)."""
-        return self.proof_answers or bool(self.entry.value_proposition) and self.entry.match >= PROSE_MATCH
+        """The answer meets the item well enough to write around (see Writer.leads): the item as said
+        by the interviewee and as the copy says it, shortened ("you want to stop paying overtime", without
+        "just because the schedule went out late", no longer calls for a faster rota)."""
+        vp = self.entry.value_proposition
+        return self.proof_answers or bool(vp) and self.entry.match >= PROSE_MATCH \
+            and answer_similarity(self.insight.clause, vp) >= PROSE_MATCH
 
     @cached_property  # read for every line on every slot: the similarity is worked out once
     def proof_answers(self) -> bool:
