@@ -390,3 +390,10 @@ def test_a_persona_subject_repeats_only_where_no_reader_sees_both():
     found = repetition_findings([first, same_stage, same_arm, elsewhere, other_persona])
     assert set(found) == {same_stage.id, same_arm.id}
     assert all(first.id in f.message for fs in found.values() for f in fs)
+
+
+def test_a_sentence_said_twice_in_one_asset_is_flagged():
+    twice = "Two-way sync with Toast, Square and ADP payroll (Rosterly integrations page)."
+    post = asset("linkedin_post", {"post": f"If you moved payroll, Ledgerly helps. {twice}\n\n{twice}"})
+    assert "repetition" in linted(post)
+    assert "repetition" not in linted(asset("linkedin_post", {"post": f"Ledgerly helps. {twice}"}))

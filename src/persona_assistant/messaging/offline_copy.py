@@ -133,8 +133,8 @@ class ChannelWriter(SearchAds, SalesCopy):
         ask = line.insight.question() if stated else None
         vp = line.entry.value_proposition
         backer = None if line.proof or not vp else self.backer(vp)
-        proof = self.proof_line(line) or (proof_sentence(backer) if backer else None)
-        answer = line.opener(self.product, form)  # pain and answer in one sentence
+        proof = None if line.proof_answers else self.proof_line(line) or (proof_sentence(backer) if backer else None)
+        answer = line.opener(self.product, form)  # pain and answer in one sentence (the proof, if it answers)
         if angle == "proof" and proof and len(proof) <= 140 and not line.proof_answers:  # (else the answer says it)
             parts = [proof, self.use(line, answer), ask]
         elif said and len(said) <= 140:

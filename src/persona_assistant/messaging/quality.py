@@ -82,8 +82,12 @@ def fragment_problem(text: str, *, headline: bool) -> str | None:
     return None
 
 
+_SENTENCES = re.compile(r"(?<=[.?!])\s+|\n+")
+
+
 def copy_findings(asset: Asset, brief: Brief, persona: Persona | None) -> list[LintFinding]:
-    """fragment, generic_filler, missing_product and no_persona_item findings for one asset."""
+    """fragment, generic_filler, repetition (a sentence twice in one text), missing_product and
+    no_persona_item findings for one asset."""
     out: list[LintFinding] = []
     for name, value in asset.fields.items():
         headline = is_headline_field(name) or (isinstance(value, list) and name != "responses"
@@ -96,6 +100,14 @@ def copy_findings(asset: Asset, brief: Brief, persona: Persona | None) -> list[L
                 out.append(LintFinding(rule="generic_filler", field=name + suffix,
                                        message=f"{m.group(0)!r} says nothing about this product or reader"))
     flat = " ".join(t for v in asset.fields.values() for _, t in field_texts(v))
+    said: set[str] = set()
+    for name, value in asset.fields.items():  # one sentence twice in one text: the asset says it twice
+        for suffix, text in field_texts(value):
+            for sent in (x.strip().lower() for x in _SENTENCES.split(text) if len(x.strip()) >= 30):
+                if (name + suffix, sent) in said:  # (one response of a list may share a sentence with another)
+                    out.append(LintFinding(rule="repetition", field=name + suffix,
+                                           message=f"says {sent[:40]!r}... twice"))
+                said.add((name + suffix, sent))
     product = brief.product.strip()
     if product and asset.fields and not re.search(r"(?<!\w)" + re.escape(product) + r"(?!\w)", flat, re.I):
         out.append(LintFinding(rule="missing_product", field="*",

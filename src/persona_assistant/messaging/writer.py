@@ -89,7 +89,8 @@ class Line:
         if self.proof_answers:
             said = proof_sentence(self.proof, with_source=limit is None)
             lead = "here is the evidence" if self.entry.item.field == "objections" else "one thing to know"
-            named = product.lower() in said.lower()  # "In the Rosterly onboarding data ..." names it already
+            # "In the Rosterly onboarding data ..." names it already; a source in brackets does not
+            named = product.lower() in re.sub(r"\s*\([^)]*\)\.?$", "", said).lower()
             whose = "" if named else f" from {product}" if lead.endswith("evidence") else f" about {product}"
             text = f"{self.insight.conditional()}, {lead}{whose}: {lower_first(said)}"
             return text if limit is None or len(text) <= limit else None
