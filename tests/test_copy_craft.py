@@ -401,3 +401,18 @@ def test_an_item_is_clearly_answered_only_if_its_shortened_words_still_meet_the_
     whole = insight("We rebuild next week's rota by hand.")
     assert Line(entry.model_copy(update={"item": ItemRef(field="pains", index=0, text="x")}), whole,
                 None).clearly_answered
+
+
+def test_an_item_said_in_the_answers_own_words_is_said_once():
+    from persona_assistant.messaging.writer import Line
+    from persona_assistant.schemas import ItemRef, MapEntry
+    vp = "See labour cost against sales for every site, every day, before overtime happens."
+    text = "I want to see labour against sales for each restaurant every morning."
+    entry = MapEntry(id="goals[0]", item=ItemRef(field="goals", index=0, text=text), interviewees=1,
+                     value_proposition=vp, match=0.4)
+    line = Line(entry, insight(text), None)
+    assert line.echoes and not line.opener("Rosterly", 0).startswith("If ")
+    paired = "We rebuild the same reconciliation spreadsheets by hand every month."  # answered, not echoed
+    other = Line(entry.model_copy(update={"value_proposition": "Match bank and ledger lines automatically."}),
+                 insight(paired), None)
+    assert not other.echoes and other.opener("Ledgerly", 0).startswith("If ")

@@ -137,6 +137,11 @@ def concepts(text: str) -> list[str]:
     return out
 
 
+def content_stems(text: str) -> set[str]:
+    """The stems of `text`'s content words (stop words dropped, no synonyms folded)."""
+    return {stem(w) for w in re.findall(r"[a-z0-9][a-z0-9'’-]*", text.lower()) if w not in _STOP and len(w) >= 3}
+
+
 def similarity(a: str, b: str, idf: dict[str, float] | None = None) -> float:
     """How far `a` and `b` say the same thing: the mean of the lexical concept score and the
     rescaled embedding cosine (see module doc); 0 when they share nothing."""

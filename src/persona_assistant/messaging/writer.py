@@ -16,8 +16,9 @@ from functools import cached_property
 from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
 from persona_assistant.messaging.lint import lint_fields, word_count
 from persona_assistant.messaging.quality import has_filler
+from persona_assistant.messaging.attribution import longest_shared_run, words
 from persona_assistant.messaging.message_map import (
-    ANSWERS, answer_similarity, build_message_map, similarity, stage_entries,
+    ANSWERS, answer_similarity, build_message_map, content_stems, similarity, stage_entries,
 )
 from persona_assistant.messaging.phrasing import Insight, head, insight, lower_first, plural, tidy, upper_first
 from persona_assistant.messaging.voice import is_wish, proof_sentence, value_sentence
@@ -32,6 +33,7 @@ PROOF_BACKS, PROOF_MARGIN = 0.2, 0.05
 # Prose turns first to items whose answer meets them at least this well: of the reader's labelled pairs
 # (tests/data/pairing_labels.json), 27 of 30 at or above it are right, 10 of 17 below it.
 PROSE_MATCH = 0.2
+ECHO_WORDS, ECHO_SHARE = 4, 0.6  # an item said in the answer's own words: 4 in a row, or 3 in 5 of its concepts
 ENOUGH_CLEAR = 3  # a persona with this many clearly answered items writes prose around those alone
 ROTATE_WITHIN = 0.08  # proof points this close to the best backing of an answer take turns across assets
 LEAD_FIELDS: dict[str, tuple[str, ...]] = {
@@ -70,6 +72,18 @@ class Line:
         return bool(self.entry.value_proposition) or self.proof_answers
 
     @cached_property
+    def echoes(self) -> bool:
+        """The item as the copy says it and its answer say the same words (ECHO_WORDS in a row, or ECHO_SHARE
+        of the item's content words): "If X, Rosterly helps you X" says X twice. (Words, not concepts:
+        "rebuild spreadsheets by hand" answered by "match lines automatically" is a pairing, not an echo.)"""
+        vp = self.entry.value_proposition
+        if not vp:
+            return False
+        mine, theirs = content_stems(self.insight.clause), content_stems(vp)
+        return longest_shared_run(words(self.insight.clause), words(vp)) >= ECHO_WORDS \
+            or len(mine) >= 5 and len(mine & theirs) >= ECHO_SHARE * len(mine)  # (a short item may share two)
+
+    @cached_property
     def clearly_answered(self) -> bool:
         """The answer meets the item well enough to write around (see Writer.leads): the item as said
         by the interviewee and as the copy says it, shortened ("you want to stop paying overtime", without
@@ -96,6 +110,9 @@ class Line:
             return text if limit is None or len(text) <= limit else None
         if not self.entry.value_proposition:
             return None
+        if self.echoes:  # "If you want to see labour against sales ..., Rosterly helps you see labour cost
+            # against sales ...": the wish is the promise; say the promise once
+            return value_sentence(self.entry.value_proposition, product, form, limit=limit)
         room = None if limit is None else limit - len(self.insight.conditional()) - 2
         answer = value_sentence(self.entry.value_proposition, product, form, limit=room,
                                 after_clause="wish" if is_wish(self.insight.clause) else "pain")
