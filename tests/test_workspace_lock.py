@@ -26,7 +26,7 @@ from test_export import _answer
 
 BASE = "http://llm.test/v1"
 BODY = ("Hi {{first_name}}, " + "Ledgerly ends the monthly rebuild of reconciliation spreadsheets and the chase "
-        "for documents. " * 6 + "Book a 15-minute walkthrough.")
+        "for documents, " * 6 + "so book a 15-minute walkthrough.")  # one sentence: none said twice
 SELECTION = dict(channels=["cold_email"], stages=["awareness", "decision"], variants=2)  # 2 personas: 8 items
 
 
