@@ -2,22 +2,21 @@
 
 Every sentence is one of: an insight (a persona item in the company's voice, addressed to the
 reader, never an interviewee's words: see phrasing.insight), the value proposition the map
-pairs with it, said by the product ("Closewise helps you ..."), the proof point that backs it
-in the company's voice with its source, or the stage's call to action. Pain and answer meet in
-one sentence ("If you want to get to a six-day close, Closewise helps you close the books in
-days, not weeks.").
+pairs with it, said by the product ("Closewise helps you ..."; voice.value_sentence), the proof
+point that backs it in the company's voice with its source, or the stage's call to action, asked.
+Pain and answer meet in one sentence ("If you want to get to a six-day close, Closewise helps you
+close the books in days, not weeks.") or in a question and its answer.
 
-Angles (variant 1, 2, 3, ... cycle pain, proof, insight): pain leads with a pain or objection
-of the stage; proof leads with the proof point; insight leads with a trigger, goal or criterion.
-Each (stage, variant) is a slot; headlines and subjects are given out per persona slot by slot
-from whole phrases (phrasing.head), so no two assets of a persona share a subject, headline or
-headline set. Where the engine has no good copy (no item it can say in its own words, too few
+Angles (variant 1, 2, 3, ... cycle pain, proof, insight): pain leads with the reader's question;
+proof with the evidence; insight with the situation. Each (stage, variant) is a slot; headlines and
+subjects are given out per persona slot by slot from whole phrases (phrasing.head), so a reader
+never sees one twice (Writer.assign, quality.repetition_findings). Where the engine has no good copy
+(no item it can say in its own words, no whole headline left, too little to fill an email, too few
 whole headlines for another distinct set, fewer than three discovery questions) the asset is
 `map_only`: no fields, a note saying why, and the map entries it would have used. An asset that
 fails lint is rewritten from the next lines of the map (MAX_REWRITES times); what still fails is
 kept with its findings, and `campaign` reports it and exits 1.
 """
-
 from __future__ import annotations
 
 from persona_assistant.messaging.attribution import QuotePolicy
