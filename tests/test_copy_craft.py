@@ -276,6 +276,8 @@ def test_calls_to_action_rise_with_the_stage():
     two_talks = brief.model_copy(update={"calls_to_action": ["Book a demo", "Book a call"]})
     assert [stage_cta(two_talks, s) for s in ("awareness", "consideration", "decision")] == \
         ["Book a call", "Book a demo", "Book a demo"]
+    four = brief.model_copy(update={"calls_to_action": ["Book a demo", "Book a call", "Book a review", "Book a chat"]})
+    assert stage_cta(four, "decision") == "Book a demo"  # the strongest, first in the brief
 
 
 def test_no_role_label_on_subjects_and_no_sales_ask_in_organic_posts():
@@ -305,7 +307,9 @@ def test_an_email_asks_for_the_call_to_action_as_a_question_the_lint_counts_once
     brief = Brief(product="Rosterly", value_propositions=["Build the rota in minutes."],
                   calls_to_action=["Book a 20-minute rota review", "Get the labour-cost benchmark",
                                    "Start a 14-day trial", "Contact sales"])
+    brief = brief.model_copy(update={"calls_to_action": [*brief.calls_to_action, "Book a demo", "Get the guide"]})
     asks = {c: {cta_sentence(c, f) for f in range(3)} for c in brief.calls_to_action}
+    assert asks["Book a demo"] == {"Book a demo."}  # "Open to a demo?" would name too little to count
     assert asks["Book a 20-minute rota review"] >= {"Open to a 20-minute rota review?"}
     assert "Want the labour-cost benchmark?" in asks["Get the labour-cost benchmark"]
     assert asks["Contact sales"] == {"Contact sales."}  # no verb it knows: said as it is

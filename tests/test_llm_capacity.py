@@ -121,17 +121,16 @@ def test_late_answers_from_a_deep_queue_count_when_our_loop_ran_on_time():
     cap = Capacity.for_endpoint(LOCAL, 8, None)
     cap.in_flight += 1
     cap.release(1, 0.30, sent_at=0.0)
-    sent = time.monotonic()
+    sent = time.monotonic() - 1.0  # out for a second, nothing answered on time meanwhile
     cap.in_flight += 3
     for started_with in (3, 4, 2):
         cap.release(started_with, 0.95, sent_at=sent, stalled_at=cap.stalled)  # no lateness of ours meanwhile
     assert cap.settled and cap.limit == 1
     busy = Capacity.for_endpoint(LOCAL, 8, None)
-    busy.in_flight += 4
-    busy.release(1, 0.30, sent_at=0.0)
-    busy.stalled = 0.9  # our loop ran late for most of the wait
+    busy.fastest, busy.in_flight = 0.30, 3  # nothing answered on time while these were out
+    busy.stalled = 0.9  # our loop ran late for most of the second they were out
     for started_with in (3, 4, 2):
-        busy.release(started_with, 0.95, sent_at=time.monotonic(), stalled_at=0.0)
+        busy.release(started_with, 0.95, sent_at=time.monotonic() - 1.0, stalled_at=0.0)
     assert not busy.settled
 
 

@@ -134,8 +134,8 @@ class Capacity:
         for a first token (less the loop's lateness when it was seen; the fastest is kept as
         measured, `first_token_raw`, which no correction can make shorter than the server took).
         A late answer counts as queueing when another was on time since it was sent, or when our
-        event loop ran on time through its wait (`stalled` grew by less than QUIET_SHARE of it since
-        `stalled_at`): a deep queue answers nothing on time, but it leaves the client idle."""
+        event loop ran on time while it was out (`stalled` grew by less than QUIET_SHARE of the time since
+        `sent_at`, from `stalled_at`): a deep queue answers nothing on time, but it leaves the client idle."""
         self.in_flight -= 1
         if timed_out:
             self.given_up += 1
@@ -145,7 +145,8 @@ class Capacity:
             if self.fastest is None or measured < self.fastest:
                 self.fastest = measured
             if first_token_s > self.fastest * SLOW_FACTOR + SLOW_SLACK_S:
-                quiet = stalled_at is not None and self.stalled - stalled_at < QUIET_SHARE * first_token_s
+                quiet = stalled_at is not None and sent_at is not None \
+                    and self.stalled - stalled_at < QUIET_SHARE * (time.monotonic() - sent_at)  # the same window
                 if sent_at is None or self._on_time_at >= sent_at or quiet:  # else a busy machine, not the server
                     self._recent.append(started_with)
                 late = [k for k in self._recent if k]

@@ -25,6 +25,7 @@ import re
 from persona_assistant.messaging.attribution import QuotePolicy, attribution_findings, field_texts, quote_policy
 from persona_assistant.messaging.channels import Channel, FieldRule, LintConfig
 from persona_assistant.messaging.claims import unsupported_claims
+from persona_assistant.messaging.message_map import cta_object
 from persona_assistant.messaging.quality import copy_findings
 from persona_assistant.schemas import Asset, Brief, LintFinding, Persona
 
@@ -73,8 +74,8 @@ def count_ctas(text: str, brief: Brief) -> int:
     for cta in brief.calls_to_action:
         if cta.strip():
             spans += [m.span() for m in phrase_re(cta.strip().rstrip(".!?")).finditer(text)]
-            obj = cta.strip().rstrip(".!?").partition(" ")[2]  # "Open to a 20-minute rota review?" asks for it too
-            if len([w for w in obj.split() if w.lower() not in ("a", "an", "the", "your")]) >= 2:
+            obj = cta_object(cta)  # "Open to a 20-minute rota review?" asks for it too (voice.cta_sentence)
+            if obj:
                 spans += [m.span() for m in phrase_re(obj).finditer(text)]
     spans.sort()
     merged = 0

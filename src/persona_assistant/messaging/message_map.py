@@ -208,6 +208,22 @@ def cta_weight(cta: str) -> int:
     return next(w for w, pattern in _ASKS if pattern.search(cta))
 
 
+_ASK_VERBS = frozenset("book schedule request arrange get download see read watch grab claim start try join".split())
+
+
+def cta_object(cta: str) -> str | None:
+    """What a call to action asks for ("Book a 20-minute rota review" -> "a 20-minute rota review") when
+    it starts with a verb and its object says enough to be recognised alone (two words besides an
+    article): the copy may ask for the object ("Open to a 20-minute rota review?") and the lint counts it."""
+    verb, _, obj = bare_cta(cta).partition(" ")
+    meaningful = [w for w in obj.split() if w.lower() not in ("a", "an", "the", "your", "our")]
+    return obj if verb.lower() in _ASK_VERBS and len(meaningful) >= 2 else None
+
+
+def bare_cta(cta: str) -> str:
+    return " ".join(cta.split()).rstrip(".!?;:, ")
+
+
 def stage_cta(brief: Brief, stage: Stage) -> str:
     """Awareness copy asks for the lightest call to action, decision copy for the heaviest (a cold
     reader is offered the benchmark, not a trial); the brief's order breaks ties, first = strongest."""
@@ -215,7 +231,8 @@ def stage_cta(brief: Brief, stage: Stage) -> str:
     if not ctas:
         return ""
     ranked = sorted(range(len(ctas)), key=lambda i: (cta_weight(ctas[i]), -i))  # lightest first
-    return ctas[ranked[min(len(ctas) - 1, STAGE_ORDER.index(stage))]]
+    spread = STAGE_ORDER.index(stage) * (len(ctas) - 1) / (len(STAGE_ORDER) - 1)  # decision: the heaviest
+    return ctas[ranked[int(spread + 0.5)]]
 
 
 def build_message_map(persona: Persona, brief: Brief) -> MessageMap:

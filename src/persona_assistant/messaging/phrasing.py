@@ -142,6 +142,12 @@ def plural(role: str) -> str:
 # --------------------------------------------------------------------------- insights
 
 
+# Past-tense verbs: regular ("moved", not "need" or "feed") and the irregular ones interviewees use.
+_REGULAR_PAST = r"\w+(?<!e)ed"
+_IRREGULAR_PAST = ("went|had|got|made|took|began|bought|lost|saw|came|ran|found|kept|left|sent|spent|built|paid|"
+                   "said|told|thought|felt|brought|knew|grew|wrote|chose|gave|became")
+
+
 @dataclass(frozen=True)
 class Insight:
     """A persona item in the company's voice: `clause` addresses the reader ("you ...", "your ...")
@@ -192,10 +198,8 @@ class Insight:
                               (r"^your (?:goal|aim|target|plan) is (?:a|an|the) (.+)$", "What stands between you and {}?"),
                               (r"^your (?:goal|aim|target|plan) is (.+)$", "How close are you to {}?"),
                               (r"^your (?:\w+ )?(?:concern|worry|fear|risk) is (.+)$", "How much of a worry is {}?"),
-                              (r"^you (?!can|could|will|would|should|must|do|did|were|had|'d|got|went|made|took|"
-                               r"began|bought|lost|saw|came|ran|found|kept|left|sent|spent|built|paid|said|told|"
-                               r"thought|felt|brought|knew|grew|wrote|chose|gave|became|tried|hired|moved)\b"
-                               r"(\w+(?<!ed)) (.+)$",
+                              (rf"^you (?!(?:can|could|will|would|should|must|do|did|were|had|'d|tried|hired|"
+                               rf"moved|{_IRREGULAR_PAST})\b)(\w+(?<!ed)) (.+)$",
                                "Do you still {} {}?")):
             m = re.match(pattern, c)
             if m:
@@ -207,7 +211,7 @@ class Insight:
                 if m:
                     return form(*m.groups())
             return f"How does your team handle it when {c}?"
-        m = re.match(r"^you (\w+ed) (.+?)(?: (?:last|this) (?:year|month|quarter|week))?$", c)
+        m = re.match(rf"^you ({_REGULAR_PAST}) (.+?)(?: (?:last|this) (?:year|month|quarter|week))?$", c)
         if m:  # one interviewee's event, asked of the reader without presuming it: "Have you moved ... recently?"
             return f"Have you {m.group(1)} {m.group(2)} recently?"
         if re.match(r"^you (?:went|had|got|made|took|began|bought|lost) ", c):
@@ -215,9 +219,8 @@ class Insight:
         return f"Would you say {c}?"
 
 
-_PAST = re.compile(r"^you (?:(?:just |also |then |first |finally |recently )?(?:\w+ed|went|had|got|made|took|began|"
-                   r"bought|lost|saw|came|ran|found|kept|left|sent|spent|built|paid|said|told|thought|felt|brought|"
-                   r"knew|grew|wrote|chose|gave|became|were|was|did)\b)(?! to\b)")
+_PAST = re.compile(rf"^you (?:(?:just |also |then |first |finally |recently )?(?:{_REGULAR_PAST}|{_IRREGULAR_PAST}|"
+                   r"were|was|did)\b)(?!(?<=needed|wanted|wished) to\b)(?!(?<=hoped) to\b)")  # "needed to": a want
 # Discovery questions for a situation (not addressed to "you"), before the general "how does your team handle".
 _SITUATION_QUESTIONS = (
     (r"^(.+?) (?:is|are) (?:the |a |an )?(?:real |biggest |main |constant )?(?:headache|problem|pain|issue|"

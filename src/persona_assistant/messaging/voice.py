@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from persona_assistant.messaging.message_map import cta_object, cta_weight
 from persona_assistant.messaging.phrasing import IMPERATIVES, bare, head, lower_first, sentence, tidy
 from persona_assistant.schemas import ProofPoint
 
@@ -102,21 +103,14 @@ _DOCUMENT = re.compile(r"(?i)\b(?:survey|study|data|page|report|center|centre|be
 
 
 def cta_sentence(cta: str, form: int = 0) -> str:
-    """The call to action as a yes/no question in the reader's frame, by what it asks for: a
-    conversation ("Open to a 20-minute rota review?"), something to read or watch ("Want the
-    labour-cost benchmark?"), a trial ("Want me to set up a 14-day trial?"); a call that does not start
-    with such a verb is said as it is. The question names the call's object, which the lint counts as
-    the call to action (lint.count_ctas)."""
-    cta = bare(cta)
-    verb, _, obj = cta.partition(" ")
-    kind = next((k for k, verbs in _ASK_VERBS.items() if verb.lower() in verbs), None)
-    if kind is None or len(obj.split()) < 2:
+    """The call to action as a yes/no question in the reader's frame, by how much it asks
+    (message_map.cta_weight): a conversation ("Open to a 20-minute rota review?"), something to read or
+    watch ("Want the labour-cost benchmark?"), a trial ("Want me to set up a 14-day trial?"). The
+    question names the call's object (message_map.cta_object), which the lint counts as the call;
+    a call without one is said as it is ("Contact sales.")."""
+    cta, obj = bare(cta), cta_object(cta)
+    if obj is None:
         return f"{cta}."
-    forms = {"talk": ("Open to {o}?", "Worth {o} next week?"), "content": ("Want {o}?", "Want me to send {o}?"),
-             "trial": ("Want me to set up {o}?", "Want to {l}?")}[kind]
+    forms = {1: ("Open to {o}?", "Worth {o} next week?"), 0: ("Want {o}?", "Want me to send {o}?"),
+             2: ("Want me to set up {o}?", "Want to {l}?")}[cta_weight(cta)]
     return forms[form % len(forms)].format(o=obj, l=lower_first(cta))
-
-
-_ASK_VERBS = {"talk": frozenset("book schedule request arrange".split()),
-              "content": frozenset("get download see read watch grab claim".split()),
-              "trial": frozenset("start try join".split())}
