@@ -249,7 +249,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="generate the workspaces here and keep them")
-    ap.add_argument("--sample", type=Path, help="write 20 assets of the second workspace here (markdown)")
+    ap.add_argument("--sample", type=Path, help="write 20 assets of one workspace here (markdown; see --sample-from)")
     ap.add_argument("--same-as", type=Path, help="with --sample: the asset ids of this earlier sample")
     ap.add_argument("--sample-from", default="second", choices=[*WORKSPACES, "held-out"])
     args = ap.parse_args()

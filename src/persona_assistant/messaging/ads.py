@@ -49,7 +49,7 @@ from persona_assistant.messaging.writer import PROOF_BACKS, Line, Writer, angle_
 from persona_assistant.schemas import Stage
 
 HEADLINE_CHARS, DESCRIPTION_CHARS = 30, 90
-MIN_HEADLINES, SET_SIZE, MAX_HEADLINES = 6, 10, 15
+MIN_HEADLINES, SET_SIZE = 6, 10  # (the channel allows 15; ten whole ones is what the pools give)
 MAX_SHARED = 0.7  # a variant sharing more of its headlines with another of its stage is a near-copy: not written
 MAX_DESCRIPTIONS = 4
 # A goal said as an outcome ("Cut staff turnover"), or a question answered in one description, is the
@@ -259,7 +259,8 @@ class SearchAds(Writer):
         taken: list[tuple[Stage, frozenset[str]]] = []
         chosen: list[str] | None = None
         for st, v in slots_up_to(stage, variant):
-            chosen = self._pick(st, v, taken)
+            with self.as_written((st, v), (stage, variant)):
+                chosen = self._pick(st, v, taken)
             if chosen is not None:
                 taken.append((st, frozenset(h.lower() for h in chosen)))
         return chosen
@@ -269,7 +270,7 @@ class SearchAds(Writer):
         half), then those the persona's earlier slots used least (of this stage first), from a
         per-persona, per-variant rotation, with at least one of the persona's own."""
         pool = [h for h, _ in self.headline_pool]
-        size = min(MAX_HEADLINES, SET_SIZE if len(pool) >= SET_SIZE + 2 else max(MIN_HEADLINES, len(pool) - 2))
+        size = SET_SIZE if len(pool) >= SET_SIZE + 2 else max(MIN_HEADLINES, len(pool) - 2)
         lead = [pool[0]] + self._theme_heads(stage, variant)[:size // 2]
         rest = [h for h in pool[1:] if h not in lead]
         shift = (zlib.crc32(self.persona.id.encode()) + variant) % max(1, len(rest))

@@ -124,7 +124,9 @@ _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")  # two or more capital
 def concepts(text: str) -> list[str]:
     """Concept tokens of `text`: synonyms folded, stop words dropped, other words stemmed."""
     table = concept_table()
-    text = _NAME.sub(" ", text)  # "Ember Grill House cut overtime": a customer's name is not what it says
+    tokens = text.split()
+    if sum(t[:1].isupper() for t in tokens) * 2 <= len(tokens):  # (a Title Case headline is no run of names)
+        text = _NAME.sub(" ", text)  # "Ember Grill House cut overtime": a customer's name is not what it says
     text = re.sub(r"\bby hand\b", "manual", text.lower())
     text = re.sub(r"\bgo(?:es|ing)? live\b", "go-live", text)
     text = re.sub(r"\bset(?:ting)? up\b", "setup", text)

@@ -92,14 +92,12 @@ class ChannelWriter(SearchAds, SalesCopy):
                 other.entry.value_proposition, self.product, form + 1)
             second = f"{other_q} {other_v}" if other_q and other_v else other.opener(self.product, form + 1) \
                 if other else None
-            if second:
+            if second and word_count("\n\n".join([*body, second])) <= 150:  # (and only then is it used)
                 body.append(f"P.S. {self.use(other, second)}")
         if word_count("\n\n".join(body)) < min_words:  # a short note: the ask says why, in the reader's terms
             body[body.index(SIGN_OFF) - 1] = f"If that sounds familiar, {lower_first(body[body.index(SIGN_OFF) - 1])}"
         if word_count("\n\n".join(body)) < min_words:
             return f"too little the brief answers clearly for a {min_words}-word email"
-        while word_count("\n\n".join(body)) > 150 and body[-1].startswith("P.S."):
-            body.pop()
         return {"subject": subject[0], "body": "\n\n".join(body)}
 
     def linkedin_post(self, stage: Stage, variant: int) -> dict | str:

@@ -3,13 +3,16 @@
 A `Line` is a map entry the engine can say (its insight in the company's voice, the value
 proposition that answers it, the proof point that backs it). A `Writer` orders a persona's
 lines for a stage and angle (`leads`), picks the lead and a supporting line, and gives out
-subjects and headlines per persona slot from whole phrases so that no two slots share one
-(`assign`, `phrase`). The channel forms (email, post, ad, ...) are in offline_copy.
+subjects and headlines per persona slot from whole phrases so that no reader sees one twice: no
+two slots of one stage or one variant share one (`assign`, `phrase`). The channel forms are in
+offline_copy (emails, posts, sponsored ads, landing heroes), ads (search ads) and sales_copy
+(objection handling, call openers).
 """
 
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -33,7 +36,7 @@ PROOF_BACKS, PROOF_MARGIN = 0.2, 0.05
 # Prose turns first to items whose answer meets them at least this well: of the reader's labelled pairs
 # (tests/data/pairing_labels.json), 27 of 30 at or above it are right, 10 of 17 below it.
 PROSE_MATCH = 0.2
-ECHO_WORDS, ECHO_SHARE = 4, 0.6  # an item said in the answer's own words: 4 in a row, or 3 in 5 of its concepts
+ECHO_WORDS, ECHO_SHARE = 4, 0.6  # an item said in the answer's own words: 4 in a row, or 3 in 5 of its words
 ENOUGH_CLEAR = 3  # a persona with this many clearly answered items writes prose around those alone
 ROTATE_WITHIN = 0.08  # proof points this close to the best backing of an answer take turns across assets
 LEAD_FIELDS: dict[str, tuple[str, ...]] = {
@@ -196,11 +199,11 @@ class Writer:
             return (not in_stage, weak, order.index(line.entry.item.field), stage_ids.index(line.entry.id)
                     if in_stage else 0)
         prose = fields is PROSE_FIELDS
-        pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields
-                       and (not prose or ln.answered and not ln.insight.past)
-                       and (not prose or ln.entry.item.field != "objections" or ln.proof_answers)), key=key)
+        pool = sorted((ln for ln in self.lines if ln.entry.item.field in fields and (not prose or (
+            ln.answered and not ln.insight.past and (ln.entry.item.field != "objections" or ln.proof_answers)))),
+            key=key)
         clear = [ln for ln in pool if ln.clearly_answered]
-        if fields is PROSE_FIELDS and len(clear) >= ENOUGH_CLEAR:
+        if prose and len(clear) >= ENOUGH_CLEAR:
             pool = clear  # enough to say without promising what the brief barely answers
         if angle == "proof":
             pool = [ln for ln in pool if ln.proof] + [ln for ln in pool if not ln.proof]
@@ -229,18 +232,24 @@ class Writer:
         `prefs(stage, variant)` lists (phrase, line or None) pairs."""
         taken: dict[tuple[Stage, int], str] = {}
         chosen = None
-        turn = self.turn
-        try:
-            for st, v in slots_up_to(stage, variant):
-                # earlier slots as first written (a rewrite of this asset moves only this slot's lines)
-                self.turn = turn if (st, v) == (stage, variant) else 0
+        for st, v in slots_up_to(stage, variant):
+            with self.as_written((st, v), (stage, variant)):
                 seen = {p for (s2, v2), p in taken.items() if s2 == st or v2 == v}
                 chosen = next((p for p in prefs(st, v) if p[0].lower() not in seen), None)
-                if chosen:
-                    taken[(st, v)] = chosen[0].lower()
+            if chosen:
+                taken[(st, v)] = chosen[0].lower()
+        return chosen
+
+    @contextmanager
+    def as_written(self, slot: tuple[Stage, int], current: tuple[Stage, int]):
+        """While an earlier slot is worked out again, its lines as first written: a rewrite of the current
+        asset after a lint failure (`turn`) moves only the current slot's lines."""
+        turn = self.turn
+        self.turn = turn if slot == current else 0
+        try:
+            yield
         finally:
             self.turn = turn
-        return chosen
 
     # ------------------------------------------------------------------ phrases
 
@@ -293,13 +302,13 @@ class Writer:
         core = phrase.lower()
         return next((p for p in self.proofs if tidy(p.claim).lower().startswith(core)), None)
 
-    def backer(self, answer: str, floor: float = PROOF_BACKS) -> ProofPoint | None:
-        """A brief proof point that meets `answer` in meaning at least by `floor`: the closest, or, among
+    def backer(self, answer: str) -> ProofPoint | None:
+        """A brief proof point that meets `answer` in meaning at least by PROOF_BACKS: the closest, or, among
         those within ROTATE_WITHIN of the closest, the one this asset's `rotation` turns to, so that one
         survey figure does not back every asset of a campaign."""
         scored = sorted(((similarity(answer, p.claim), -i, p) for i, p in enumerate(self.proofs)),
                         key=lambda t: t[:2], reverse=True) if answer else []
-        near = [t for t in scored if t[0] >= floor and t[0] >= scored[0][0] - ROTATE_WITHIN]
+        near = [t for t in scored if t[0] >= PROOF_BACKS and t[0] >= scored[0][0] - ROTATE_WITHIN]
         return near[self.rotation % len(near)][2] if near else None
 
     def answer(self, line: Line, form: int, limit: int | None = None) -> str | None:
