@@ -142,6 +142,8 @@ def plural(role: str) -> str:
 # --------------------------------------------------------------------------- insights
 
 
+# The reader wanting something ("you want", "you'd love"): a wish, asked as "Ready to ...", met with "helps".
+WANTS = r"you(?: want| need| would like| would love|'d love|'d like)"
 # Past-tense verbs: regular ("moved", not "need" or "feed") and the irregular ones interviewees use.
 _REGULAR_PAST = r"\w+(?<!e)ed"
 _IRREGULAR_PAST = ("went|had|got|made|took|began|bought|lost|saw|came|ran|found|kept|left|sent|spent|built|paid|"
@@ -174,7 +176,7 @@ class Insight:
         """The insight as a short question for a subject or headline ("Ready to stop paying overtime?",
         "Do you still rebuild the rota by hand?"), or None where the question would be about one
         interviewee's story ("What changed when you acquired ...") or hedged ("Would you say ...")."""
-        m = re.match(r"^you(?: want| need| would like| would love|'d love|'d like) to (?:be able to )?((\w+) .+)$",
+        m = re.match(rf"^{WANTS} to (?:be able to )?((\w+) .+)$",
                      self.clause)
         if m and m.group(2).lower() in IMPERATIVES and m.group(2).lower() not in ("see", "know", "get", "have"):
             return f"Ready to {m.group(1)}?"  # an action the reader takes ("stop paying overtime"), not a state
@@ -190,7 +192,7 @@ class Insight:
         for pattern, form in ((r"^you(?:'re| are) not sure (.+)$", "How sure are you that {}?"),
                               (r"^you(?:'re| are) (.+)$", "Are you {}?"),
                               (r"^you(?:'d| would) (?:love|like) for (.+?) to (.+)$", "What if {} could {}?"),
-                              (r"^you(?: want| need| would like| would love|'d love|'d like) to (.+)$", "What would it take to {}?"),
+                              (rf"^{WANTS} to (.+)$", "What would it take to {}?"),
                               (r"^you (?:want|need) (?!to )(.+)$", "What would it take to get {}?"),
                               (r"^you would (.+)$", "Would you {}?"),
                               (r"^you have to (.+)$", "How often do you have to {}?"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from persona_assistant.messaging.message_map import cta_object, cta_weight
-from persona_assistant.messaging.phrasing import IMPERATIVES, bare, head, lower_first, sentence, tidy
+from persona_assistant.messaging.phrasing import IMPERATIVES, WANTS, bare, head, lower_first, sentence, tidy
 from persona_assistant.schemas import ProofPoint
 
 _IMPERATIVE_NEXT = {"the", "your", "a", "an", "every", "each", "all", "more", "fewer", "less", "no", "it", "them",
@@ -52,7 +52,7 @@ AFTER_CLAUSE_FORMS = {
 # After a wish ("If you'd love for the team to swap shifts themselves, ..."), nothing needs changing, and the
 # product does not promise the wish itself ("gets you there" claims an outcome the brief never states): it helps.
 AFTER_WISH = {**AFTER_CLAUSE_FORMS, "statement": ("that's where {p} comes in: {v}", "here's how {p} helps: {v}")}
-_WISH = re.compile(r"^(?:you(?: want| need| would like| would love|'d love|'d like)\b|your (?:goal|aim|target|plan)\b)")
+_WISH = re.compile(rf"^(?:{WANTS}\b|your (?:goal|aim|target|plan)\b)")
 
 
 def is_wish(clause: str) -> bool:
@@ -86,16 +86,17 @@ def proof_sentence(p: ProofPoint, *, with_source: bool = True, spoken: bool = Fa
         study, _, details = p.source.partition(", ")
         named = claim.split()[0].lower() in study.lower().split()  # "Harbor Health cut ..." from its case study
         if _STUDY.search(study) and re.search(r"\d", claim) and not named \
-                and not re.match(r"(?i)(?:the|a|an|our)\b", study):
+                and not _DETERMINED.match(study):
             # a figure from a study says where it was measured: "In the Rosterly customer survey (212 managers,
             # 2025), managers spend 4 hours ..." (bracketed after it, it read as an industry statistic)
             return f"In the {study}{f' ({details})' if details else ''}, {lower_first(claim)}"
         return f"{claim[:-1]} ({p.source})."
     said = p.source.partition(", ")[0]  # aloud, the source's name, not its details ("212 managers, 2025")
-    the = "the " if _DOCUMENT.search(said) and not re.match(r"(?i)(?:the|a|an|our|their)\b", said) else ""
+    the = "the " if _DOCUMENT.search(said) and not _DETERMINED.match(said) else ""
     return f"{claim} That's from {the}{said}."
 
 
+_DETERMINED = re.compile(r"(?i)(?:the|a|an|our|their)\b")  # a source that brings its own article
 _STUDY = re.compile(r"(?i)\b(?:survey|study|data|report|benchmark|analysis|research|poll)\b")
 # A source named by what it is ("customer survey", "case study"), said with "the"; a name alone ("Gartner") without.
 _DOCUMENT = re.compile(r"(?i)\b(?:survey|study|data|page|report|center|centre|benchmark|analysis|review|audit|"
